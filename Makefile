@@ -1,0 +1,53 @@
+# digest — see README.md. Every target creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DIGEST := $(VENV)/bin/digest
+STAMP := $(VENV)/.installed
+DATE ?= 2025-03-13
+
+.PHONY: run test lint format typecheck bench eval screenshots golden clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: the main job offline, on the bundled sample listings -> output/
+run: $(STAMP)
+	$(DIGEST) run --config config/example.toml --date $(DATE)
+
+## test: the whole test suite
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check digest tests bench
+	$(VENV)/bin/ruff format --check digest tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format digest tests bench
+	$(VENV)/bin/ruff check --fix digest tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+## bench: every bench/bench_*.py (needs ../shared)
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+## eval: theme quality on the labeled mixtures in ../shared/data/themes-dev
+eval: $(STAMP)
+	$(PY) ../shared/tools/eval_themes.py --digest $(DIGEST) ../shared/data/themes-dev/*.jsonl
+
+## screenshots: email.html at 600 and 375 px in headless chromium -> output/DATE/screenshots/
+screenshots: $(STAMP)
+	$(PY) -m digest.render.screenshots output/$(DATE)/email.html
+
+## golden: regenerate the golden files of the rendered outputs (review the diff!)
+golden: $(STAMP)
+	DIGEST_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests -k golden
+
+clean:
+	rm -rf $(VENV) output/20* output/*.xml output/index.html var

@@ -1,0 +1,3 @@
+"""digest: daily trending-papers newsletter."""
+
+__version__ = "0.1.0"

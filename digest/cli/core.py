@@ -1,0 +1,78 @@
+"""``digest ingest`` and ``digest run``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from digest import pipeline
+from digest.cli import cli
+from digest.cli.options import DATE, config_option, load
+from digest.errors import EXIT_NO_PAPERS
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, default=None,
+              help="Listing date; needed for files that carry no date. Default: from the file, else today.")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
+              help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.")
+@config_option
+def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | None) -> None:
+    """Fetch or read listings and store them, without rendering.
+
+    \b
+    Example:
+      digest ingest --date 2025-03-13 --input ../shared/seeds/000_aad4745849f3a6a8.txt
+    """
+    config = load(config_path)
+    listings = pipeline.ingest(config, day or dt.date.today(), inputs)
+    _report(listings)
+    if listings and not any(x.ok for x in listings):
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, default=None, help="The digest date (default: today).")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
+              help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: output_dir from the config).")
+@click.option("--send", is_flag=True, help="Also email the digest to confirmed subscribers.")
+@config_option
+def run(day: dt.date | None, inputs: tuple[Path, ...], output: Path | None, send: bool,
+        config_path: Path | None) -> None:
+    """Produce one day's digest: ingest, themes, trending, renders (and email with --send).
+
+    Writes OUTPUT/DATE/digest.json, email.html, email.txt, index.html, and
+    OUTPUT/feed.xml and OUTPUT/index.html. Exit code 3 when the day has no papers.
+
+    \b
+    Example:
+      digest run --config config/example.toml --date 2025-03-13
+      digest run --date 2025-06-02 --input papers.jsonl --output /tmp/out
+    """
+    config = load(config_path)
+    if output is not None:
+        # the state database follows --output unless the config names one
+        config = config.with_overrides(output_dir=str(output.resolve()))
+    result = pipeline.run(config, day or dt.date.today(), inputs, send=send)
+    _report(result.listings)
+    d = result.digest
+    click.echo(
+        f"{d.date}: {len(d.papers)} papers, {len(d.themes)} themes, {len(d.trending)} trending"
+        f" -> {result.output_dir / d.date.isoformat()}"
+        + (f"; sent {result.sent}" if result.sent is not None else "")
+    )
+    if result.exit_code == EXIT_NO_PAPERS:
+        click.echo(f"digest: no papers for {d.date}", err=True)
+    raise SystemExit(result.exit_code)
+
+
+def _report(listings: list) -> None:
+    for x in listings:
+        if x.ok:
+            click.echo(f"{x.source}: {x.status}, {len(x.papers)} papers ({x.kind})", err=True)
+        else:
+            click.echo(f"digest: warning: {x.source}: {x.error}", err=True)

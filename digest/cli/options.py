@@ -1,0 +1,49 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest.config import Config, load_config
+
+DEFAULT_CONFIG = Path("config/digest.toml")
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"'{value}' is not a date like 2025-03-13", param, ctx)
+
+
+DATE = DateType()
+
+
+def config_option(f: Callable) -> Callable:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Config file (default: {DEFAULT_CONFIG} when it exists, else built-in defaults).",
+    )(f)
+
+
+def load(config_path: Path | None) -> Config:
+    if config_path is None and DEFAULT_CONFIG.exists():
+        config_path = DEFAULT_CONFIG
+    return load_config(config_path)
+
+
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,313 @@
+"""One ``Config``, loaded from TOML with ``tomllib`` and validated before any work.
+
+Every section is a frozen dataclass; the loader checks each key against the
+dataclass fields and types, so an unknown key, a wrong type, a bad date or URL
+fails with one line naming the file and the key. Secrets never live here: a
+section names the *environment variable* that holds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.errors import ConfigError
+
+SOURCE_KINDS = ("hf_daily", "arxiv_rss", "feed", "file")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One live or local source. ``kind`` decides which other keys matter."""
+
+    name: str
+    kind: str
+    url: str = ""  # hf_daily: API base; feed: the feed URL; arxiv_rss: feed base
+    categories: tuple[str, ...] = ()  # arxiv_rss: e.g. ["cs.LG", "cs.CL"]
+    announce_types: tuple[str, ...] = ("new", "cross")  # arxiv_rss / feed
+    path: str = ""  # file: a listing file or a directory of YYYY-MM-DD.* files
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    timeout_s: float = 20.0
+    retries: int = 4
+    backoff_s: float = 2.0
+    max_backoff_s: float = 120.0
+    user_agent: str = "digest/0.1 (daily research-paper newsletter; +https://github.com/digest)"
+    arxiv_min_interval_s: float = 3.0
+    max_bytes: int = 50_000_000
+
+
+@dataclass(frozen=True)
+class ThemesConfig:
+    min_theme_size: int = 3
+    max_themes: int = 40
+    seed: int = 0
+    background_days: int = 30  # days of stored papers the IDF may draw on; 0 = the day alone
+
+
+@dataclass(frozen=True)
+class TrendingConfig:
+    top_n: int = 25
+    window_days: int = 7
+    weight_upvotes: float = 1.0
+    weight_position: float = 1.0
+    weight_seen_days: float = 0.5
+    weight_momentum: float = 0.5
+    rising_ratio: float = 1.5
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    templates_dir: str = ""  # overrides files of the bundled templates/
+    feed_days: int = 30
+    max_email_bytes: int = 100_000  # Gmail clips at 102 KB
+    summary_sentences: int = 2
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    from_addr: str = "digest@localhost"
+    reply_to: str = ""
+    list_id: str = "digest.localhost"
+    subject_prefix: str = "Trending papers"
+    send_empty: bool = False
+    rate_per_s: float = 50.0
+    max_hard_failures: int = 3
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str = ""
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_env: str = "DIGEST_SECRET"
+    token_max_age_s: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    cron: str = "30 7 * * *"
+    timezone: str = "UTC"
+    catch_up_days: int = 7
+    email_caught_up: str = "newest"  # newest | all | none
+    misfire_grace_s: int = 3600
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. ``path`` is the file it came from (None: built-in defaults)."""
+
+    title: str = "Trending papers"
+    site_url: str = "http://localhost:8080/"
+    output_dir: str = "output"
+    database: str = ""  # default: var/digest.sqlite beside the output directory
+    sources: tuple[SourceConfig, ...] = ()
+    http: HttpConfig = field(default_factory=HttpConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
+    trending: TrendingConfig = field(default_factory=TrendingConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    path: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in a config file are relative to the project root the file sits in."""
+        if self.path is None:
+            return Path.cwd()
+        parent = self.path.resolve().parent
+        return parent.parent if parent.name == "config" else parent
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def output_path(self) -> Path:
+        return self.resolve(self.output_dir)
+
+    @property
+    def database_path(self) -> Path:
+        if self.database:
+            return self.resolve(self.database)
+        return self.output_path.parent / "var" / "digest.sqlite"
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    def secret(self, env_name: str) -> str | None:
+        return os.environ.get(env_name) or None
+
+
+# ---------------------------------------------------------------- loading
+
+_TOP_KEYS_NOT_IN_FILE = {"path"}
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Load and validate ``path``; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    cfg = _build(Config, data, p, "", skip=_TOP_KEYS_NOT_IN_FILE)
+    cfg = dataclasses.replace(cfg, path=p)
+    _check(cfg, p)
+    return cfg
+
+
+def _build(cls: type, data: Any, file: Path, where: str, skip: set[str] | frozenset[str] = frozenset()) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: {where or 'top level'}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{where}.{key}" if where else key
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{file}: unknown key '{name}' (known here: {known})")
+        kwargs[key] = _coerce(hints[key], value, file, name)
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{file}: '{where}' is missing required key '{missing[0]}'")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, file: Path, name: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type, hint), value, file, name)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{file}: '{name}' must be a list, got {_tname(value)}")
+        item = args[0]
+        return tuple(_coerce(item, v, file, f"{name}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        return _coerce(next(a for a in args if a is not type(None)), value, file, name)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{file}: '{name}' must be true or false, got {_tname(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{file}: '{name}' must be an integer, got {_tname(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{file}: '{name}' must be a number, got {_tname(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{file}: '{name}' must be a string, got {_tname(value)}")
+        return value
+    if hint is dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        raise ConfigError(f"{file}: '{name}' must be a date like 2025-03-13, got {_tname(value)}")
+    raise ConfigError(f"{file}: '{name}' has a type the loader does not know")  # pragma: no cover
+
+
+def _tname(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) < 40 else "a string"
+    return {bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _url_ok(url: str) -> bool:
+    u = urlparse(url)
+    return u.scheme in ("http", "https") and bool(u.netloc)
+
+
+def _check(cfg: Config, file: Path) -> None:
+    """Checks that go beyond types: URLs, enumerations, ranges, time zones, cron."""
+    if not _url_ok(cfg.site_url):
+        raise ConfigError(f"{file}: 'site_url' must be an http(s) URL, got \"{cfg.site_url}\"")
+    names: set[str] = set()
+    for i, s in enumerate(cfg.sources):
+        where = f"sources[{i}]"
+        if s.kind not in SOURCE_KINDS:
+            raise ConfigError(f"{file}: '{where}.kind' must be one of {', '.join(SOURCE_KINDS)}, got \"{s.kind}\"")
+        if s.name in names:
+            raise ConfigError(f"{file}: '{where}.name' \"{s.name}\" is used by another source")
+        names.add(s.name)
+        if s.kind in ("hf_daily", "arxiv_rss", "feed") and s.url and not _url_ok(s.url):
+            raise ConfigError(f"{file}: '{where}.url' must be an http(s) URL, got \"{s.url}\"")
+        if s.kind == "feed" and not s.url:
+            raise ConfigError(f"{file}: '{where}.url' is required for kind \"feed\"")
+        if s.kind == "arxiv_rss" and not s.categories:
+            raise ConfigError(f"{file}: '{where}.categories' is required for kind \"arxiv_rss\"")
+        if s.kind == "file" and not s.path:
+            raise ConfigError(f"{file}: '{where}.path' is required for kind \"file\"")
+    for key, value in (
+        ("http.timeout_s", cfg.http.timeout_s),
+        ("http.arxiv_min_interval_s", cfg.http.arxiv_min_interval_s),
+        ("trending.top_n", cfg.trending.top_n),
+        ("themes.min_theme_size", cfg.themes.min_theme_size),
+        ("themes.max_themes", cfg.themes.max_themes),
+        ("render.feed_days", cfg.render.feed_days),
+        ("email.rate_per_s", cfg.email.rate_per_s),
+    ):
+        if value <= 0:
+            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
+    if cfg.http.retries < 0:
+        raise ConfigError(f"{file}: 'http.retries' must be 0 or more, got {cfg.http.retries}")
+    if cfg.smtp.security not in ("starttls", "ssl", "none"):
+        raise ConfigError(f"{file}: 'smtp.security' must be starttls, ssl or none, got \"{cfg.smtp.security}\"")
+    if not 0 < cfg.smtp.port < 65536:
+        raise ConfigError(f"{file}: 'smtp.port' must be a TCP port, got {cfg.smtp.port}")
+    if cfg.schedule.email_caught_up not in ("newest", "all", "none"):
+        raise ConfigError(
+            f"{file}: 'schedule.email_caught_up' must be newest, all or none, got \"{cfg.schedule.email_caught_up}\""
+        )
+    try:
+        ZoneInfo(cfg.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{file}: 'schedule.timezone' is not an IANA time zone: \"{cfg.schedule.timezone}\"") from None
+    if len(cfg.schedule.cron.split()) != 5:
+        raise ConfigError(f"{file}: 'schedule.cron' must have 5 fields like \"30 7 * * *\", got \"{cfg.schedule.cron}\"")
+    if "@" not in cfg.email.from_addr:
+        raise ConfigError(f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\"")

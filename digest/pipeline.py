@@ -1,0 +1,140 @@
+"""``run()``: one day through sources -> store -> themes -> trending -> render -> deliver.
+
+The CLI (``digest run``) and the scheduler call this same function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest import render, sources, themes, trending, writer
+from digest.config import Config
+from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
+from digest.models import Digest, Listing, SourceStatus
+from digest.store import Store
+
+log = logging.getLogger("digest")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    date: dt.date
+    listings: tuple[Listing, ...]
+    digest: Digest
+    output_dir: Path
+    sent: int | None = None
+
+    @property
+    def failed_sources(self) -> list[Listing]:
+        return [x for x in self.listings if not x.ok]
+
+    @property
+    def exit_code(self) -> int:
+        if self.listings and not any(x.ok for x in self.listings):
+            return EXIT_ERROR
+        return EXIT_OK if self.digest.papers else EXIT_NO_PAPERS
+
+
+def ingest(config: Config, day: dt.date, inputs: Sequence[Path] = (), store: Store | None = None) -> list[Listing]:
+    """Fetch or read the day's listings and store the good ones. Returns every listing, failed ones too."""
+    own = store is None
+    st = store or Store.open(config.database_path)
+    try:
+        listings = sources.collect(config, day, inputs, st)
+        for listing in listings:
+            if listing.ok:
+                listing = listing if listing.date else _dated(listing, day)
+                st.save_listing(listing)
+            else:
+                log.warning("source %s failed: %s", listing.source, listing.error)
+        return listings
+    finally:
+        if own:
+            st.close()
+
+
+def build_digest(store: Store, config: Config, day: dt.date, statuses: Sequence[SourceStatus],
+                 now: dt.datetime | None = None) -> Digest:
+    """Themes and trending for everything the store holds for ``day``."""
+    day_papers = store.day_papers(day)
+    window = config.trending.window_days
+    history = store.papers_by_day(day - dt.timedelta(days=window), day - dt.timedelta(days=1))
+    background: list = []
+    if config.themes.background_days:
+        start = day - dt.timedelta(days=config.themes.background_days)
+        for papers in store.papers_by_day(start, day - dt.timedelta(days=1)).values():
+            background.extend(papers)
+    result = themes.find_themes([d.paper for d in day_papers], config.themes, background)
+    return trending.rank(
+        day, day_papers, result, history, config.trending, statuses,
+        now or dt.datetime.now(dt.UTC).replace(microsecond=0),
+    )
+
+
+def publish(store: Store, config: Config, digest: Digest, output: Path, site: bool = True) -> None:
+    """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
+    day = digest.date.isoformat()
+    rendered = render.render_day(digest, config)
+    writer.write_files(output, {
+        f"{day}/digest.json": _json_text(digest),
+        f"{day}/email.html": rendered.email_html,
+        f"{day}/email.txt": rendered.email_txt,
+        f"{day}/index.html": rendered.page_html,
+    })
+    if site:
+        publish_site(store, config, output)
+
+
+def publish_site(store: Store, config: Config, output: Path) -> None:
+    recent = store.recent_digests(max(config.render.feed_days, 3650))
+    site = render.render_site(recent, config)
+    files = {"index.html": site.index_html}
+    if site.feed_xml:
+        files["feed.xml"] = site.feed_xml
+    writer.write_files(output, files)
+
+
+def run(
+    config: Config,
+    day: dt.date,
+    inputs: Sequence[Path] = (),
+    output: Path | None = None,
+    send: bool = False,
+    site: bool = True,
+    on_stage: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Produce (and with ``send``, deliver) the digest of ``day``."""
+    out = output or config.output_path
+    note = on_stage or (lambda stage: log.debug("stage: %s", stage))
+    with Store.open(config.database_path) as store:
+        note("sources")
+        listings = ingest(config, day, inputs, store)
+        statuses = [SourceStatus.of(x) for x in listings]
+        note("themes")
+        digest = build_digest(store, config, day, statuses)
+        store.save_digest(digest)
+        note("render")
+        publish(store, config, digest, out, site=site)
+        sent = None
+        if send:
+            note("deliver")
+            from digest import deliver
+
+            sent = deliver.send_digest(store, config, digest, out)
+    return RunResult(day, tuple(listings), digest, out, sent)
+
+
+def _dated(listing: Listing, day: dt.date) -> Listing:
+    from dataclasses import replace
+
+    return replace(listing, date=day)
+
+
+def _json_text(digest: Digest) -> str:
+    import json
+
+    return json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,47 @@
+"""The store: the only module that talks to the database.
+
+``Store`` is assembled from one mixin per concern (papers and listings,
+digests, ...); each mixin module owns its tables and migrations. Open it with
+``Store.open(path)`` or as a context manager.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from digest.store import digests, papers
+from digest.store.db import connect, migrate, transaction
+from digest.store.digests import DigestsMixin
+from digest.store.papers import PapersMixin, SaveResult
+
+# (component, migrations) in the order they are applied; a component may reference earlier ones.
+COMPONENTS: list[tuple[str, list[str]]] = [
+    ("papers", papers.MIGRATIONS),
+    ("digests", digests.MIGRATIONS),
+]
+
+
+class Store(PapersMixin, DigestsMixin):
+    def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        conn = connect(path)
+        for component, migrations in COMPONENTS:
+            migrate(conn, component, migrations)
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Store", "SaveResult", "transaction"]

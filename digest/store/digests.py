@@ -1,0 +1,50 @@
+"""Finished digests, kept as their ``digest.json`` body so the feed and archive can be rebuilt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+from digest.models import Digest
+from digest.store.db import transaction
+
+MIGRATIONS = [
+    """
+    CREATE TABLE digests (
+        date TEXT PRIMARY KEY,
+        generated_at TEXT NOT NULL,
+        papers INTEGER NOT NULL,
+        body TEXT NOT NULL
+    )
+    """
+]
+
+
+class DigestsMixin:
+    conn: sqlite3.Connection
+
+    def save_digest(self, digest: Digest) -> None:
+        body = json.dumps(digest.to_json(), ensure_ascii=False)
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO digests(date, generated_at, papers, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(date) DO UPDATE SET generated_at = excluded.generated_at, "
+                "papers = excluded.papers, body = excluded.body",
+                (digest.date.isoformat(), digest.generated_at.isoformat(), len(digest.papers), body),
+            )
+
+    def digest_for(self, day: dt.date) -> Digest | None:
+        row = self.conn.execute("SELECT body FROM digests WHERE date = ?", (day.isoformat(),)).fetchone()
+        return Digest.from_json(json.loads(row[0])) if row else None
+
+    def recent_digests(self, limit: int, until: dt.date | None = None) -> list[Digest]:
+        """The newest ``limit`` digests up to ``until``, newest first."""
+        rows = self.conn.execute(
+            "SELECT body FROM digests WHERE date <= ? ORDER BY date DESC LIMIT ?",
+            ((until or dt.date.max).isoformat(), limit),
+        )
+        return [Digest.from_json(json.loads(r[0])) for r in rows]
+
+    def digest_dates(self) -> list[dt.date]:
+        return [dt.date.fromisoformat(r[0]) for r in self.conn.execute("SELECT date FROM digests ORDER BY date")]

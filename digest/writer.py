@@ -1,0 +1,51 @@
+"""The only module that writes into the output directory.
+
+Every file is written atomically (a temporary file in the same folder, fsync,
+then ``os.replace``), so a feed reader or web server never sees half a file
+and a crash leaves the previous version in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def write_json(path: Path, data: Any) -> Path:
+    return atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write ``{relative path: content}`` under ``root``; refuses paths that leave ``root``."""
+    root = root.resolve()
+    written = []
+    for rel, content in files.items():
+        target = (root / rel).resolve()
+        if root != target and root not in target.parents:
+            raise ValueError(f"refusing to write outside the output directory: {rel}")
+        written.append(atomic_write(target, content))
+    return written

@@ -115,6 +115,7 @@ class Listing:
     papers: tuple[Paper, ...] = ()
     status: str = OK
     error: str | None = None
+    source_date: dt.date | None = None  # the date the source itself states (feed channel date, "Mar 13")
 
     @property
     def ok(self) -> bool:

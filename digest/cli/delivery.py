@@ -1,0 +1,1 @@
+"""digest delivery commands (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""digest schedule commands (filled in by its issue)."""

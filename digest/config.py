@@ -192,7 +192,7 @@ def load_config(path: str | Path | None) -> Config:
 
 def _build(cls: type, data: Any, file: Path, where: str, skip: set[str] | frozenset[str] = frozenset()) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"{file}: {where or 'top level'}: expected a table")
+        raise ConfigError(f"{file}: '{where or 'top level'}': expected a table, got {_tname(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
     kwargs: dict[str, Any] = {}

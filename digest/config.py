@@ -190,7 +190,9 @@ def load_config(path: str | Path | None) -> Config:
     return cfg
 
 
-def _build(cls: type, data: Any, file: Path, where: str, skip: set[str] | frozenset[str] = frozenset()) -> Any:
+def _build(
+    cls: type, data: Any, file: Path, where: str, skip: set[str] | frozenset[str] = frozenset()
+) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: '{where or 'top level'}': expected a table, got {_tname(data)}")
     hints = typing.get_type_hints(cls)
@@ -205,7 +207,9 @@ def _build(cls: type, data: Any, file: Path, where: str, skip: set[str] | frozen
     missing = [
         n
         for n, f in fields.items()
-        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if n not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
     ]
     if missing:
         raise ConfigError(f"{file}: '{where}' is missing required key '{missing[0]}'")
@@ -252,9 +256,13 @@ def _coerce(hint: Any, value: Any, file: Path, name: str) -> Any:
 def _tname(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"' if len(value) < 40 else "a string"
-    return {bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def _url_ok(url: str) -> bool:
@@ -270,7 +278,9 @@ def _check(cfg: Config, file: Path) -> None:
     for i, s in enumerate(cfg.sources):
         where = f"sources[{i}]"
         if s.kind not in SOURCE_KINDS:
-            raise ConfigError(f"{file}: '{where}.kind' must be one of {', '.join(SOURCE_KINDS)}, got \"{s.kind}\"")
+            raise ConfigError(
+                f"{file}: '{where}.kind' must be one of {', '.join(SOURCE_KINDS)}, got \"{s.kind}\""
+            )
         if s.name in names:
             raise ConfigError(f"{file}: '{where}.name' \"{s.name}\" is used by another source")
         names.add(s.name)
@@ -296,7 +306,9 @@ def _check(cfg: Config, file: Path) -> None:
     if cfg.http.retries < 0:
         raise ConfigError(f"{file}: 'http.retries' must be 0 or more, got {cfg.http.retries}")
     if cfg.smtp.security not in ("starttls", "ssl", "none"):
-        raise ConfigError(f"{file}: 'smtp.security' must be starttls, ssl or none, got \"{cfg.smtp.security}\"")
+        raise ConfigError(
+            f"{file}: 'smtp.security' must be starttls, ssl or none, got \"{cfg.smtp.security}\""
+        )
     if not 0 < cfg.smtp.port < 65536:
         raise ConfigError(f"{file}: 'smtp.port' must be a TCP port, got {cfg.smtp.port}")
     if cfg.schedule.email_caught_up not in ("newest", "all", "none"):
@@ -306,8 +318,14 @@ def _check(cfg: Config, file: Path) -> None:
     try:
         ZoneInfo(cfg.schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{file}: 'schedule.timezone' is not an IANA time zone: \"{cfg.schedule.timezone}\"") from None
+        raise ConfigError(
+            f"{file}: 'schedule.timezone' is not an IANA time zone: \"{cfg.schedule.timezone}\""
+        ) from None
     if len(cfg.schedule.cron.split()) != 5:
-        raise ConfigError(f"{file}: 'schedule.cron' must have 5 fields like \"30 7 * * *\", got \"{cfg.schedule.cron}\"")
+        raise ConfigError(
+            f'{file}: \'schedule.cron\' must have 5 fields like "30 7 * * *", got "{cfg.schedule.cron}"'
+        )
     if "@" not in cfg.email.from_addr:
-        raise ConfigError(f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\"")
+        raise ConfigError(
+            f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""
+        )

@@ -115,7 +115,9 @@ class Listing:
     papers: tuple[Paper, ...] = ()
     status: str = OK
     error: str | None = None
-    source_date: dt.date | None = None  # the date the source itself states (feed channel date, "Mar 13")
+    source_date: dt.date | None = (
+        None  # the date the source itself states (feed channel date, "Mar 13")
+    )
 
     @property
     def ok(self) -> bool:
@@ -208,7 +210,13 @@ class Digest:
             "date": self.date.isoformat(),
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "sources": [
-                {"name": s.name, "kind": s.kind, "status": s.status, "papers": s.papers, "error": s.error}
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "status": s.status,
+                    "papers": s.papers,
+                    "error": s.error,
+                }
                 for s in self.sources
             ],
             "papers": [_paper_json(p) for p in self.papers],

@@ -39,7 +39,9 @@ class RunResult:
         return EXIT_OK if self.digest.papers else EXIT_NO_PAPERS
 
 
-def ingest(config: Config, day: dt.date, inputs: Sequence[Path] = (), store: Store | None = None) -> list[Listing]:
+def ingest(
+    config: Config, day: dt.date, inputs: Sequence[Path] = (), store: Store | None = None
+) -> list[Listing]:
     """Fetch or read the day's listings and store the good ones. Returns every listing, failed ones too."""
     own = store is None
     st = store or Store.open(config.database_path)
@@ -57,8 +59,13 @@ def ingest(config: Config, day: dt.date, inputs: Sequence[Path] = (), store: Sto
             st.close()
 
 
-def build_digest(store: Store, config: Config, day: dt.date, statuses: Sequence[SourceStatus],
-                 now: dt.datetime | None = None) -> Digest:
+def build_digest(
+    store: Store,
+    config: Config,
+    day: dt.date,
+    statuses: Sequence[SourceStatus],
+    now: dt.datetime | None = None,
+) -> Digest:
     """Themes and trending for everything the store holds for ``day``."""
     day_papers = store.day_papers(day)
     window = config.trending.window_days
@@ -70,7 +77,12 @@ def build_digest(store: Store, config: Config, day: dt.date, statuses: Sequence[
             background.extend(papers)
     result = themes.find_themes([d.paper for d in day_papers], config.themes, background)
     return trending.rank(
-        day, day_papers, result, history, config.trending, statuses,
+        day,
+        day_papers,
+        result,
+        history,
+        config.trending,
+        statuses,
         now or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )
 
@@ -79,12 +91,15 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
     """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
     day = digest.date.isoformat()
     rendered = render.render_day(digest, config)
-    writer.write_files(output, {
-        f"{day}/digest.json": _json_text(digest),
-        f"{day}/email.html": rendered.email_html,
-        f"{day}/email.txt": rendered.email_txt,
-        f"{day}/index.html": rendered.page_html,
-    })
+    writer.write_files(
+        output,
+        {
+            f"{day}/digest.json": _json_text(digest),
+            f"{day}/email.html": rendered.email_html,
+            f"{day}/email.txt": rendered.email_txt,
+            f"{day}/index.html": rendered.page_html,
+        },
+    )
     if site:
         publish_site(store, config, output)
 

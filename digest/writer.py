@@ -7,9 +7,11 @@ and a crash leaves the previous version in place.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,8 @@ def atomic_write(path: Path, data: str | bytes) -> Path:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path
 
@@ -39,7 +39,7 @@ def write_json(path: Path, data: Any) -> Path:
     return atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def write_files(root: Path, files: dict[str, str | bytes]) -> list[Path]:
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write ``{relative path: content}`` under ``root``; refuses paths that leave ``root``."""
     root = root.resolve()
     written = []

@@ -67,20 +67,28 @@ timezone = "Europe/Berlin"
         ("[trending]\ntop_n = 0", "'trending.top_n' must be greater than 0"),
         ("[email]\nsend_empty = 'yes'", "'email.send_empty' must be true or false"),
         ("site_url = 'ftp://x'", "'site_url' must be an http(s) URL"),
-        ("[[sources]]\nname='a'\nkind='feed'\nurl='not a url'", "'sources[0].url' must be an http(s) URL"),
+        (
+            "[[sources]]\nname='a'\nkind='feed'\nurl='not a url'",
+            "'sources[0].url' must be an http(s) URL",
+        ),
         ("[[sources]]\nname='a'\nkind='carrier-pigeon'", "'sources[0].kind' must be one of"),
         ("[[sources]]\nkind='file'\npath='x'", "missing required key 'name'"),
         ("[[sources]]\nname='a'\nkind='file'", "'sources[0].path' is required"),
         ("[[sources]]\nname='a'\nkind='arxiv_rss'", "'sources[0].categories' is required"),
-        ("[[sources]]\nname='a'\nkind='file'\npath='x'\n[[sources]]\nname='a'\nkind='file'\npath='y'",
-         "is used by another source"),
+        (
+            "[[sources]]\nname='a'\nkind='file'\npath='x'\n[[sources]]\nname='a'\nkind='file'\npath='y'",
+            "is used by another source",
+        ),
         ("[schedule]\ntimezone = 'Mars/Olympus'", "'schedule.timezone' is not an IANA time zone"),
         ("[schedule]\ncron = 'every day'", "'schedule.cron' must have 5 fields"),
         ("[smtp]\nport = 70000", "'smtp.port' must be a TCP port"),
         ("[smtp]\nsecurity = 'tls9'", "'smtp.security' must be"),
         ("title = ", "not valid TOML"),
         ("trending = 3", "'trending': expected a table"),
-        ("[[sources]]\nname='a'\nkind='file'\npath='x'\ncategories='cs.LG'", "'sources[0].categories' must be a list"),
+        (
+            "[[sources]]\nname='a'\nkind='file'\npath='x'\ncategories='cs.LG'",
+            "'sources[0].categories' must be a list",
+        ),
     ],
 )
 def test_each_mistake_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:

@@ -9,23 +9,30 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from digest.config import Config
 from digest.models import Digest, Paper, RankedPaper, SourceStatus, Theme
 from digest.pipeline import run
-from digest.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "digest.schema.json").read_text())
 
 
 def _validate(data: dict) -> None:
-    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(data)
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
+        data
+    )
 
 
 def _listing(tmp_path: Path, n: int) -> Path:
     path = tmp_path / "2025-06-02.jsonl"
     rows = [
-        {"id": f"2506.{i:05d}v1", "title": f"Graph networks for task {i}", "summary": f"We study graphs {i}.",
-         "authors": ["Ada Lovelace"], "categories": ["cs.LG"]}
+        {
+            "id": f"2506.{i:05d}v1",
+            "title": f"Graph networks for task {i}",
+            "summary": f"We study graphs {i}.",
+            "authors": ["Ada Lovelace"],
+            "categories": ["cs.LG"],
+        }
         for i in range(n)
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))

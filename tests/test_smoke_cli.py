@@ -9,16 +9,27 @@ from pathlib import Path
 
 
 def _digest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "digest", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_run_on_jsonl_writes_digest_json(tmp_path: Path) -> None:
     listing = tmp_path / "2025-06-02.jsonl"
     listing.write_text(
-        json.dumps({"id": "2506.00001v2", "title": "A  paper", "summary": "About graphs.", "authors": ["A B"]})
+        json.dumps(
+            {
+                "id": "2506.00001v2",
+                "title": "A  paper",
+                "summary": "About graphs.",
+                "authors": ["A B"],
+            }
+        )
         + "\n"
     )
-    proc = _digest("run", "--date", "2025-06-02", "--input", str(listing), "--output", "out", cwd=tmp_path)
+    proc = _digest(
+        "run", "--date", "2025-06-02", "--input", str(listing), "--output", "out", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "out" / "2025-06-02" / "digest.json").read_text())
     assert [p["id"] for p in data["papers"]] == ["2506.00001"]

@@ -44,7 +44,10 @@ def cli(debug: bool, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: turns every failure into an exit code and, without --debug, one line."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("DIGEST_DEBUG") == "1"
+    debug = (
+        "--debug" in (argv if argv is not None else sys.argv[1:])
+        or os.environ.get("DIGEST_DEBUG") == "1"
+    )
     try:
         return cli.main(args=argv, prog_name="digest", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -66,7 +69,10 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as exc:  # a bug or an unforeseen environment problem
         if debug:
             traceback.print_exc()
-        click.echo(f"digest: error: {type(exc).__name__}: {exc} (run again with --debug for details)", err=True)
+        click.echo(
+            f"digest: error: {type(exc).__name__}: {exc} (run again with --debug for details)",
+            err=True,
+        )
         return _exit(EXIT_ERROR)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -11,13 +12,24 @@ from digest import pipeline
 from digest.cli import cli
 from digest.cli.options import DATE, config_option, load
 from digest.errors import EXIT_NO_PAPERS
+from digest.models import Listing
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, default=None,
-              help="Listing date; needed for files that carry no date. Default: from the file, else today.")
-@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
-              help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.")
+@click.option(
+    "--date",
+    "day",
+    type=DATE,
+    default=None,
+    help="Listing date; needed for files that carry no date. Default: from the file, else today.",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.",
+)
 @config_option
 def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | None) -> None:
     """Fetch or read listings and store them, without rendering.
@@ -35,14 +47,28 @@ def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | No
 
 @cli.command()
 @click.option("--date", "day", type=DATE, default=None, help="The digest date (default: today).")
-@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
-              help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: output_dir from the config).")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: output_dir from the config).",
+)
 @click.option("--send", is_flag=True, help="Also email the digest to confirmed subscribers.")
 @config_option
-def run(day: dt.date | None, inputs: tuple[Path, ...], output: Path | None, send: bool,
-        config_path: Path | None) -> None:
+def run(
+    day: dt.date | None,
+    inputs: tuple[Path, ...],
+    output: Path | None,
+    send: bool,
+    config_path: Path | None,
+) -> None:
     """Produce one day's digest: ingest, themes, trending, renders (and email with --send).
 
     Writes OUTPUT/DATE/digest.json, email.html, email.txt, index.html, and
@@ -70,7 +96,7 @@ def run(day: dt.date | None, inputs: tuple[Path, ...], output: Path | None, send
     raise SystemExit(result.exit_code)
 
 
-def _report(listings: list) -> None:
+def _report(listings: Sequence[Listing]) -> None:
     for x in listings:
         if x.ok:
             click.echo(f"{x.source}: {x.status}, {len(x.papers)} papers ({x.kind})", err=True)

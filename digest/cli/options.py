@@ -17,7 +17,9 @@ DEFAULT_CONFIG = Path("config/digest.toml")
 class DateType(click.ParamType):
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:

@@ -22,7 +22,9 @@ def connect(path: Path | str) -> sqlite3.Connection:
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            str(path), timeout=30.0, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode=WAL")
     except sqlite3.DatabaseError as exc:
         raise DigestError(f"{path}: cannot open database: {exc}") from None
@@ -51,7 +53,9 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
         "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
     )
     with transaction(conn):
-        row = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchone()
+        row = conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (component,)
+        ).fetchone()
         have = row[0] if row else 0
         if have > len(migrations):
             raise DigestError(

@@ -31,11 +31,18 @@ class DigestsMixin:
                 "INSERT INTO digests(date, generated_at, papers, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(date) DO UPDATE SET generated_at = excluded.generated_at, "
                 "papers = excluded.papers, body = excluded.body",
-                (digest.date.isoformat(), digest.generated_at.isoformat(), len(digest.papers), body),
+                (
+                    digest.date.isoformat(),
+                    digest.generated_at.isoformat(),
+                    len(digest.papers),
+                    body,
+                ),
             )
 
     def digest_for(self, day: dt.date) -> Digest | None:
-        row = self.conn.execute("SELECT body FROM digests WHERE date = ?", (day.isoformat(),)).fetchone()
+        row = self.conn.execute(
+            "SELECT body FROM digests WHERE date = ?", (day.isoformat(),)
+        ).fetchone()
         return Digest.from_json(json.loads(row[0])) if row else None
 
     def recent_digests(self, limit: int, until: dt.date | None = None) -> list[Digest]:
@@ -47,4 +54,7 @@ class DigestsMixin:
         return [Digest.from_json(json.loads(r[0])) for r in rows]
 
     def digest_dates(self) -> list[dt.date]:
-        return [dt.date.fromisoformat(r[0]) for r in self.conn.execute("SELECT date FROM digests ORDER BY date")]
+        return [
+            dt.date.fromisoformat(r[0])
+            for r in self.conn.execute("SELECT date FROM digests ORDER BY date")
+        ]

@@ -79,12 +79,16 @@ class RenderConfig:
 @dataclass(frozen=True)
 class EmailConfig:
     from_addr: str = "digest@localhost"
+    from_name: str = ""  # display name; default: the config title
     reply_to: str = ""
     list_id: str = "digest.localhost"
     subject_prefix: str = "Trending papers"
+    unsubscribe_mailto: str = ""  # mailbox for the List-Unsubscribe mailto:; default: from_addr
     send_empty: bool = False
-    rate_per_s: float = 50.0
-    max_hard_failures: int = 3
+    rate_per_s: float = 50.0  # messages per second over one SMTP connection
+    max_hard_failures: int = 3  # 5xx replies (over all digests) before a subscriber is "bouncing"
+    retries: int = 3  # tries again after a 4xx reply or a dropped connection
+    retry_backoff_s: float = 2.0  # the first wait; doubles at each retry
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,49 @@ class SmtpConfig:
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8080
-    secret_env: str = "DIGEST_SECRET"
-    token_max_age_s: int = 7 * 24 * 3600
+    secret_env: str = "DIGEST_SECRET"  # signs confirm and unsubscribe links
+    token_max_age_s: int = 7 * 24 * 3600  # confirmation links expire; unsubscribe links never do
+    threads: int = 4  # waitress worker threads
+    proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For may be trusted
+    subscribe_per_address: int = 3  # confirmation emails per address per rate window
+    subscribe_per_client: int = 10  # subscribe requests per client address per rate window
+    rate_window_s: int = 3600
+
+
+def _check_delivery(cfg: Config, file: Path) -> None:
+    """Checks of the email, smtp and serve sections."""
+    for key, value in (
+        ("email.max_hard_failures", cfg.email.max_hard_failures),
+        ("smtp.timeout_s", cfg.smtp.timeout_s),
+        ("serve.token_max_age_s", cfg.serve.token_max_age_s),
+        ("serve.threads", cfg.serve.threads),
+        ("serve.subscribe_per_address", cfg.serve.subscribe_per_address),
+        ("serve.subscribe_per_client", cfg.serve.subscribe_per_client),
+        ("serve.rate_window_s", cfg.serve.rate_window_s),
+    ):
+        if value <= 0:
+            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
+    for key, value in (
+        ("email.retries", cfg.email.retries),
+        ("email.retry_backoff_s", cfg.email.retry_backoff_s),
+        ("serve.proxy_hops", cfg.serve.proxy_hops),
+    ):
+        if value < 0:
+            raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")
+    if not 0 < cfg.serve.port < 65536:
+        raise ConfigError(f"{file}: 'serve.port' must be a TCP port, got {cfg.serve.port}")
+    mailto = cfg.email.unsubscribe_mailto
+    if mailto and "@" not in mailto:
+        raise ConfigError(
+            f"{file}: 'email.unsubscribe_mailto' must be an email address, got \"{mailto}\""
+        )
+    for key, text in (
+        ("email.subject_prefix", cfg.email.subject_prefix),
+        ("email.from_name", cfg.email.from_name),
+        ("email.list_id", cfg.email.list_id),
+    ):
+        if "\n" in text or "\r" in text:
+            raise ConfigError(f"{file}: '{key}' must be a single line")
 
 
 @dataclass(frozen=True)
@@ -329,3 +374,4 @@ def _check(cfg: Config, file: Path) -> None:
         raise ConfigError(
             f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""
         )
+    _check_delivery(cfg, file)

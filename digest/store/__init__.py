@@ -10,21 +10,23 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from digest.store import digests, http_cache, papers
+from digest.store import digests, http_cache, papers, subscribers
 from digest.store.db import connect, migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
 from digest.store.papers import PapersMixin, SaveResult
+from digest.store.subscribers import SubscribersMixin
 
 # (component, migrations) in the order they are applied; a component may reference earlier ones.
 COMPONENTS: list[tuple[str, list[str]]] = [
     ("papers", papers.MIGRATIONS),
     ("digests", digests.MIGRATIONS),
+    ("subscribers", subscribers.MIGRATIONS),
     ("http_cache", http_cache.MIGRATIONS),
 ]
 
 
-class Store(PapersMixin, DigestsMixin, HttpCacheMixin):
+class Store(PapersMixin, DigestsMixin, HttpCacheMixin, SubscribersMixin):
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path

@@ -1,0 +1,336 @@
+"""Subscribers, the delivery log and the subscribe rate limits.
+
+A subscriber is one normalized address with a status (pending -> confirmed ->
+unsubscribed, or bouncing after repeated hard failures). The delivery log is
+what makes sending exactly-once: one row per (digest date, send round,
+subscriber), written the moment the SMTP server accepts the message, so a rerun
+skips everyone already served. ``--resend`` opens a new round instead of
+erasing the old one, so an interrupted resend also resumes without duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from digest.errors import InputError
+from digest.store.db import transaction
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+UNSUBSCRIBED = "unsubscribed"
+BOUNCING = "bouncing"
+STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCING)
+
+# delivery log statuses
+SENDING = "sending"  # handed to the server, no reply yet (a crash leaves it: resent, same Message-ID)
+SENT = "sent"
+FAILED = "failed"  # a 5xx reply: not retried for this digest
+DEFERRED = "deferred"  # 4xx replies until retries ran out: retried by the next run
+
+MIGRATIONS = [
+    """
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed', 'bouncing')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        hard_failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    CREATE INDEX subscribers_by_status ON subscribers(status, id);
+    CREATE TABLE send_rounds (
+        date TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (date, round)
+    );
+    CREATE TABLE deliveries (
+        date TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (date, round, subscriber_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rate_events (
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX rate_events_by_key ON rate_events(key, at)
+    """
+]
+
+
+def normalize_email(text: str) -> str:
+    """The canonical form of an address (domain lowercased, IDNA); InputError when malformed."""
+    candidate = (text or "").strip()
+    if not candidate:
+        raise InputError("an email address is required")
+    if any(c in candidate for c in "\r\n"):
+        raise InputError("an email address must be one line")
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InputError(f"'{candidate[:80]}' is not a valid email address: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    status: str
+    created_at: str
+    updated_at: str
+    confirmed_at: str | None = None
+    unsubscribed_at: str | None = None
+    hard_failures: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A subscriber to send one digest to, with what the log says of an earlier try."""
+
+    id: int
+    email: str
+    logged: str | None  # SENDING or DEFERRED from an interrupted run, else None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _subscriber(row: sqlite3.Row) -> Subscriber:
+    return Subscriber(**{k: row[k] for k in row.keys()})
+
+
+class SubscribersMixin:
+    conn: sqlite3.Connection
+
+    # ------------------------------------------------------------ subscribers
+
+    def add_subscriber(self, email: str, status: str = PENDING) -> tuple[Subscriber, bool]:
+        """Insert ``email`` (normalized) or move an existing one to ``status``; True when new.
+
+        A confirmed address asked to be pending again stays confirmed: a second
+        subscribe request must not undo an earlier confirmation.
+        """
+        if status not in STATUSES:
+            raise InputError(f"unknown subscriber status '{status}' (one of {', '.join(STATUSES)})")
+        address = normalize_email(email)
+        now = _now()
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (address,)).fetchone()
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO subscribers(email, status, created_at, updated_at, confirmed_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (address, status, now, now, now if status == CONFIRMED else None),
+                )
+                created = True
+            else:
+                created = False
+                if not (row["status"] == CONFIRMED and status == PENDING):
+                    self._set_status(row["id"], status, now)
+            row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (address,)).fetchone()
+        return _subscriber(row), created
+
+    def _set_status(self, subscriber_id: int, status: str, now: str) -> None:
+        extra = {CONFIRMED: ", confirmed_at = ?, hard_failures = 0", UNSUBSCRIBED: ", unsubscribed_at = ?"}
+        sql = f"UPDATE subscribers SET status = ?, updated_at = ?{extra.get(status, '')} WHERE id = ?"
+        args = (status, now, now, subscriber_id) if status in extra else (status, now, subscriber_id)
+        self.conn.execute(sql, args)
+
+    def set_subscriber_status(self, email: str, status: str) -> Subscriber | None:
+        """Change the status of ``email``; None when there is no such subscriber."""
+        if status not in STATUSES:
+            raise InputError(f"unknown subscriber status '{status}' (one of {', '.join(STATUSES)})")
+        address = normalize_email(email)
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT id, status FROM subscribers WHERE email = ?", (address,)).fetchone()
+            if row is None:
+                return None
+            if row["status"] != status:
+                self._set_status(row["id"], status, _now())
+        return self.subscriber(address)
+
+    def remove_subscriber(self, email: str) -> bool:
+        """Delete ``email`` and its delivery log (erasure on request). False when unknown."""
+        address = normalize_email(email)
+        with transaction(self.conn):
+            cur = self.conn.execute("DELETE FROM subscribers WHERE email = ?", (address,))
+        return cur.rowcount > 0
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (email.strip(),)).fetchone()
+        return _subscriber(row) if row else None
+
+    def subscribers(self, status: str | None = None, batch: int = 1000) -> Iterator[Subscriber]:
+        """Every subscriber (of ``status``) by id, read in batches so memory stays flat."""
+        last = 0
+        while True:
+            if status is None:
+                rows = self.conn.execute(
+                    "SELECT * FROM subscribers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                ).fetchall()
+            else:
+                rows = self.conn.execute(
+                    "SELECT * FROM subscribers WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                    (status, last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            yield from (_subscriber(r) for r in rows)
+            last = rows[-1]["id"]
+
+    def count_subscribers(self, status: str | None = None) -> int:
+        if status is None:
+            return int(self.conn.execute("SELECT count(*) FROM subscribers").fetchone()[0])
+        sql = "SELECT count(*) FROM subscribers WHERE status = ?"
+        return int(self.conn.execute(sql, (status,)).fetchone()[0])
+
+    # ------------------------------------------------------------ delivery log
+
+    def send_round(self, day: dt.date, new: bool = False) -> int:
+        """The round to send ``day`` in: the latest one, or (``new``, or none yet) a fresh one."""
+        iso = day.isoformat()
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT max(round) FROM send_rounds WHERE date = ?", (iso,)).fetchone()
+            latest = row[0]
+            if latest is not None and not new:
+                return int(latest)
+            number = (latest or 0) + 1
+            self.conn.execute(
+                "INSERT INTO send_rounds(date, round, started_at) VALUES (?, ?, ?)", (iso, number, _now())
+            )
+        return number
+
+    def finish_round(self, day: dt.date, round_: int) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE send_rounds SET finished_at = ? WHERE date = ? AND round = ?",
+                (_now(), day.isoformat(), round_),
+            )
+
+    def recipients(self, day: dt.date, round_: int, batch: int = 500) -> Iterator[Recipient]:
+        """Confirmed subscribers not yet served in this round (sent or hard-failed), by id.
+
+        Read in batches keyed on id so a list of any size costs constant memory,
+        and each batch sees status changes (an unsubscribe mid-send) made since.
+        """
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                """
+                SELECT s.id, s.email, d.status AS logged FROM subscribers s
+                LEFT JOIN deliveries d ON d.date = ? AND d.round = ? AND d.subscriber_id = s.id
+                WHERE s.status = 'confirmed' AND s.id > ?
+                  AND (d.status IS NULL OR d.status IN ('sending', 'deferred'))
+                ORDER BY s.id LIMIT ?
+                """,
+                (day.isoformat(), round_, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield Recipient(r["id"], r["email"], r["logged"])
+            last = rows[-1]["id"]
+
+    def still_confirmed(self, subscriber_id: int) -> bool:
+        row = self.conn.execute("SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+        return row is not None and row[0] == CONFIRMED
+
+    def log_delivery(
+        self,
+        day: dt.date,
+        round_: int,
+        subscriber_id: int,
+        status: str,
+        message_id: str,
+        error: str | None = None,
+        max_hard_failures: int = 0,
+    ) -> None:
+        """Record the outcome for one recipient in its own transaction (committed before the next).
+
+        A SENT resets the subscriber's hard-failure count; a FAILED adds one and,
+        at ``max_hard_failures``, marks the subscriber bouncing.
+        """
+        now = _now()
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, attempts, error, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
+                "attempts = attempts + 1, error = excluded.error, updated_at = excluded.updated_at",
+                (day.isoformat(), round_, subscriber_id, status, message_id, error, now),
+            )
+            if status == SENT:
+                self.conn.execute(
+                    "UPDATE subscribers SET hard_failures = 0, last_error = NULL "
+                    "WHERE id = ? AND hard_failures > 0",
+                    (subscriber_id,),
+                )
+            elif status == FAILED:
+                self.conn.execute(
+                    "UPDATE subscribers SET hard_failures = hard_failures + 1, last_error = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (error, now, subscriber_id),
+                )
+                if max_hard_failures:
+                    self.conn.execute(
+                        "UPDATE subscribers SET status = 'bouncing' "
+                        "WHERE id = ? AND status = 'confirmed' AND hard_failures >= ?",
+                        (subscriber_id, max_hard_failures),
+                    )
+
+    def mark_sending(self, day: dt.date, round_: int, subscriber_id: int, message_id: str) -> None:
+        """Note that a message is about to go out, so a crash before the reply is visible."""
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, updated_at) "
+                "VALUES (?, ?, ?, 'sending', ?, ?) "
+                "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = 'sending', "
+                "updated_at = excluded.updated_at",
+                (day.isoformat(), round_, subscriber_id, message_id, _now()),
+            )
+
+    def delivery_counts(self, day: dt.date, round_: int | None = None) -> dict[str, int]:
+        """How many log rows of each status ``day`` has (in ``round_``, default: every round)."""
+        sql = "SELECT status, count(*) FROM deliveries WHERE date = ?"
+        args: tuple = (day.isoformat(),)
+        if round_ is not None:
+            sql += " AND round = ?"
+            args += (round_,)
+        return {r[0]: r[1] for r in self.conn.execute(sql + " GROUP BY status", args)}
+
+    # ------------------------------------------------------------ rate limits
+
+    def hit_rate_limit(self, key: str, limit: int, window_s: float, now: float | None = None) -> bool:
+        """Count one event for ``key``; True when it is over ``limit`` events in ``window_s``.
+
+        Events over the limit are not counted, so a client that keeps hammering
+        gets back in once its earlier, accepted events leave the window.
+        """
+        at = time.time() if now is None else now
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM rate_events WHERE at < ?", (at - window_s,))
+            seen = self.conn.execute(
+                "SELECT count(*) FROM rate_events WHERE key = ? AND at >= ?", (key, at - window_s)
+            ).fetchone()[0]
+            if seen >= limit:
+                return True
+            self.conn.execute("INSERT INTO rate_events(key, at) VALUES (?, ?)", (key, at))
+        return False

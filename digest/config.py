@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import tomllib
 import types
 import typing
@@ -40,13 +41,16 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    timeout_s: float = 20.0
-    retries: int = 4
-    backoff_s: float = 2.0
-    max_backoff_s: float = 120.0
+    """How live sources are fetched (see ``digest.sources.http``)."""
+
+    timeout_s: float = 20.0  # connect, and each read: seconds of silence before giving up
+    total_timeout_s: float = 120.0  # a whole reply, however slowly it trickles in
+    retries: int = 4  # extra attempts on 429/5xx/timeouts/truncation (0 = one attempt)
+    backoff_s: float = 2.0  # first retry waits about this long, then doubles (with jitter)
+    max_backoff_s: float = 120.0  # cap on any wait, Retry-After included
     user_agent: str = "digest/0.1 (daily research-paper newsletter; +https://github.com/digest)"
-    arxiv_min_interval_s: float = 3.0
-    max_bytes: int = 50_000_000
+    arxiv_min_interval_s: float = 3.0  # between two requests to arXiv (their robots policy)
+    max_bytes: int = 50_000_000  # largest reply accepted, before and after gunzip
 
 
 @dataclass(frozen=True)
@@ -350,6 +354,7 @@ def _check(cfg: Config, file: Path) -> None:
             raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
     if cfg.http.retries < 0:
         raise ConfigError(f"{file}: 'http.retries' must be 0 or more, got {cfg.http.retries}")
+    _check_live(cfg, file)
     if cfg.smtp.security not in ("starttls", "ssl", "none"):
         raise ConfigError(
             f"{file}: 'smtp.security' must be starttls, ssl or none, got \"{cfg.smtp.security}\""
@@ -375,3 +380,29 @@ def _check(cfg: Config, file: Path) -> None:
             f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""
         )
     _check_delivery(cfg, file)
+
+
+_ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
+
+
+def _check_live(cfg: Config, file: Path) -> None:
+    """Checks of the live sources and of ``[http]``."""
+    for i, s in enumerate(cfg.sources):
+        for j, cat in enumerate(s.categories):
+            if s.kind == "arxiv_rss" and not _ARXIV_CATEGORY.match(cat):
+                raise ConfigError(
+                    f"{file}: 'sources[{i}].categories[{j}]' must be an arXiv category like "
+                    f'"cs.LG", got "{cat}"'
+                )
+    h = cfg.http
+    for key, value in (
+        ("http.total_timeout_s", h.total_timeout_s),
+        ("http.max_backoff_s", h.max_backoff_s),
+        ("http.max_bytes", h.max_bytes),
+    ):
+        if value <= 0:
+            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
+    if h.backoff_s < 0:
+        raise ConfigError(f"{file}: 'http.backoff_s' must be 0 or more, got {h.backoff_s}")
+    if not h.user_agent.strip() or any(c in h.user_agent for c in "\r\n"):
+        raise ConfigError(f"{file}: 'http.user_agent' must be one non-empty line")

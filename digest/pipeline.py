@@ -16,6 +16,7 @@ from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
 from digest.store import Store
+from digest.store.runs import LockInfo
 
 log = logging.getLogger("digest")
 
@@ -124,8 +125,14 @@ def run(
 ) -> RunResult:
     """Produce (and with ``send``, deliver) the digest of ``day``."""
     out = output or config.output_path
-    note = on_stage or (lambda stage: log.debug("stage: %s", stage))
-    with Store.open(config.database_path) as store:
+    report = on_stage or (lambda stage: log.debug("stage: %s", stage))
+    # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
+    with Store.open(config.database_path) as store, store.day_run(day, on_wait=_say_waiting) as record:
+
+        def note(stage: str) -> None:
+            record.stage(stage)
+            report(stage)
+
         note("sources")
         listings = ingest(config, day, inputs, store)
         statuses = [SourceStatus.of(x) for x in listings]
@@ -140,7 +147,12 @@ def run(
             from digest import deliver
 
             sent = deliver.send_digest(store, config, digest, out)
+        record.finish(listings, digest, sent)
     return RunResult(day, tuple(listings), digest, out, sent)
+
+
+def _say_waiting(holder: LockInfo) -> None:
+    log.warning("the digest of this day is being produced by %s; waiting for it", holder.describe())
 
 
 def _dated(listing: Listing, day: dt.date) -> Listing:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.models import ERROR, Digest, Listing
 from digest.store.db import connect, transaction
 
 MIGRATIONS = [
@@ -52,6 +53,7 @@ MIGRATIONS = [
         papers INTEGER,
         themes INTEGER,
         sent INTEGER,
+        error TEXT,
         sources TEXT NOT NULL DEFAULT '[]',
         label TEXT NOT NULL,
         pid INTEGER NOT NULL,
@@ -98,6 +100,7 @@ class RunRecord:
     papers: int | None
     themes: int | None
     sent: int | None
+    error: str | None
     sources: tuple[dict, ...]
     label: str
     pid: int
@@ -109,9 +112,9 @@ class RunRecord:
         return self.status in DONE_STATUSES
 
     @property
-    def may_have_sent(self) -> bool:
-        """True when this attempt sent, or died while sending (so it must not be repeated blindly)."""
-        return bool(self.sent) or (self.status == RUNNING and self.stage == "deliver")
+    def interrupted(self) -> bool:
+        """An attempt that never finished: its process died (SIGKILL, power) mid-``stage``."""
+        return self.status == RUNNING and self.finished_at is None
 
 
 class LockBusy(Exception):
@@ -138,34 +141,61 @@ class RunsMixin:
         wait: bool = True,
         on_wait: Callable[[LockInfo], None] | None = None,
         timeout_s: float | None = None,
-    ) -> Iterator[None]:
-        """Hold ``name`` for the block; re-entrant within one thread.
+    ) -> Iterator[str]:
+        """Hold ``name`` for the block (yields the holder's label); re-entrant within one thread.
 
         Busy: with ``wait`` poll until free (``on_wait`` is told once who holds it), else
         raise :class:`LockBusy`. A heartbeat thread keeps the lock alive while held.
         """
         if str(self.path) == ":memory:":  # a private database: nobody else to exclude
-            yield
+            yield label
             return
         key = (str(Path(self.path).resolve()), name, threading.get_ident())
-        if _HELD.get(key):
-            _HELD[key] += 1
+        held = _HELD.get(key)
+        if held:
+            held[0] += 1
             try:
-                yield
+                yield held[1]
             finally:
-                _HELD[key] -= 1
+                held[0] -= 1
             return
         lock = _DbLock(self.path, name, label)
         try:
             lock.acquire(wait, on_wait, timeout_s)
-            _HELD[key] = 1
+            _HELD[key] = [1, label]
             try:
-                yield
+                yield label
             finally:
                 _HELD.pop(key, None)
                 lock.release()
         finally:
             lock.close()
+
+    @contextmanager
+    def day_run(
+        self,
+        day: dt.date,
+        label: str = "digest run",
+        on_wait: Callable[[LockInfo], None] | None = None,
+    ) -> Iterator[RunLog]:
+        """Hold the lock of ``day`` and log this attempt in the run log.
+
+        The block reports stages and ends with :meth:`RunLog.finish`; leaving it by an
+        exception records the attempt as ``error`` (``interrupted`` for a signal).
+        The label is the outermost holder's, so a scheduled run is logged as such.
+        """
+        with self.hold_lock(day_lock_name(day), label, on_wait=on_wait) as held_label:
+            record = RunLog(self, self.start_run(day, held_label))
+            try:
+                yield record
+            except Exception as exc:
+                record.fail("error", f"{type(exc).__name__}: {exc}")
+                raise
+            except BaseException as exc:
+                record.fail("interrupted", type(exc).__name__)
+                raise
+            if not record.finished:
+                record.fail("error", "the run ended without a result")
 
     # ------------------------------------------------------------ run log
 
@@ -185,15 +215,16 @@ class RunsMixin:
         self,
         run_id: int,
         status: str,
-        papers: int,
-        themes: int,
-        sent: int | None,
-        sources: Sequence[dict],
+        papers: int | None = None,
+        themes: int | None = None,
+        sent: int | None = None,
+        sources: Sequence[dict] = (),
+        error: str | None = None,
     ) -> None:
         self.conn.execute(
-            "UPDATE runs SET status = ?, papers = ?, themes = ?, sent = ?, sources = ?, "
+            "UPDATE runs SET status = ?, papers = ?, themes = ?, sent = ?, sources = ?, error = ?, "
             "finished_at = ? WHERE id = ?",
-            (status, papers, themes, sent, json.dumps(list(sources)), _now_iso(), run_id),
+            (status, papers, themes, sent, json.dumps(list(sources)), error, _now_iso(), run_id),
         )
 
     def runs_for(self, day: dt.date) -> list[RunRecord]:
@@ -222,8 +253,51 @@ class RunsMixin:
         return [_run_record(r) for r in rows]
 
 
+class RunLog:
+    """The run-log row of one attempt, as the pipeline moves through its stages."""
+
+    def __init__(self, store: RunsMixin, run_id: int) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.finished = False
+
+    def stage(self, name: str) -> None:
+        self.store.mark_stage(self.run_id, name)
+
+    def finish(self, listings: Sequence[Listing], digest: Digest, sent: int | None) -> str:
+        """Record the result; returns the day's status (ok, empty or error)."""
+        status = day_status(listings, len(digest.papers))
+        sources = [
+            {"name": x.source, "status": x.status, "papers": len(x.papers), "error": x.error}
+            for x in listings
+        ]
+        self.store.finish_run(
+            self.run_id, status, len(digest.papers), len(digest.themes), sent, sources
+        )
+        self.finished = True
+        return status
+
+    def fail(self, status: str, error: str) -> None:
+        self.store.finish_run(self.run_id, status, error=error)
+        self.finished = True
+
+
+def day_status(listings: Sequence[Listing], papers: int) -> str:
+    """``error`` when every source failed (worth retrying), else ``ok`` or ``empty``.
+
+    A stale feed or an empty listing is a quiet day, not a failure: the day is done.
+    """
+    if listings and all(x.status == ERROR for x in listings):
+        return "error"
+    return "ok" if papers else "empty"
+
+
+def day_lock_name(day: dt.date) -> str:
+    return f"day:{day.isoformat()}"
+
+
 # (database, lock name, thread) -> depth, for re-entrant holds inside one thread
-_HELD: dict[tuple[str, str, int], int] = {}
+_HELD: dict[tuple[str, str, int], list] = {}  # key -> [depth, label]
 
 
 class _DbLock:
@@ -336,6 +410,7 @@ def _run_record(r: sqlite3.Row) -> RunRecord:
         papers=r["papers"],
         themes=r["themes"],
         sent=r["sent"],
+        error=r["error"],
         sources=tuple(json.loads(r["sources"])),
         label=r["label"],
         pid=r["pid"],

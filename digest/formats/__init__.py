@@ -1,43 +1,119 @@
-"""Listing formats: read a local listing file of any supported format into a ``Listing``.
+"""Listing formats: read a listing of any supported format into a ``Listing``.
 
-The format is detected from the content (the file name is only a hint);
-``.gz`` files are decompressed transparently. Entry point: :func:`read_listing`.
+Supported, detected from the content (the file name only supplies a date):
+
+- plain-text copies of the trending-papers page, both layouts (:mod:`.text`);
+- the Daily Papers API JSON, and any JSON array of paper objects (:mod:`.jsondata`);
+- JSONL dumps of arXiv metadata, one paper per line (:mod:`.jsondata`);
+- RSS 2.0 and Atom feeds, arXiv's and any other (:mod:`.feeds`).
+
+gzip is undone transparently. Entry points: :func:`read_listing` for a file,
+:func:`parse_bytes` for bytes already in hand (an HTTP body). Both raise
+:class:`~digest.errors.InputError` with a one-line message for anything they cannot read;
+nothing else escapes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import re
+import zlib
 from pathlib import Path
 
 from digest.errors import InputError
-from digest.models import EMPTY, OK, Listing, Paper, arxiv_id, clean_space, paper_key
+from digest.formats import feeds, jsondata, text
+from digest.formats.base import decode_text
+from digest.models import EMPTY, OK, Listing, Paper
 
-DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.")
+DEFAULT_ANNOUNCE_TYPES: tuple[str, ...] = ("new", "cross")
+HINTS = ("hf_daily", "feed", "jsonl", "text")
+DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[\w.]+$")
+_NOT_LISTINGS = ("~", ".tmp", ".part", ".swp", ".bak")
+# a text file without the page header is a listing only if most "titles" have an abstract
+MIN_ABSTRACT_SHARE = 0.8
+
+__all__ = [
+    "DEFAULT_ANNOUNCE_TYPES",
+    "date_from_name",
+    "listings_in_folder",
+    "parse_bytes",
+    "read_bytes",
+    "read_listing",
+]
+
+
+def read_listing(
+    path: Path,
+    day: dt.date | None = None,
+    source: str | None = None,
+    announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
+) -> Listing:
+    """Read one listing file.
+
+    ``day`` is the listing's date when given; otherwise the date in the file name
+    (``YYYY-MM-DD.ext``), else the date in the content. ``source`` names the listing
+    (default ``file:<name>``). ``announce_types`` filters arXiv feed items (None keeps all).
+    """
+    raw = read_bytes(path)
+    return parse_bytes(
+        raw,
+        name=str(path),
+        day=day or date_from_name(path),
+        source=source or f"file:{path.name}",
+        announce_types=announce_types,
+    )
+
+
+def parse_bytes(
+    raw: bytes,
+    *,
+    name: str,
+    day: dt.date | None,
+    source: str,
+    announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
+    hint: str | None = None,
+) -> Listing:
+    """Parse a listing from bytes; ``name`` is used in messages, ``hint`` forces a format.
+
+    The listing's date is ``day`` when given, else the date the content states; a listing
+    with neither raises ``InputError``. The content's own date is kept in ``source_date``.
+    """
+    if hint is not None and hint not in HINTS:
+        raise ValueError(f"unknown format hint {hint!r}; expected one of {HINTS}")
+    raw = _gunzip(raw, name)
+    papers, kind, source_date = _parse(raw, name, day, announce_types, hint)
+    listing_date = day or source_date
+    if listing_date is None:
+        raise InputError(f"{name}: no date in this listing; pass --date")
+    return Listing(
+        date=listing_date,
+        source=source,
+        kind=kind,
+        papers=papers,
+        status=OK if papers else EMPTY,
+        source_date=source_date,
+    )
 
 
 def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or an ``InputError`` saying why they cannot be read."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
+        raise InputError(f"{path}: is a directory, not a listing file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: truncated or corrupt gzip file ({exc})") from None
-    return raw
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def date_from_name(path: Path) -> dt.date | None:
+    """The date of a file named ``YYYY-MM-DD.<ext>`` (e.g. ``2025-03-13.jsonl.gz``)."""
     m = DATED_NAME.match(path.name)
-    if not m:
+    if not m or path.name.endswith(_NOT_LISTINGS):
         return None
     try:
         return dt.date.fromisoformat(m.group(1))
@@ -45,33 +121,71 @@ def date_from_name(path: Path) -> dt.date | None:
         return None
 
 
-def read_listing(path: Path, day: dt.date | None = None, source: str | None = None) -> Listing:
-    """Read one listing file. ``day`` wins over a date in the file or its name."""
-    raw = read_bytes(path)
-    name = source or f"file:{path.name}"
-    day = day or date_from_name(path)
-    return _read_jsonl(raw, path, day, name)
+def listings_in_folder(folder: Path, day: dt.date) -> list[Path]:
+    """The files of ``folder`` named for ``day``."""
+    try:
+        return sorted(p for p in folder.iterdir() if date_from_name(p) == day and p.is_file())
+    except PermissionError:
+        raise InputError(f"{folder}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list this folder: {exc.strerror or exc}") from None
 
 
-def _read_jsonl(raw: bytes, path: Path, day: dt.date | None, source: str) -> Listing:
-    papers = []
-    for n, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: not a JSON line ({exc.msg})") from None
-        title = clean_space(row.get("title"))
-        aid = arxiv_id(str(row.get("id") or row.get("abs") or ""))
-        papers.append(
-            Paper(
-                id=paper_key(aid, title),
-                title=title,
-                abstract=clean_space(row.get("summary") or row.get("abstract")),
-                authors=tuple(row.get("authors") or ()),
-                url=row.get("abs") or (f"https://arxiv.org/abs/{aid}" if aid else ""),
-                categories=tuple(row.get("categories") or ()),
-            )
+def _gunzip(raw: bytes, name: str) -> bytes:
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise InputError(f"{name}: truncated gzip file (it ends in the middle)") from None
+    except (OSError, zlib.error) as exc:
+        raise InputError(f"{name}: corrupt gzip file ({exc})") from None
+
+
+def _parse(
+    raw: bytes,
+    name: str,
+    day: dt.date | None,
+    announce_types: tuple[str, ...] | None,
+    hint: str | None,
+) -> tuple[tuple[Paper, ...], str, dt.date | None]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw = decode_text(raw, name).encode("utf-8")
+    head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise InputError(f"{name}: empty file, no listing in it")
+    if hint == "feed" or (hint is None and head[:1] == b"<"):
+        return _parse_xml(raw, head, name, announce_types)
+    body = decode_text(raw, name)
+    del raw  # a 50 MB listing should not be held twice
+    if hint == "hf_daily" or (hint is None and head[:1] == b"["):
+        j = jsondata.parse_hf_daily(body, name)
+        return j.papers, j.kind, j.source_date
+    if hint == "jsonl" or (hint is None and head[:1] == b"{"):
+        j = jsondata.parse_jsonl(body, name)
+        return j.papers, j.kind, j.source_date
+    return _parse_text(body, name, day)
+
+
+def _parse_xml(
+    raw: bytes, head: bytes, name: str, announce_types: tuple[str, ...] | None
+) -> tuple[tuple[Paper, ...], str, dt.date | None]:
+    lowered = head[:500].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        raise InputError(f"{name}: unknown format: an HTML page, not a listing or feed")
+    f = feeds.parse_feed(raw, name, announce_types)
+    return f.papers, f.kind, f.channel_date
+
+
+def _parse_text(
+    body: str, name: str, day: dt.date | None
+) -> tuple[tuple[Paper, ...], str, dt.date | None]:
+    parsed = text.parse_text(body)
+    with_abstract = sum(1 for p in parsed.papers if p.abstract)
+    if not parsed.has_header and (
+        not parsed.papers or with_abstract < MIN_ABSTRACT_SHARE * len(parsed.papers)
+    ):
+        raise InputError(
+            f"{name}: unknown format (not JSON, JSONL, RSS/Atom, or a trending-papers page)"
         )
-    return Listing(day, source, "jsonl", tuple(papers), OK if papers else EMPTY)
+    return parsed.papers, text.KIND, text.resolve_date(parsed, day)

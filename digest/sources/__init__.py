@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digest.config import Config, SourceConfig
-from digest.errors import DigestError
-from digest.formats import date_from_name, read_listing
+from digest.errors import DigestError, InputError
+from digest.formats import DEFAULT_ANNOUNCE_TYPES, listings_in_folder, read_listing
 from digest.models import ERROR, Listing
 
 
@@ -27,18 +27,27 @@ def collect(config: Config, day: dt.date, inputs: Sequence[Path] = (), store: ob
     return listings
 
 
-def _from_path(path: Path, day: dt.date, source: str | None) -> Listing:
+def _from_path(
+    path: Path,
+    day: dt.date,
+    source: str | None,
+    announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
+) -> Listing:
+    """A listing file, or the file named ``<day>.*`` in a folder of dated listings."""
     name = source or f"file:{path.name}"
+    kind = "directory" if path.is_dir() else "file"
     try:
-        if path.is_dir():
-            matches = sorted(p for p in path.iterdir() if date_from_name(p) == day)
+        if kind == "directory":
+            matches = listings_in_folder(path, day)
             if not matches:
-                return Listing(day, name, "directory", (), ERROR, f"{path}: no listing named {day}.* in this folder")
+                raise InputError(f"{path}: no listing named {day}.* in this folder")
+            if len(matches) > 1:
+                names = ", ".join(p.name for p in matches)
+                raise InputError(f"{path}: several listings for {day} in this folder ({names})")
             path = matches[0]
-        listing = read_listing(path, day, name)
+        return read_listing(path, day, name, announce_types)
     except DigestError as exc:
-        return Listing(day, name, "file", (), ERROR, str(exc))
-    return listing
+        return Listing(day, name, kind, (), ERROR, str(exc))
 
 
 def _from_source(config: Config, source: SourceConfig, day: dt.date, store: object) -> Listing:

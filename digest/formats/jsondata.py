@@ -1,0 +1,190 @@
+"""JSON listings: the Daily Papers API reply, and JSONL daily dumps of arXiv metadata.
+
+Daily Papers (``/api/daily_papers``): a JSON array of ``{"paper": {...}, "title", "numComments",
+...}``; ``[]`` is a day without papers. JSONL dumps: one paper per line with ``id, title,
+summary, authors, categories, abs``; optional fields (upvotes, comments, code_url, keywords,
+ai_summary) are read too, so a listing written from ``Paper`` fields reads back the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from digest.errors import InputError
+from digest.formats.base import int_or_none, split_authors, str_list
+from digest.models import Paper, arxiv_id, clean_space, paper_key
+
+HF_KIND = "hf_daily"
+JSONL_KIND = "jsonl"
+HF_PAPER_URL = "https://huggingface.co/papers/{}"
+JSONL_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class ParsedJson:
+    papers: tuple[Paper, ...]
+    kind: str
+    source_date: dt.date | None
+    skipped: int  # rows without a title
+
+
+def json_error(name: str, exc: json.JSONDecodeError, text: str) -> InputError:
+    if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
+        return InputError(f"{name}: truncated JSON (it ends in the middle, at line {exc.lineno})")
+    return InputError(f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+
+
+def parse_hf_daily(text: str, name: str) -> ParsedJson:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise json_error(name, exc, text) from None
+    if isinstance(data, dict):
+        # {"error": "..."} replies, or a wrapper object around the list
+        if isinstance(data.get("papers"), list):
+            data = data["papers"]
+        elif "error" in data:
+            raise InputError(f"{name}: the Daily Papers API replied with an error: {data['error']}")
+    if not isinstance(data, list):
+        raise InputError(f"{name}: unknown format: JSON that is not a list of papers")
+    papers: list[Paper] = []
+    days: Counter[dt.date] = Counter()
+    skipped = 0
+    plain = 0
+    for item in data:
+        if isinstance(item, dict) and not isinstance(item.get("paper"), dict):
+            plain += 1  # a JSON array of plain paper rows, as in the JSONL dumps
+            paper = _jsonl_paper(item)
+        else:
+            paper = _hf_paper(item) if isinstance(item, dict) else None
+        if paper is None:
+            skipped += 1
+            continue
+        papers.append(paper)
+        day = _item_day(item)
+        if day:
+            days[day] += 1
+    if data and not papers:
+        raise InputError(f"{name}: unknown format: a JSON list, but none of its items is a paper")
+    source_date = days.most_common(1)[0][0] if days else None
+    kind = JSONL_KIND if data and plain == len(data) else HF_KIND
+    return ParsedJson(tuple(papers), kind, source_date, skipped)
+
+
+def _hf_paper(item: dict[str, Any]) -> Paper | None:
+    inner = item.get("paper")
+    paper: dict[str, Any] = inner if isinstance(inner, dict) else item
+    title = clean_space(_str(item.get("title")) or _str(paper.get("title")))
+    if not title:
+        return None
+    aid = arxiv_id(_str(paper.get("id")))
+    return Paper(
+        id=paper_key(aid, title),
+        title=title,
+        abstract=clean_space(_str(paper.get("summary")) or _str(item.get("summary"))),
+        authors=split_authors(paper.get("authors")),
+        url=HF_PAPER_URL.format(aid) if aid else "",
+        upvotes=int_or_none(paper.get("upvotes", item.get("upvotes"))),
+        comments=int_or_none(item.get("numComments", paper.get("numComments"))),
+        code_url=_str(paper.get("githubRepo")) or None,
+        keywords=str_list(paper.get("ai_keywords")),
+        ai_summary=clean_space(_str(paper.get("ai_summary"))) or None,
+    )
+
+
+def _item_day(item: dict[str, Any]) -> dt.date | None:
+    inner = item.get("paper")
+    paper: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    for value in (
+        paper.get("submittedOnDailyAt"),
+        item.get("publishedAt"),
+        paper.get("publishedAt"),
+    ):
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def parse_jsonl(text: str, name: str) -> ParsedJson:
+    lines = text.splitlines()
+    papers: list[Paper] = []
+    skipped = 0
+    # a chunk at a time: one json.loads per chunk is faster than one per line, and a
+    # 50 MB listing never exists as parsed JSON all at once
+    for start in range(0, len(lines), JSONL_CHUNK):
+        chunk = [line for line in lines[start : start + JSONL_CHUNK] if line.strip()]
+        try:
+            rows = json.loads("[" + ",".join(chunk) + "]")
+        except json.JSONDecodeError:
+            rows = _json_lines(lines, start, name)
+        for row in rows:
+            paper = _jsonl_paper(row) if isinstance(row, dict) else None
+            if paper is None:
+                skipped += 1
+            else:
+                papers.append(paper)
+    if skipped and not papers:
+        raise InputError(f"{name}: unknown format: JSON lines, but none of them is a paper")
+    return ParsedJson(tuple(papers), JSONL_KIND, None, skipped)
+
+
+def _json_lines(lines: list[str], start: int, name: str) -> list[Any]:
+    """Parse one chunk line by line, to name the line that is broken."""
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    rows = []
+    for i in range(start, min(start + JSONL_CHUNK, len(lines))):
+        line = lines[i]
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            n = i + 1
+            at_end = exc.pos >= len(line.rstrip()) - 1 or exc.msg.startswith("Unterminated")
+            if i == last and at_end:
+                raise InputError(
+                    f"{name}:{n}: truncated JSON line (the file ends in the middle)"
+                ) from None
+            raise InputError(
+                f"{name}:{n}: not a JSON line ({exc.msg}, column {exc.colno})"
+            ) from None
+    return rows
+
+
+def _jsonl_paper(row: dict[str, Any]) -> Paper | None:
+    title = clean_space(_str(row.get("title")))
+    if not title:
+        return None
+    aid = arxiv_id(_str(row.get("id"))) or arxiv_id(_str(row.get("abs")))
+    url = _str(row.get("abs")) or _str(row.get("url"))
+    return Paper(
+        id=paper_key(aid, title),
+        title=title,
+        abstract=clean_space(_str(row.get("summary")) or _str(row.get("abstract"))),
+        authors=split_authors(row.get("authors")),
+        url=url or (f"https://arxiv.org/abs/{aid}" if aid else ""),
+        categories=str_list(row.get("categories")),
+        upvotes=int_or_none(row.get("upvotes")),
+        comments=int_or_none(
+            row.get("comments") if not isinstance(row.get("comments"), str) else None
+        ),
+        code_url=_str(row.get("code_url")) or None,
+        keywords=str_list(row.get("keywords")),
+        ai_summary=_str(row.get("ai_summary")) or None,
+        announce_type=_str(row.get("announce_type")) or None,
+    )
+
+
+def _str(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""

@@ -17,17 +17,23 @@ The rules the scheduler uses (also in docs/operations.md):
   holds only the other sources' papers (or is recorded as empty), and the stale
   papers are never taken as a new day.
 
+The schedule's cron line is parsed here too (:func:`parse_cron`, :func:`due_dates`).
 Nothing here does I/O; "now" is always an argument.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 ARXIV_TZ = ZoneInfo("America/New_York")
 ARXIV_ANNOUNCE_AT = dt.time(20, 0)
 _SUN_TO_THU = {6, 0, 1, 2, 3}  # date.weekday(): Monday is 0
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 def digest_date(fire_time: dt.datetime, tz: ZoneInfo) -> dt.date:
@@ -67,3 +73,98 @@ def expected_arxiv_listing(day: dt.date) -> dt.date:
     while not is_arxiv_listing_day(day):
         day -= dt.timedelta(days=1)
     return day
+
+
+# ------------------------------------------------------------------ cron
+
+
+def parse_cron(expr: str, tz: ZoneInfo | str) -> CronTrigger:
+    """A CronTrigger for a standard 5-field crontab line, in ``tz``.
+
+    APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0 (7 too),
+    so the weekday field is rewritten into names before it reaches APScheduler.
+    Raises ``ValueError`` with APScheduler's message for a bad field.
+    """
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields like '30 7 * * *', got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    from apscheduler.triggers.cron import CronTrigger
+
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_dow(dow), timezone=zone
+    )
+
+
+def _cron_dow(field_: str) -> str:
+    if field_ == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field_.lower().split(","):
+        rng, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if step < 1:
+            raise ValueError(f"bad step in day-of-week field '{field_}'")
+        if rng == "*":
+            lo, hi = 0, 6
+        elif "-" in rng:
+            a, b = rng.split("-", 1)
+            lo, hi = _dow_number(a), _dow_number(b)
+            if hi == 0 and b.strip() == "7":
+                hi = 7
+        else:
+            lo = hi = _dow_number(rng)
+            if step_text:
+                hi = 6
+        if lo > hi:
+            raise ValueError(f"day-of-week range '{rng}' runs backwards")
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    return ",".join(_DOW_NAMES[d] for d in sorted(days))
+
+
+def _dow_number(token: str) -> int:
+    token = token.strip()
+    if token in _DOW_NAMES:
+        return _DOW_NAMES.index(token)
+    if token.isdigit() and 0 <= int(token) <= 7:
+        return int(token) % 7
+    raise ValueError(f"'{token}' is not a day of the week (0-7 or sun-sat)")
+
+
+def due_dates(
+    trigger: CronTrigger, now: dt.datetime, catch_up_days: int
+) -> list[tuple[dt.date, dt.datetime]]:
+    """(digest date, its first fire time) of every fire in the last ``catch_up_days`` days
+    up to ``now``, oldest first; at least the newest fire, however old."""
+    tz = trigger.timezone
+    now = now.astimezone(tz)
+    start = now - dt.timedelta(days=max(catch_up_days, 1))
+    out: dict[dt.date, dt.datetime] = {}
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= now:
+        out.setdefault(digest_date(fire, tz), fire)
+        fire = trigger.get_next_fire_time(fire, _just_after(fire))
+    if not out:
+        newest = _last_fire_before(trigger, now)
+        if newest is not None:
+            out[digest_date(newest, tz)] = newest
+    return sorted(out.items())
+
+
+def _last_fire_before(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:
+    # a sparse cron (monthly, yearly): widen the look-back until a fire turns up
+    for days in (31, 366, 4 * 366):
+        fires = []
+        fire = trigger.get_next_fire_time(None, now - dt.timedelta(days=days))
+        while fire is not None and fire <= now:
+            fires.append(fire)
+            fire = trigger.get_next_fire_time(fire, _just_after(fire))
+        if fires:
+            return fires[-1]
+    return None
+
+
+def _just_after(fire: dt.datetime) -> dt.datetime:
+    # in UTC: wall-clock arithmetic on the second 01:30 of a fall-back night would step back an hour
+    return fire.astimezone(dt.UTC) + dt.timedelta(seconds=1)

@@ -156,11 +156,13 @@ def _check_delivery(cfg: Config, file: Path) -> None:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    cron: str = "30 7 * * *"
-    timezone: str = "UTC"
-    catch_up_days: int = 7
-    email_caught_up: str = "newest"  # newest | all | none
-    misfire_grace_s: int = 3600
+    """``digest schedule``: when to run, and how to treat days missed while not running."""
+
+    cron: str = "30 7 * * *"  # crontab line (weekday 0 or 7 = Sunday), in ``timezone``
+    timezone: str = "UTC"  # IANA name; the digest date is the date here at the fire time
+    catch_up_days: int = 7  # look back this many days for due dates without a digest
+    email_caught_up: str = "newest"  # newest | all | none (only a day produced on time)
+    misfire_grace_s: int = 3600  # a run later than this after its fire time counts as caught up
 
 
 @dataclass(frozen=True)
@@ -371,15 +373,33 @@ def _check(cfg: Config, file: Path) -> None:
         raise ConfigError(
             f"{file}: 'schedule.timezone' is not an IANA time zone: \"{cfg.schedule.timezone}\""
         ) from None
-    if len(cfg.schedule.cron.split()) != 5:
-        raise ConfigError(
-            f'{file}: \'schedule.cron\' must have 5 fields like "30 7 * * *", got "{cfg.schedule.cron}"'
-        )
+    _check_schedule(cfg, file)
     if "@" not in cfg.email.from_addr:
         raise ConfigError(
             f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""
         )
     _check_delivery(cfg, file)
+
+
+def _check_schedule(cfg: Config, file: Path) -> None:
+    from digest.calendar import parse_cron  # imports APScheduler's cron trigger only when checking
+
+    sch = cfg.schedule
+    try:
+        parse_cron(sch.cron, sch.timezone)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{file}: 'schedule.cron' must be a crontab line like \"30 7 * * *\", "
+            f'got "{sch.cron}" ({exc})'
+        ) from None
+    if sch.catch_up_days < 0:
+        raise ConfigError(
+            f"{file}: 'schedule.catch_up_days' must be 0 or more, got {sch.catch_up_days}"
+        )
+    if sch.misfire_grace_s <= 0:
+        raise ConfigError(
+            f"{file}: 'schedule.misfire_grace_s' must be greater than 0, got {sch.misfire_grace_s}"
+        )
 
 
 _ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")

@@ -14,9 +14,13 @@ from digest.config import Config, SourceConfig
 from digest.errors import DigestError, InputError
 from digest.formats import DEFAULT_ANNOUNCE_TYPES, listings_in_folder, read_listing
 from digest.models import ERROR, Listing
+from digest.sources import live
+from digest.sources.http import HttpClient
 
 
-def collect(config: Config, day: dt.date, inputs: Sequence[Path] = (), store: object = None) -> list[Listing]:
+def collect(
+    config: Config, day: dt.date, inputs: Sequence[Path] = (), store: object = None
+) -> list[Listing]:
     """The listings for ``day``: from ``inputs`` when given, else from the enabled configured sources."""
     if inputs:
         return [_from_path(path, day, None) for path in inputs]
@@ -53,4 +57,7 @@ def _from_path(
 def _from_source(config: Config, source: SourceConfig, day: dt.date, store: object) -> Listing:
     if source.kind == "file":
         return _from_path(config.resolve(source.path), day, source.name)
-    return Listing(day, source.name, source.kind, (), ERROR, f"live source kind '{source.kind}' is not available yet")
+    if source.kind in live.LIVE_KINDS:
+        cache = store if isinstance(store, live.HttpCache) else None
+        return live.fetch_listing(source, day, HttpClient(config.http), cache)
+    return Listing(day, source.name, source.kind, (), ERROR, f"unknown source kind '{source.kind}'")

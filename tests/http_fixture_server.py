@@ -1,0 +1,135 @@
+"""A scripted HTTP server on 127.0.0.1 for the live-source tests (a real socket, no mocks).
+
+Each path gets a list of replies served in order (the last one repeats); a reply may be
+a callable of the request headers, for conditional GET. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the status line
+    declared_length: int | None = None  # Content-Length to claim; default len(body)
+    gzip: bool = False
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: str
+    query: str
+    headers: dict[str, str]
+    at: float
+
+
+ReplySpec = Reply | Callable[[dict[str, str]], Reply]
+
+
+class FixtureServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, list[ReplySpec]] = {}
+        self.requests: list[Seen] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self._httpd.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def base(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def route(self, path: str, *replies: ReplySpec) -> str:
+        self.routes[path] = list(replies)
+        return self.url(path)
+
+    def hits(self, path: str) -> list[Seen]:
+        return [r for r in self.requests if r.path == path]
+
+    def _next(self, path: str) -> ReplySpec | None:
+        with self._lock:
+            queue = self.routes.get(path)
+            if not queue:
+                return None
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # one request per connection: a short body ends at close
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            parts = urlsplit(self.path)
+            headers = {k: v for k, v in self.headers.items()}
+            server.requests.append(Seen(parts.path, parts.query, headers, time.monotonic()))
+            spec = server._next(parts.path)
+            if spec is None:
+                reply = Reply(404, b"no such fixture")
+            else:
+                reply = spec(headers) if callable(spec) else spec
+            if reply.delay:
+                time.sleep(reply.delay)
+            body = gzip.compress(reply.body) if reply.gzip else reply.body
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.gzip:
+                    self.send_header("Content-Encoding", "gzip")
+                if reply.status != 304:
+                    length = reply.declared_length
+                    self.send_header("Content-Length", str(len(body) if length is None else length))
+                self.end_headers()
+                if reply.status != 304:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up first (timeout tests)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve() -> Iterator[FixtureServer]:
+    server = FixtureServer()
+    server._thread.start()
+    try:
+        yield server
+    finally:
+        server._httpd.shutdown()
+        server._httpd.server_close()
+
+
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

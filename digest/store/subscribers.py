@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -28,7 +28,9 @@ BOUNCING = "bouncing"
 STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCING)
 
 # delivery log statuses
-SENDING = "sending"  # handed to the server, no reply yet (a crash leaves it: resent, same Message-ID)
+SENDING = (
+    "sending"  # handed to the server, no reply yet (a crash leaves it: resent, same Message-ID)
+)
 SENT = "sent"
 FAILED = "failed"  # a 5xx reply: not retried for this digest
 DEFERRED = "deferred"  # 4xx replies until retries ran out: retried by the next run
@@ -75,16 +77,18 @@ MIGRATIONS = [
 
 
 def normalize_email(text: str) -> str:
-    """The canonical form of an address (domain lowercased, IDNA); InputError when malformed."""
+    """The canonical ASCII form of an address (domain lowercased, IDNA); InputError when malformed."""
     candidate = (text or "").strip()
     if not candidate:
         raise InputError("an email address is required")
     if any(c in candidate for c in "\r\n"):
         raise InputError("an email address must be one line")
     try:
-        return validate_email(candidate, check_deliverability=False).normalized
+        # ASCII form (IDNA domain, no SMTPUTF8): every server can take it and it is header-safe
+        valid = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InputError(f"'{candidate[:80]}' is not a valid email address: {exc}") from None
+    return valid.ascii_email or valid.normalized
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +113,15 @@ class Recipient:
     logged: str | None  # SENDING or DEFERRED from an interrupted run, else None
 
 
+_SUBSCRIBER_FIELDS = tuple(Subscriber.__dataclass_fields__)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
-    return Subscriber(**{k: row[k] for k in row.keys()})
+    return Subscriber(**{k: row[k] for k in _SUBSCRIBER_FIELDS})
 
 
 class SubscribersMixin:
@@ -133,7 +140,9 @@ class SubscribersMixin:
         address = normalize_email(email)
         now = _now()
         with transaction(self.conn):
-            row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (address,)).fetchone()
+            row = self.conn.execute(
+                "SELECT * FROM subscribers WHERE email = ?", (address,)
+            ).fetchone()
             if row is None:
                 self.conn.execute(
                     "INSERT INTO subscribers(email, status, created_at, updated_at, confirmed_at) "
@@ -145,13 +154,44 @@ class SubscribersMixin:
                 created = False
                 if not (row["status"] == CONFIRMED and status == PENDING):
                     self._set_status(row["id"], status, now)
-            row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (address,)).fetchone()
+            row = self.conn.execute(
+                "SELECT * FROM subscribers WHERE email = ?", (address,)
+            ).fetchone()
         return _subscriber(row), created
 
+    def import_subscribers(self, rows: Iterable[tuple[str, str]]) -> tuple[int, int]:
+        """Insert (normalized email, status) rows in one transaction; (added, already present).
+
+        Addresses already present keep their status: re-importing an old list
+        must never resubscribe someone who unsubscribed.
+        """
+        now = _now()
+        added = 0
+        total = 0
+        with transaction(self.conn):
+            for email, status in rows:
+                if status not in STATUSES:
+                    raise InputError(f"unknown subscriber status '{status}' for {email}")
+                total += 1
+                cur = self.conn.execute(
+                    "INSERT INTO subscribers(email, status, created_at, updated_at, confirmed_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO NOTHING",
+                    (email, status, now, now, now if status == CONFIRMED else None),
+                )
+                added += cur.rowcount
+        return added, total - added
+
     def _set_status(self, subscriber_id: int, status: str, now: str) -> None:
-        extra = {CONFIRMED: ", confirmed_at = ?, hard_failures = 0", UNSUBSCRIBED: ", unsubscribed_at = ?"}
-        sql = f"UPDATE subscribers SET status = ?, updated_at = ?{extra.get(status, '')} WHERE id = ?"
-        args = (status, now, now, subscriber_id) if status in extra else (status, now, subscriber_id)
+        extra = {
+            CONFIRMED: ", confirmed_at = ?, hard_failures = 0",
+            UNSUBSCRIBED: ", unsubscribed_at = ?",
+        }
+        sql = (
+            f"UPDATE subscribers SET status = ?, updated_at = ?{extra.get(status, '')} WHERE id = ?"
+        )
+        args = (
+            (status, now, now, subscriber_id) if status in extra else (status, now, subscriber_id)
+        )
         self.conn.execute(sql, args)
 
     def set_subscriber_status(self, email: str, status: str) -> Subscriber | None:
@@ -160,7 +200,9 @@ class SubscribersMixin:
             raise InputError(f"unknown subscriber status '{status}' (one of {', '.join(STATUSES)})")
         address = normalize_email(email)
         with transaction(self.conn):
-            row = self.conn.execute("SELECT id, status FROM subscribers WHERE email = ?", (address,)).fetchone()
+            row = self.conn.execute(
+                "SELECT id, status FROM subscribers WHERE email = ?", (address,)
+            ).fetchone()
             if row is None:
                 return None
             if row["status"] != status:
@@ -175,7 +217,9 @@ class SubscribersMixin:
         return cur.rowcount > 0
 
     def subscriber(self, email: str) -> Subscriber | None:
-        row = self.conn.execute("SELECT * FROM subscribers WHERE email = ?", (email.strip(),)).fetchone()
+        row = self.conn.execute(
+            "SELECT * FROM subscribers WHERE email = ?", (email.strip(),)
+        ).fetchone()
         return _subscriber(row) if row else None
 
     def subscribers(self, status: str | None = None, batch: int = 1000) -> Iterator[Subscriber]:
@@ -208,13 +252,16 @@ class SubscribersMixin:
         """The round to send ``day`` in: the latest one, or (``new``, or none yet) a fresh one."""
         iso = day.isoformat()
         with transaction(self.conn):
-            row = self.conn.execute("SELECT max(round) FROM send_rounds WHERE date = ?", (iso,)).fetchone()
+            row = self.conn.execute(
+                "SELECT max(round) FROM send_rounds WHERE date = ?", (iso,)
+            ).fetchone()
             latest = row[0]
             if latest is not None and not new:
                 return int(latest)
             number = (latest or 0) + 1
             self.conn.execute(
-                "INSERT INTO send_rounds(date, round, started_at) VALUES (?, ?, ?)", (iso, number, _now())
+                "INSERT INTO send_rounds(date, round, started_at) VALUES (?, ?, ?)",
+                (iso, number, _now()),
             )
         return number
 
@@ -250,7 +297,9 @@ class SubscribersMixin:
             last = rows[-1]["id"]
 
     def still_confirmed(self, subscriber_id: int) -> bool:
-        row = self.conn.execute("SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)
+        ).fetchone()
         return row is not None and row[0] == CONFIRMED
 
     def log_delivery(
@@ -318,7 +367,9 @@ class SubscribersMixin:
 
     # ------------------------------------------------------------ rate limits
 
-    def hit_rate_limit(self, key: str, limit: int, window_s: float, now: float | None = None) -> bool:
+    def hit_rate_limit(
+        self, key: str, limit: int, window_s: float, now: float | None = None
+    ) -> bool:
         """Count one event for ``key``; True when it is over ``limit`` events in ``window_s``.
 
         Events over the limit are not counted, so a client that keeps hammering

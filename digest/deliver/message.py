@@ -1,0 +1,222 @@
+"""Digest emails: compiled once per digest, then stamped out per subscriber.
+
+Everything the recipients share (headers, both bodies, already inlined by the
+renderer) is encoded once into a :class:`MailTemplate`; a message for one
+subscriber is that template with its To, Message-ID, List-Unsubscribe and the
+unsubscribe URL spliced in. The bodies are quoted-printable, cut at the
+``%%UNSUBSCRIBE_URL%%`` placeholder and encoded piece by piece: a soft line
+break (``=`` CRLF) joins the pieces around the encoded URL, so splicing never
+re-encodes 100 KB of HTML per subscriber. Headers the email package folds and
+encodes (Subject, From); the spliced ones are ASCII by construction (addresses
+are stored in ASCII form, URLs carry URL-safe tokens).
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import hashlib
+import html
+import secrets
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import quote
+
+from digest import render
+from digest.config import Config
+from digest.errors import DigestError
+from digest.models import Digest, clean_space
+
+# The renderer owns the placeholder; this literal is the contract until it exports the constant.
+UNSUBSCRIBE_PLACEHOLDER: str = getattr(render, "UNSUBSCRIBE_PLACEHOLDER", "%%UNSUBSCRIBE_URL%%")
+
+CRLF = b"\r\n"
+_SOFT_BREAK = b"=\r\n"
+_POLICY = policy.SMTP
+MAX_SUBJECT_CHARS = 140
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
+
+
+def _qp(text: str) -> bytes:
+    return _crlf(binascii.b2a_qp(_crlf(text.encode("utf-8")), quotetabs=False, istext=True))
+
+
+def subject_for(config: Config, digest: Digest) -> str:
+    """One line, whatever the titles hold: newlines cannot become new headers."""
+    day = digest.date
+    when = f"{day.day} {day:%b %Y}"
+    top = digest.trending_papers()
+    lead = clean_space(top[0].paper.title) if top else ""
+    prefix = clean_space(config.email.subject_prefix) or clean_space(config.title)
+    subject = f"{prefix}, {when}: {lead}" if lead else f"{prefix}, {when}"
+    if len(subject) > MAX_SUBJECT_CHARS:
+        subject = subject[: MAX_SUBJECT_CHARS - 1].rstrip() + "…"
+    return subject
+
+
+def _fold(name: str, value: str | Address) -> bytes:
+    holder = EmailMessage(policy=_POLICY)
+    holder[name] = value
+    return b"".join(_POLICY.fold_binary(k, v) for k, v in holder.items())
+
+
+def _domain(addr: str) -> str:
+    return addr.rpartition("@")[2] or "localhost"
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    """The shared, already encoded parts of one digest's email."""
+
+    day: dt.date
+    sender: str  # envelope MAIL FROM
+    shared_headers: bytes
+    boundary: bytes
+    text_pieces: tuple[bytes, ...]
+    html_pieces: tuple[bytes, ...]
+    mailto: str
+    id_domain: str
+    id_key: bytes
+
+    @property
+    def has_unsubscribe_link(self) -> bool:
+        return len(self.text_pieces) > 1 and len(self.html_pieces) > 1
+
+    def message_id(self, round_: int, subscriber_id: int) -> str:
+        """Stable for (day, round, subscriber): a resent-after-crash copy repeats it, so
+        receivers that drop duplicate Message-IDs drop it."""
+        stem = f"{self.day.isoformat()}.r{round_}.s{subscriber_id}"
+        tag = hashlib.blake2s(stem.encode(), key=self.id_key, digest_size=6).hexdigest()
+        return f"<digest.{stem}.{tag}@{self.id_domain}>"
+
+    def render(self, to: str, unsubscribe_url: str, message_id: str) -> bytes:
+        """The complete message for one recipient, CRLF line ends, ready for SMTP DATA."""
+        for value in (to, unsubscribe_url, message_id):
+            if not value.isascii() or any(c in value for c in "\r\n"):
+                raise ValueError(f"unsafe header value: {value!r}")
+        text_url = _SOFT_BREAK + _qp(unsubscribe_url) + _SOFT_BREAK
+        html_url = _SOFT_BREAK + _qp(html.escape(unsubscribe_url, quote=True)) + _SOFT_BREAK
+        b = self.boundary
+        return b"".join(
+            (
+                b"To: ",
+                to.encode("ascii"),
+                CRLF,
+                b"Message-ID: ",
+                message_id.encode("ascii"),
+                CRLF,
+                b"List-Unsubscribe: <",
+                unsubscribe_url.encode("ascii"),
+                b">,",
+                CRLF,
+                b" <",
+                self.mailto.encode("ascii"),
+                b">",
+                CRLF,
+                self.shared_headers,
+                CRLF,
+                b"--",
+                b,
+                CRLF,
+                b'Content-Type: text/plain; charset="utf-8"',
+                CRLF,
+                b"Content-Transfer-Encoding: quoted-printable",
+                CRLF,
+                CRLF,
+                text_url.join(self.text_pieces),
+                CRLF,
+                b"--",
+                b,
+                CRLF,
+                b'Content-Type: text/html; charset="utf-8"',
+                CRLF,
+                b"Content-Transfer-Encoding: quoted-printable",
+                CRLF,
+                CRLF,
+                html_url.join(self.html_pieces),
+                CRLF,
+                b"--",
+                b,
+                b"--",
+                CRLF,
+            )
+        )
+
+
+def compile_mail(
+    config: Config, digest: Digest, text: str, html_body: str, now: dt.datetime | None = None
+) -> MailTemplate:
+    """Encode what every recipient of ``digest`` shares. ``text``/``html_body`` are the rendered,
+    inlined bodies holding the unsubscribe placeholder."""
+    email = config.email
+    try:
+        sender = Address(
+            display_name=clean_space(email.from_name or config.title), addr_spec=email.from_addr
+        )
+    except (ValueError, IndexError) as exc:
+        raise DigestError(f"email.from_addr '{email.from_addr}' cannot be used: {exc}") from None
+    stamp = now or dt.datetime.now(dt.UTC)
+    headers = [
+        _fold("From", sender),
+        _fold("Subject", subject_for(config, digest)),
+        _fold("Date", format_datetime(stamp.astimezone(dt.UTC))),
+        _fold("List-Id", f"{clean_space(config.title)} <{email.list_id}>"),
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
+    ]
+    if email.reply_to:
+        headers.append(_fold("Reply-To", email.reply_to))
+    # "=_" never occurs in quoted-printable output, so the boundary cannot clash with a body
+    boundary = ("=_digest_" + secrets.token_hex(12)).encode("ascii")
+    headers += [
+        b"MIME-Version: 1.0" + CRLF,
+        b'Content-Type: multipart/alternative; boundary="' + boundary + b'"' + CRLF,
+    ]
+    mailbox = email.unsubscribe_mailto or email.from_addr
+    mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe"
+    return MailTemplate(
+        day=digest.date,
+        sender=email.from_addr,
+        shared_headers=b"".join(headers),
+        boundary=boundary,
+        text_pieces=tuple(_qp(piece) for piece in text.split(UNSUBSCRIBE_PLACEHOLDER)),
+        html_pieces=tuple(_qp(piece) for piece in html_body.split(UNSUBSCRIBE_PLACEHOLDER)),
+        mailto=mailto,
+        id_domain=_domain(email.from_addr),
+        id_key=hashlib.sha256(f"{config.title}|{email.list_id}".encode()).digest()[:16],
+    )
+
+
+def confirmation_message(config: Config, to: str, confirm_url: str) -> EmailMessage:
+    """The double opt-in email: one link, nothing else, both parts."""
+    email = config.email
+    title = clean_space(config.title)
+    msg = EmailMessage(policy=_POLICY)
+    msg["From"] = Address(
+        display_name=clean_space(email.from_name or title), addr_spec=email.from_addr
+    )
+    msg["To"] = to
+    msg["Subject"] = f"Confirm your subscription to {title}"
+    msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = f"<confirm.{secrets.token_hex(12)}@{_domain(email.from_addr)}>"
+    if email.reply_to:
+        msg["Reply-To"] = email.reply_to
+    msg.set_content(
+        f"Someone, hopefully you, asked to receive {title} at {to}.\n\n"
+        f"Confirm with this link:\n{confirm_url}\n\n"
+        "If you did not ask for this, ignore this email: nothing will be sent.\n"
+    )
+    link = html.escape(confirm_url, quote=True)
+    msg.add_alternative(
+        f"<!doctype html><html><body><p>Someone, hopefully you, asked to receive "
+        f"{html.escape(title)} at {html.escape(to)}.</p>"
+        f'<p><a href="{link}">Confirm your subscription</a></p>'
+        "<p>If you did not ask for this, ignore this email: nothing will be sent.</p></body></html>",
+        subtype="html",
+    )
+    return msg

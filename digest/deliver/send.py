@@ -1,0 +1,162 @@
+"""Send one digest to every confirmed subscriber, exactly once.
+
+The delivery log is the source of truth: a subscriber is served in a round
+once the log says SENT (the server accepted it) or FAILED (a 5xx). Each
+outcome is committed before the next message starts, so a crash, a kill or a
+dropped connection loses at most the one message in flight, and a rerun
+sends only to the others. The one unavoidable gap, a kill after the server
+took the message but before the log was written, is logged as SENDING and
+resent with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest import render, writer
+from digest.config import Config
+from digest.deliver.message import MailTemplate, compile_mail
+from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
+from digest.deliver.tokens import Links
+from digest.errors import DigestError
+from digest.models import Digest
+from digest.store import Store
+from digest.store import subscribers as subs
+
+log = logging.getLogger("digest.deliver")
+
+
+@dataclass(frozen=True)
+class SendReport:
+    day: str
+    round: int
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped_empty: bool = False
+    dry_run: bool = False
+    resumed: int = 0  # messages an interrupted run left in flight, sent again
+
+    def summary(self) -> str:
+        if self.skipped_empty:
+            return f"{self.day}: the digest has no papers; nothing sent (email.send_empty is off)"
+        if self.dry_run:
+            return f"{self.day}: dry run, wrote {self.sent} messages to the outbox"
+        parts = [f"{self.day}: sent {self.sent}"]
+        if self.failed:
+            parts.append(f"{self.failed} refused (5xx)")
+        if self.deferred:
+            parts.append(f"{self.deferred} deferred (4xx or connection lost; run again to retry)")
+        return ", ".join(parts)
+
+
+def rendered_bodies(config: Config, digest: Digest, output_dir: Path) -> tuple[str, str]:
+    """email.txt and email.html as the pipeline wrote them (premailer has run on the HTML);
+    rendered once here when they are missing."""
+    folder = output_dir / digest.date.isoformat()
+    text_path, html_path = folder / "email.txt", folder / "email.html"
+    if text_path.is_file() and html_path.is_file():
+        return text_path.read_text("utf-8"), html_path.read_text("utf-8")
+    day = render.render_day(digest, config)
+    return day.email_txt, day.email_html
+
+
+def send_digest(
+    store: Store,
+    config: Config,
+    digest: Digest,
+    output_dir: Path,
+    *,
+    resend: bool = False,
+    dry_run: bool = False,
+) -> int:
+    """Email ``digest`` to the confirmed subscribers not yet served; the number accepted."""
+    return deliver(store, config, digest, output_dir, resend=resend, dry_run=dry_run).sent
+
+
+def deliver(
+    store: Store,
+    config: Config,
+    digest: Digest,
+    output_dir: Path,
+    *,
+    resend: bool = False,
+    dry_run: bool = False,
+) -> SendReport:
+    """:func:`send_digest` with the whole account of what happened."""
+    day = digest.date.isoformat()
+    if not digest.papers and not config.email.send_empty:
+        log.info("%s: no papers, nothing to send", day)
+        return SendReport(day, 0, skipped_empty=True, dry_run=dry_run)
+    links = Links.from_config(config)
+    settings = None if dry_run else SmtpSettings.from_config(config)
+    text, html_body = rendered_bodies(config, digest, output_dir)
+    template = compile_mail(config, digest, text, html_body)
+    if not template.has_unsubscribe_link:
+        log.warning("%s: the rendered email has no unsubscribe placeholder in both parts", day)
+    if dry_run:
+        return _write_outbox(store, template, links, output_dir, day)
+    assert settings is not None
+    round_ = store.send_round(digest.date, new=resend)
+    counts = {SENT: 0, FAILED: 0, DEFERRED: 0}
+    resumed = 0
+    mailer = Mailer(
+        settings, config.email.rate_per_s, config.email.retries, config.email.retry_backoff_s
+    )
+    try:
+        with mailer:
+            for r in store.recipients(digest.date, round_):
+                if not store.still_confirmed(r.id):  # unsubscribed since this batch was read
+                    continue
+                if r.logged == subs.SENDING:
+                    resumed += 1
+                message_id = template.message_id(round_, r.id)
+                data = template.render(r.email, links.unsubscribe_url(r.email), message_id)
+                store.mark_sending(digest.date, round_, r.id, message_id)
+                outcome = mailer.send(template.sender, r.email, data)
+                store.log_delivery(
+                    digest.date,
+                    round_,
+                    r.id,
+                    outcome.status,
+                    message_id,
+                    outcome.detail or None,
+                    config.email.max_hard_failures,
+                )
+                counts[outcome.status] += 1
+                if outcome.status != SENT:
+                    log.warning("%s: %s %s: %s", day, r.email, outcome.status, outcome.detail)
+    except SmtpUnavailable as exc:
+        raise DigestError(
+            f"{exc}; {counts[SENT]} messages were sent before this; "
+            f"run the same command again to send the rest"
+        ) from None
+    if resumed:
+        log.warning(
+            "%s: resent %d messages an interrupted run left without a reply (same Message-ID)",
+            day,
+            resumed,
+        )
+    if not counts[DEFERRED]:
+        store.finish_round(digest.date, round_)
+    return SendReport(day, round_, counts[SENT], counts[FAILED], counts[DEFERRED], resumed=resumed)
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def _write_outbox(
+    store: Store, template: MailTemplate, links: Links, output_dir: Path, day: str
+) -> SendReport:
+    """Write each confirmed subscriber's message to OUTPUT/DAY/outbox/; the log is untouched."""
+    written = 0
+    for s in store.subscribers(subs.CONFIRMED):
+        message_id = template.message_id(0, s.id)
+        data = template.render(s.email, links.unsubscribe_url(s.email), message_id)
+        name = _UNSAFE_NAME.sub("_", s.email)
+        writer.write_files(output_dir, {f"{day}/outbox/{s.id:06d}-{name}.eml": data})
+        written += 1
+    return SendReport(day, 0, sent=written, dry_run=True)

@@ -1,0 +1,206 @@
+"""One SMTP connection, reused for many messages, paced and retried.
+
+:class:`Mailer` sends one message to one recipient and says what happened:
+accepted, refused for good (5xx: the caller counts a hard failure), or still
+refused after the retries (4xx, dropped connections: the caller retries on its
+next run). Problems that would hit every recipient alike (no server, bad login,
+a refused sender) raise :class:`SmtpUnavailable` instead, so a broken setup
+never turns a whole list into hard failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digest.config import Config
+from digest.errors import DigestError
+
+log = logging.getLogger("digest.deliver")
+
+SENT = "sent"
+FAILED = "failed"
+DEFERRED = "deferred"
+
+
+class SmtpUnavailable(DigestError):
+    """The server cannot be used at all (connect, TLS, login or sender refused)."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str
+    timeout_s: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> SmtpSettings:
+        """Checked settings; DigestError naming what is missing, before anything is sent."""
+        smtp = config.smtp
+        where = str(config.path) if config.path else "the configuration"
+        if not smtp.host:
+            raise DigestError(
+                f"smtp.host is not set in {where}: add an [smtp] section with host, port, "
+                "security and username to send email (or use --dry-run)"
+            )
+        password = ""
+        if smtp.username:
+            password = config.secret(smtp.password_env) or ""
+            if not password:
+                raise DigestError(
+                    f"the environment variable {smtp.password_env} is not set: it holds the SMTP "
+                    f"password for {smtp.username}@{smtp.host} (smtp.password_env)"
+                )
+        return cls(smtp.host, smtp.port, smtp.security, smtp.username, password, smtp.timeout_s)
+
+    def describe(self) -> str:
+        return f"{self.host}:{self.port} ({self.security})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # SENT | FAILED | DEFERRED
+    code: int | None = None
+    detail: str = ""
+
+
+def _reply(code: int | None, message: bytes | str | None) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message or ""
+    return f"{code} {' '.join(text.split())}".strip() if code else " ".join(text.split())
+
+
+class Mailer:
+    """Paced sending over one connection (reopened when the server drops it)."""
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        rate_per_s: float,
+        retries: int,
+        backoff_s: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.interval = 1.0 / rate_per_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        self._conn: smtplib.SMTP | None = None
+        self._next_at = 0.0
+        self.connections = 0  # opened so far, for reports and tests
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        conn: smtplib.SMTP
+        if s.security == "ssl":
+            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=context)
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        try:
+            conn.ehlo()
+            if s.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if s.username:
+                conn.login(s.username, s.password)
+        except BaseException:
+            conn.close()
+            raise
+        self.connections += 1
+        return conn
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            for attempt in range(self.retries + 1):
+                try:
+                    self._conn = self._open()
+                    break
+                except smtplib.SMTPAuthenticationError as exc:
+                    raise SmtpUnavailable(
+                        f"SMTP login to {self.settings.describe()} refused: "
+                        f"{_reply(exc.smtp_code, exc.smtp_error)}"
+                    ) from None
+                except smtplib.SMTPNotSupportedError:
+                    raise SmtpUnavailable(
+                        f"{self.settings.describe()} does not offer STARTTLS; "
+                        'set smtp.security to "ssl" or "none"'
+                    ) from None
+                except (smtplib.SMTPException, OSError) as exc:
+                    if attempt == self.retries:
+                        raise SmtpUnavailable(
+                            f"cannot connect to SMTP server {self.settings.describe()}: {exc}"
+                        ) from None
+                    self._wait(attempt)
+        assert self._conn is not None
+        return self._conn
+
+    def _pace(self) -> None:
+        now = time.monotonic()
+        if now < self._next_at:
+            self.sleep(self._next_at - now)
+            now = self._next_at
+        self._next_at = now + self.interval
+
+    def _wait(self, attempt: int) -> None:
+        self.sleep(self.backoff_s * (2**attempt))
+
+    def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
+        """Send ``data`` to one ``recipient``. Raises SmtpUnavailable for server-wide failures."""
+        last = Outcome(DEFERRED, None, "not tried")
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._wait(attempt - 1)
+            conn = self._connection()
+            self._pace()
+            try:
+                conn.sendmail(sender, [recipient], data)
+                return Outcome(SENT)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, message = exc.recipients.get(recipient, (None, b""))
+                last = Outcome(DEFERRED, code, _reply(code, message))
+            except smtplib.SMTPSenderRefused as exc:
+                if 500 <= exc.smtp_code < 600:
+                    raise SmtpUnavailable(
+                        f"the SMTP server refused the sender {sender}: "
+                        f"{_reply(exc.smtp_code, exc.smtp_error)}"
+                    ) from None
+                last = Outcome(DEFERRED, exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error))
+            except smtplib.SMTPResponseException as exc:  # SMTPDataError and the like
+                last = Outcome(DEFERRED, exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error))
+                if exc.smtp_code == 421:  # the server is closing the connection
+                    self._drop()
+            except OSError as exc:  # SMTPServerDisconnected, timeouts, resets (SMTPException too)
+                # whether the server kept the message is unknown; same Message-ID on the retry
+                self._drop()
+                last = Outcome(DEFERRED, None, f"connection lost: {exc or type(exc).__name__}")
+            if last.code is not None and 500 <= last.code < 600:
+                return Outcome(FAILED, last.code, last.detail)
+            log.info("retrying %s after: %s", recipient, last.detail)
+        return last

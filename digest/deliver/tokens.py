@@ -1,0 +1,100 @@
+"""Signed links for confirming and unsubscribing (HMAC via itsdangerous).
+
+The secret comes from the environment variable that ``serve.secret_env``
+names. A confirmation token carries a timestamp and expires after
+``serve.token_max_age_s``; an unsubscribe token does not expire, because the
+unsubscribe button of a months-old email must still work. Each kind has its
+own salt, so one kind can never be replayed as the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin
+
+from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from digest.config import Config
+from digest.errors import DigestError
+
+_CONFIRM_SALT = "digest.confirm.v1"
+_UNSUBSCRIBE_SALT = "digest.unsubscribe.v1"
+MIN_SECRET_LENGTH = 16
+
+
+class TokenError(DigestError):
+    """A link whose token is forged, damaged or expired. ``expired`` tells which."""
+
+    def __init__(self, message: str, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def secret_from_env(config: Config) -> str:
+    """The signing secret, or a DigestError naming the variable to set."""
+    name = config.serve.secret_env
+    value = config.secret(name)
+    if not value:
+        raise DigestError(
+            f"the environment variable {name} is not set: it holds the secret that signs "
+            f"confirm and unsubscribe links (serve.secret_env); set it to a long random string, "
+            f'e.g. export {name}="$(python -c "import secrets; print(secrets.token_urlsafe(32))")"'
+        )
+    if len(value) < MIN_SECRET_LENGTH:
+        raise DigestError(
+            f"the secret in {name} is too short: use at least {MIN_SECRET_LENGTH} characters"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Links:
+    """Makes and checks the signed links of one site."""
+
+    secret: str
+    site_url: str
+    max_age_s: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> Links:
+        return cls(secret_from_env(config), config.site_url, config.serve.token_max_age_s)
+
+    def confirm_token(self, email: str) -> str:
+        return URLSafeTimedSerializer(self.secret, salt=_CONFIRM_SALT).dumps(email)
+
+    def unsubscribe_token(self, email: str) -> str:
+        # no timestamp: the same address always gets the same token, in every digest
+        return URLSafeSerializer(self.secret, salt=_UNSUBSCRIBE_SALT).dumps(email)
+
+    def confirm_url(self, email: str) -> str:
+        return self._url("confirm", self.confirm_token(email))
+
+    def unsubscribe_url(self, email: str) -> str:
+        return self._url("unsubscribe", self.unsubscribe_token(email))
+
+    def _url(self, path: str, token: str) -> str:
+        base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
+        return urljoin(base, path) + "?" + urlencode({"token": token})
+
+    def confirmed_email(self, token: str) -> str:
+        """The address a confirmation token was made for; TokenError when bad or expired."""
+        serializer = URLSafeTimedSerializer(self.secret, salt=_CONFIRM_SALT)
+        try:
+            return _as_email(serializer.loads(token, max_age=self.max_age_s))
+        except SignatureExpired:
+            raise TokenError("this confirmation link has expired", expired=True) from None
+        except BadData:
+            raise TokenError("this confirmation link is not valid") from None
+
+    def unsubscribed_email(self, token: str) -> str:
+        """The address an unsubscribe token was made for; TokenError when bad."""
+        try:
+            return _as_email(URLSafeSerializer(self.secret, salt=_UNSUBSCRIBE_SALT).loads(token))
+        except BadData:
+            raise TokenError("this unsubscribe link is not valid") from None
+
+
+def _as_email(value: object) -> str:
+    if not isinstance(value, str) or "@" not in value:
+        raise TokenError("this link is not valid")
+    return value

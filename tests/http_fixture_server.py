@@ -22,8 +22,10 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line
-    declared_length: int | None = None  # Content-Length to claim; default len(body)
+    declared_length: int | None = None  # Content-Length to claim; default len(body), -1 none
     gzip: bool = False
+    trickle: float = 0.0  # seconds between single bytes of the body
+    hang_up: bool = False  # close the connection without a reply
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
                 reply = spec(headers) if callable(spec) else spec
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.hang_up:
+                self.close_connection = True
+                return
             body = gzip.compress(reply.body) if reply.gzip else reply.body
             try:
                 self.send_response(reply.status)
@@ -95,10 +100,16 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
                 if reply.gzip:
                     self.send_header("Content-Encoding", "gzip")
                 if reply.status != 304:
-                    length = reply.declared_length
-                    self.send_header("Content-Length", str(len(body) if length is None else length))
+                    length = len(body) if reply.declared_length is None else reply.declared_length
+                    if length >= 0:
+                        self.send_header("Content-Length", str(length))
                 self.end_headers()
-                if reply.status != 304:
+                if reply.status != 304 and reply.trickle:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                elif reply.status != 304:
                     self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (timeout tests)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from http_fixture_server import FakeClock, FixtureServer, Reply, serve
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.config import HttpConfig
 from digest.sources.http import FetchError, HostLimiter, HttpClient, parse_retry_after
@@ -251,3 +253,54 @@ def test_fixture_files_are_copied(fixtures: Path) -> None:
     assert any(n.startswith("hf_daily_papers_") for n in names)
     assert any(n.startswith("arxiv_rss2_") for n in names)
     assert any(n.startswith("arxiv_atom_") for n in names)
+
+
+def test_server_hanging_up_is_retried_then_reported(
+    server: FixtureServer, clock: FakeClock
+) -> None:
+    url = server.route("/hup", Reply(hang_up=True))
+    with pytest.raises(FetchError, match="closed the connection without replying"):
+        client(clock).get(url)
+    assert len(server.hits("/hup")) == FAST.retries + 1
+
+
+def test_reply_without_length_over_max_bytes_is_refused(
+    server: FixtureServer, clock: FakeClock
+) -> None:
+    cfg = HttpConfig(timeout_s=0.5, max_bytes=1000)
+    url = server.route("/stream", Reply(200, b"x" * 5000, declared_length=-1))
+    with pytest.raises(FetchError, match=r"over http.max_bytes \(1000 bytes\)"):
+        client(clock, cfg).get(url)
+
+
+def test_reply_without_length_is_read_to_the_end(server: FixtureServer, clock: FakeClock) -> None:
+    url = server.route("/close", Reply(200, BODY * 3, declared_length=-1))
+    assert client(clock).get(url).body == BODY * 3
+
+
+def test_trickling_reply_hits_the_total_deadline(server: FixtureServer, clock: FakeClock) -> None:
+    # every byte arrives well within timeout_s; only the whole-reply deadline stops it
+    cfg = HttpConfig(timeout_s=0.5, total_timeout_s=0.2, retries=0)
+    url = server.route("/drip", Reply(200, b"x" * 40, trickle=0.02))
+    with pytest.raises(FetchError, match=r"took longer than 0.2 s \(gave up after 1 attempt\)"):
+        client(clock, cfg).get(url)
+
+
+@given(seconds=st.integers(min_value=0, max_value=10**9))
+def test_retry_after_seconds_roundtrip(seconds: int) -> None:
+    assert parse_retry_after(str(seconds), 0.0) == float(seconds)
+
+
+@given(
+    now=st.integers(min_value=0, max_value=4_000_000_000),
+    offset=st.integers(min_value=-(10**6), max_value=10**6),
+)
+def test_retry_after_dates_roundtrip(now: int, offset: int) -> None:
+    header = email.utils.formatdate(now + offset, usegmt=True)
+    assert parse_retry_after(header, float(now)) == max(0.0, float(offset))
+
+
+@given(st.text(max_size=40))
+def test_retry_after_never_raises_and_never_negative(header: str) -> None:
+    value = parse_retry_after(header, 1_700_000_000.0)
+    assert value is None or value >= 0.0

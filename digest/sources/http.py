@@ -248,7 +248,9 @@ class HttpClient:
         chunks: list[bytes] = []
         size = 0
         while True:
-            chunk = reply.read(_CHUNK)
+            chunk = reply.read1(
+                _CHUNK
+            )  # read1: returns what has arrived, so the deadline is checked
             if not chunk:
                 break
             chunks.append(chunk)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -195,7 +197,7 @@ def test_truncated_then_whole_reply(server: FixtureServer) -> None:
     assert listing.status == OK and len(listing.papers) == 3
 
 
-def etag_server(body: bytes, etag: str, last_modified: str) -> Reply | object:
+def etag_server(body: bytes, etag: str, last_modified: str) -> Callable[[dict[str, str]], Reply]:
     def reply(headers: dict[str, str]) -> Reply:
         fresh = {"ETag": etag, "Last-Modified": last_modified}
         if headers.get("If-None-Match") == etag:
@@ -207,7 +209,7 @@ def etag_server(body: bytes, etag: str, last_modified: str) -> Reply | object:
 
 def test_conditional_get_round_trip_keeps_the_body(server: FixtureServer, tmp_path: Path) -> None:
     lm = "Thu, 24 Sep 2026 08:58:05 GMT"
-    server.route("/rss/cs.LG+cs.AI+cs.CL+stat.ML", etag_server(RSS_BODY, '"rss-0924"', lm))  # type: ignore[arg-type]
+    server.route("/rss/cs.LG+cs.AI+cs.CL+stat.ML", etag_server(RSS_BODY, '"rss-0924"', lm))
     with Store.open(tmp_path / "db.sqlite") as store:
         first = fetch_listing(arxiv(server), RSS_DAY, quick_client(), store)
     with Store.open(tmp_path / "db.sqlite") as store:  # a later run, a new process
@@ -348,3 +350,43 @@ def test_collect_dispatches_live_kinds(server: FixtureServer, tmp_path: Path) ->
         ("arxiv", "arxiv_rss", OK),
     ]
     assert "date=2026-09-24" in server.hits("/api/daily_papers")[0].query
+
+
+def test_an_unexpected_failure_is_one_source_error(
+    server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("/api/daily_papers", Reply(200, HF_BODY))
+
+    class BrokenCache:
+        def http_cache_get(self, url: str) -> None:
+            raise RuntimeError("disk on fire")
+
+        def http_cache_put(self, entry: object) -> None:
+            raise AssertionError("not reached")
+
+    listing = fetch_listing(hf(server), HF_DAY, quick_client(), BrokenCache())  # type: ignore[arg-type]
+    assert listing.status == ERROR
+    assert listing.error is not None
+    assert "unexpected RuntimeError: disk on fire" in listing.error
+
+
+def test_cli_run_of_a_past_day_reports_the_arxiv_feed_as_stale(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    server.route("/api/daily_papers", Reply(200, HF_BODY))
+    server.route("/rss/cs.LG+cs.AI+cs.CL+stat.ML", Reply(200, RSS_BODY))
+    server.route("/blog.xml", Reply(200, UNDATED_FEED))
+    config = write_config(tmp_path, server)
+    out = subprocess.run(
+        [sys.executable, "-m", "digest", "run", "--config", str(config), "--date", "2026-09-04"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("digest: warning:")]
+    assert any("arxiv:" in w and "dated 2026-09-24, not 2026-09-04" in w for w in warnings)
+    assert any("lab-blog:" in w and "states no date" in w for w in warnings)
+    assert "daily-papers: ok, 3 papers" in out.stderr

@@ -14,6 +14,7 @@ stand for today. An empty feed (arXiv on weekends and holidays) is ``empty``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
@@ -24,6 +25,8 @@ from digest.errors import DigestError
 from digest.models import ERROR, STALE, Listing
 from digest.sources.http import HttpClient
 from digest.store.http_cache import HttpCacheEntry
+
+log = logging.getLogger("digest")
 
 HF_DAILY_URL = "https://huggingface.co/api/daily_papers"
 ARXIV_RSS_URL = "https://rss.arxiv.org/rss"
@@ -88,6 +91,10 @@ def fetch_listing(
             cache.http_cache_put(response.cache_entry())
     except DigestError as exc:
         return Listing(day, source.name, source.kind, (), ERROR, _one_line(str(exc)))
+    except Exception as exc:  # a bug or a broken cache must not take the other sources down
+        log.debug("source %s failed unexpectedly", source.name, exc_info=True)
+        message = f"{url}: unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
+        return Listing(day, source.name, source.kind, (), ERROR, _one_line(message))
     listing = replace(listing, date=day, source=source.name, kind=source.kind)
     return _check_date(listing, source, day, today or dt.datetime.now(dt.UTC).date(), url)
 

@@ -41,6 +41,11 @@ class HttpCacheEntry:
         return bool(self.etag or self.last_modified)
 
 
+# Bodies older than this are dropped when a newer one is saved: Daily Papers has one URL per
+# day, so without a bound the cache would keep a year of replies nobody will ask for again.
+KEEP = dt.timedelta(days=60)
+
+
 class HttpCacheMixin:
     conn: sqlite3.Connection
 
@@ -78,4 +83,8 @@ class HttpCacheMixin:
                     zlib.compress(entry.body, 6),
                     fetched.isoformat(timespec="seconds"),
                 ),
+            )
+            self.conn.execute(
+                "DELETE FROM http_cache WHERE fetched_at < ?",
+                ((fetched - KEEP).isoformat(timespec="seconds"),),
             )

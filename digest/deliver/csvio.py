@@ -95,6 +95,8 @@ def write_subscribers(out: TextIO, subscribers: Iterable[Subscriber]) -> int:
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for s in subscribers:
-        writer.writerow([getattr(s, c) if getattr(s, c) is not None else "" for c in EXPORT_COLUMNS])
+        writer.writerow(
+            [getattr(s, c) if getattr(s, c) is not None else "" for c in EXPORT_COLUMNS]
+        )
         count += 1
     return count

@@ -17,12 +17,15 @@ import binascii
 import datetime as dt
 import hashlib
 import html
+import re
 import secrets
 from dataclasses import dataclass
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from email.utils import quote as quote_phrase
 from urllib.parse import quote
 
 from digest import render
@@ -37,6 +40,7 @@ CRLF = b"\r\n"
 _SOFT_BREAK = b"=\r\n"
 _POLICY = policy.SMTP
 MAX_SUBJECT_CHARS = 140
+_SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')
 
 
 def _crlf(data: bytes) -> bytes:
@@ -64,6 +68,25 @@ def _fold(name: str, value: str | Address) -> bytes:
     holder = EmailMessage(policy=_POLICY)
     holder[name] = value
     return b"".join(_POLICY.fold_binary(k, v) for k, v in holder.items())
+
+
+def _text_header(name: str, value: str) -> bytes:
+    # email.header folds long values between words; the policy folder would put a long
+    # ASCII subject wholly on a continuation line, which readers show with a leading space
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    folded = Header(value, charset, header_name=name).encode(maxlinelen=78, linesep="\r\n")
+    return f"{name}: {folded}".encode("ascii") + CRLF
+
+
+def _list_id(title: str, list_id: str) -> bytes:
+    """RFC 2919: a phrase (quoted or encoded when it must be) and the <list-id> kept literal."""
+    if not title.isascii():
+        phrase = Header(title, "utf-8").encode(linesep="\r\n")
+    elif _SPECIALS.search(title):
+        phrase = '"' + quote_phrase(title) + '"'
+    else:
+        phrase = title
+    return f"List-Id: {phrase} <{list_id}>".encode("ascii") + CRLF
 
 
 def _domain(addr: str) -> str:
@@ -164,9 +187,9 @@ def compile_mail(
     stamp = now or dt.datetime.now(dt.UTC)
     headers = [
         _fold("From", sender),
-        _fold("Subject", subject_for(config, digest)),
+        _text_header("Subject", subject_for(config, digest)),
         _fold("Date", format_datetime(stamp.astimezone(dt.UTC))),
-        _fold("List-Id", f"{clean_space(config.title)} <{email.list_id}>"),
+        _list_id(clean_space(config.title), email.list_id),
         b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
     ]
     if email.reply_to:

@@ -1,17 +1,39 @@
-"""Renders: digest -> email HTML, plain text, web page; digests -> RSS feed and archive.
+"""Renders: digest -> email HTML, plain text, web page; digests -> RSS feeds and archive.
 
-(Placeholder until the renders issue lands.) Entry points: :func:`render_day`, :func:`render_site`.
-Renderers return strings; only ``digest.writer`` writes them.
+Entry points: :func:`render_day` (one day's ``email.html``, ``email.txt`` and
+``index.html``) and :func:`render_site` (``feed.xml``, ``papers.xml`` and the
+archive ``index.html``). Renderers return strings; only ``digest.writer``
+writes them. Templates live in the top-level ``templates/`` folder (the
+``digest.templates`` package); ``render.templates_dir`` overrides them file by file.
+
+The email and its text part carry :data:`UNSUBSCRIBE_PLACEHOLDER` where each
+subscriber's own unsubscribe URL goes; delivery swaps it per recipient, so the
+CSS is inlined once per digest, not once per subscriber.
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.config import Config
 from digest.models import Digest
+from digest.render.email import render_email
+from digest.render.templating import RenderError, render
+from digest.render.view import DayView, build_view, ranked, site_link
+
+__all__ = [
+    "UNSUBSCRIBE_PLACEHOLDER",
+    "RenderError",
+    "RenderedDay",
+    "RenderedSite",
+    "render_day",
+    "render_site",
+]
+
+UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+PAPERS_FEED_MAX_ITEMS = 300  # papers.xml: newest trending papers first, capped
 
 
 @dataclass(frozen=True)
@@ -19,21 +41,134 @@ class RenderedDay:
     email_html: str
     email_txt: str
     page_html: str
+    shown: int = 0  # papers the email and text list (the size budget may leave some out)
 
 
 @dataclass(frozen=True)
 class RenderedSite:
     feed_xml: str
     index_html: str
+    papers_xml: str = ""
 
 
 def render_day(digest: Digest, config: Config) -> RenderedDay:
-    items = "".join(f"<li>{html.escape(p.paper.title)}</li>" for p in digest.trending_papers())
-    page = f"<!doctype html><title>{digest.date}</title><ul>{items}</ul>"
-    text = "\n".join(p.paper.title for p in digest.trending_papers())
-    return RenderedDay(page, text, page)
+    """The day's email (inlined, within the size budget), its plain text and its web page."""
+    view = build_view(digest, config)
+    email_html, shown = render_email(view, config, UNSUBSCRIBE_PLACEHOLDER)
+    email_txt = render(config, "email.txt", day=shown, unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER)
+    page_html = render(config, "page.html", day=view, generated=_generated(digest))
+    return RenderedDay(email_html, email_txt, page_html, shown.shown)
 
 
 def render_site(digests: Sequence[Digest], config: Config) -> RenderedSite:
-    days = "".join(f'<li><a href="{d.date}/index.html">{d.date}</a></li>' for d in digests)
-    return RenderedSite(feed_xml="", index_html=f"<!doctype html><title>Archive</title><ul>{days}</ul>")
+    """The archive of ``digests`` (any order; shown newest first) and the feeds of the newest."""
+    newest_first = sorted(digests, key=lambda d: d.date, reverse=True)
+    days = [build_view(d, config, keep=()) for d in newest_first]
+    index_html = render(
+        config,
+        "archive.html",
+        title=config.title,
+        days=days,
+        feed_url=site_link(config, "feed.xml"),
+    )
+    recent = newest_first[: config.render.feed_days]
+    last_build = max((_utc(d.generated_at) for d in recent), default=None)
+    day_items: list[_Item] = []
+    paper_items: list[_Item] = []
+    listed: set[str] = set()  # a paper trending on several days is one item, the newest
+    for d in recent:
+        top = _feed_papers(d, config)
+        view = build_view(d, config, keep=top)
+        day_items.append(_day_item(d, view, config))
+        paper_items.extend(_paper_items(d, view, config, skip=listed))
+    feed_xml = render(
+        config,
+        "feed.xml",
+        channel=_channel(config, "feed.xml", config.title, last_build),
+        items=day_items,
+    )
+    papers_xml = render(
+        config,
+        "feed.xml",
+        channel=_channel(config, "papers.xml", f"{config.title}: papers", last_build),
+        items=paper_items[:PAPERS_FEED_MAX_ITEMS],
+    )
+    return RenderedSite(feed_xml=feed_xml, index_html=index_html, papers_xml=papers_xml)
+
+
+@dataclass(frozen=True)
+class _Channel:
+    title: str
+    link: str
+    description: str
+    self_url: str
+    last_build: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Item:
+    title: str
+    link: str
+    guid: str
+    published: dt.datetime
+    description: str
+
+
+def _channel(config: Config, name: str, title: str, last_build: dt.datetime | None) -> _Channel:
+    what = "one item per trending paper" if name == "papers.xml" else "one item per day"
+    return _Channel(
+        title=title,
+        link=site_link(config),
+        description=f"{config.title}: the day's trending research papers by theme, {what}.",
+        self_url=site_link(config, name),
+        last_build=last_build,
+    )
+
+
+def _feed_papers(digest: Digest, config: Config) -> set[str]:
+    """A feed item lists the day's trending batch (the top of the day when none is marked)."""
+    if digest.trending:
+        return set(digest.trending)
+    return {p.paper.id for p in ranked(digest)[: config.trending.top_n]}
+
+
+def _day_item(digest: Digest, view: DayView, config: Config) -> _Item:
+    labels = ", ".join(view.labels[:3])
+    title = f"{view.heading}: {labels}" if labels else view.heading
+    return _Item(
+        title=title,
+        link=view.page_url,
+        guid=view.page_url,
+        published=_utc(digest.generated_at),
+        description=render(config, "feed_item.html", day=view),
+    )
+
+
+def _paper_items(digest: Digest, view: DayView, config: Config, skip: set[str]) -> list[_Item]:
+    items = []
+    for theme in view.themes:
+        for p in theme.papers:
+            if p.id in skip:
+                continue
+            skip.add(p.id)
+            items.append(
+                (
+                    p.rank,
+                    _Item(
+                        title=p.title,
+                        link=p.url or view.page_link(theme),
+                        guid=f"urn:digest:paper:{p.id}",
+                        published=_utc(digest.generated_at),
+                        description=render(config, "feed_paper.html", p=p, theme=theme, day=view),
+                    ),
+                )
+            )
+    return [item for _, item in sorted(items, key=lambda x: x[0])]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _generated(digest: Digest) -> str:
+    return _utc(digest.generated_at).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,91 @@
+"""Small text helpers shared by every output: summaries, author lists, dates, wrapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+import textwrap
+from collections.abc import Sequence
+
+# A sentence ends at . ! or ? followed by space and a capital, digit or opening mark,
+# unless the dot belongs to a usual abbreviation ("e.g.", "et al.", "Fig.") or an initial.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(\[])")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|Ref|Refs|resp|approx|Dr|Mr|Ms"
+    r"|Prof|St|No|Vol|pp|al|ca|viz)|\b[A-Z])\.$"
+)
+SUMMARY_MAX_CHARS = 320
+
+
+def first_sentences(text: str, count: int, max_chars: int = SUMMARY_MAX_CHARS) -> str:
+    """The first ``count`` sentences of ``text``, cut at a word boundary with … past ``max_chars``."""
+    text = text.strip()
+    if not text:
+        return ""
+    sentences: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start : m.start()]
+        if _ABBREVIATION.search(candidate):
+            continue
+        sentences.append(candidate)
+        start = m.end()
+        if len(sentences) == count:
+            break
+    else:
+        sentences.append(text[start:])
+    return shorten(" ".join(sentences[:count]), max_chars)
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """``text`` cut at the last word boundary before ``max_chars``, with … when cut."""
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1]
+    space = cut.rfind(" ")
+    if space > max_chars // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def short_authors(authors: Sequence[str], keep: int = 3) -> str:
+    """ "A", "A and B", "A, B and C", or "A, B, C and 12 others"."""
+    names = [a.strip() for a in authors if a and a.strip()]
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= keep:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    rest = len(names) - keep
+    return ", ".join(names[:keep]) + f" and {rest} other" + ("s" if rest > 1 else "")
+
+
+def long_date(day: dt.date) -> str:
+    """13 Mar 2025 — unambiguous in every locale and what the feed titles use."""
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def rfc822(moment: dt.datetime) -> str:
+    """RSS 2.0 dates: ``Thu, 13 Mar 2025 07:30:00 GMT`` (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
+def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
+    """``text`` filled to ``width`` columns; long words (URLs) are never broken."""
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else many or word + 's'}"

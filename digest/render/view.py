@@ -1,0 +1,235 @@
+"""What the templates see: a ``Digest`` turned into display-ready frozen records.
+
+Everything a template prints is computed here once (LaTeX turned into text,
+summaries cut, authors shortened, URLs joined), so the email, the plain text,
+the web page and the feed all say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin, urlparse
+
+from digest.config import Config
+from digest.models import Digest, RankedPaper
+from digest.render.latex import latex_to_text
+from digest.render.text import first_sentences, long_date, plural, short_authors
+
+BAR_CELLS = 20  # resolution of the theme size bar (table cells in the email)
+UNTHEMED = "All papers"
+AUTHORS_SHOWN = 3  # "A, B, C and 12 others"
+
+
+@dataclass(frozen=True)
+class PaperView:
+    id: str
+    rank: int  # 0 = most trending of the day
+    title: str
+    url: str
+    authors: str
+    summary: str
+    abstract: str  # the whole abstract, for the web page
+    upvotes: int | None
+    comments: int | None
+    seen_days: int
+    code_url: str | None
+    trending: bool
+    rising: bool  # its theme is rising
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    id: str
+    anchor: str  # fragment id on the web page
+    label: str
+    terms: tuple[str, ...]
+    size: int  # papers in the theme, shown or not
+    bar: int  # filled cells out of BAR_CELLS, relative to the largest theme
+    share: int  # percent of the day's papers
+    rising: bool
+    remainder: bool
+    papers: tuple[PaperView, ...]
+
+    @property
+    def hidden(self) -> int:
+        return self.size - len(self.papers)
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: dt.date
+    date_label: str  # 13 Mar 2025
+    title: str  # the newsletter's name
+    heading: str  # "Trending papers, 13 Mar 2025"
+    site_url: str
+    page_url: str  # the web page of the day ("view in browser")
+    archive_url: str
+    feed_url: str
+    total: int  # papers of the day
+    themes: tuple[ThemeView, ...]
+    preheader: str
+
+    @property
+    def shown(self) -> int:
+        return sum(len(t.papers) for t in self.themes)
+
+    @property
+    def truncated(self) -> bool:
+        return self.shown < self.total
+
+    @property
+    def labels(self) -> list[str]:
+        return [t.label for t in self.themes if not t.remainder] or [t.label for t in self.themes]
+
+    def page_link(self, theme: ThemeView | None = None) -> str:
+        return self.page_url + (f"#{theme.anchor}" if theme else "")
+
+
+def site_link(config: Config, path: str = "") -> str:
+    """An absolute URL under ``site_url`` (which may or may not end with a slash)."""
+    base = config.site_url if config.site_url.endswith("/") else config.site_url + "/"
+    return urljoin(base, path)
+
+
+def ranked(digest: Digest) -> list[RankedPaper]:
+    """Every paper of the day, most trending first: the trending batch in rank order, then score."""
+    order = {pid: n for n, pid in enumerate(digest.trending)}
+    position = {p.paper.id: n for n, p in enumerate(digest.papers)}
+    return sorted(
+        digest.papers,
+        key=lambda p: (order.get(p.paper.id, len(order)), -p.score, position[p.paper.id]),
+    )
+
+
+def build_view(digest: Digest, config: Config, keep: Collection[str] | None = None) -> DayView:
+    """The display records of ``digest``: every paper listed, or only those in ``keep``.
+
+    Theme sizes and bars always count every paper of the day.
+    """
+    papers = ranked(digest)
+    rising_themes = {t.id for t in digest.themes if t.rising}
+    views = {
+        p.paper.id: _paper_view(p, n, p.theme in rising_themes, config)
+        for n, p in enumerate(papers)
+        if keep is None or p.paper.id in keep
+    }
+    groups = _groups(digest, papers)
+    largest = max((len(ids) for _, ids in groups), default=1) or 1
+    total = len(digest.papers)
+    themes = tuple(
+        ThemeView(
+            id=theme_id,
+            anchor=f"theme-{n + 1}",
+            label=label,
+            terms=terms,
+            size=len(ids),
+            bar=max(1, round(BAR_CELLS * len(ids) / largest)) if ids else 0,
+            share=round(100 * len(ids) / total) if total else 0,
+            rising=rising,
+            remainder=remainder,
+            papers=tuple(views[i] for i in ids if i in views),
+        )
+        for n, ((theme_id, label, terms, rising, remainder), ids) in enumerate(groups)
+    )
+    date_label = long_date(digest.date)
+    heading = f"{config.title}, {date_label}"
+    day = digest.date.isoformat()
+    view = DayView(
+        date=digest.date,
+        date_label=date_label,
+        title=config.title,
+        heading=heading,
+        site_url=site_link(config),
+        page_url=site_link(config, f"{day}/index.html"),
+        archive_url=site_link(config, "index.html"),
+        feed_url=site_link(config, "feed.xml"),
+        total=total,
+        themes=themes,
+        preheader="",
+    )
+    return replace(view, preheader=_preheader(view))
+
+
+def limit(view: DayView, keep: Collection[str]) -> DayView:
+    """``view`` listing only the papers in ``keep``; theme sizes still count every paper."""
+    themes = tuple(
+        replace(t, papers=tuple(p for p in t.papers if p.id in keep)) for t in view.themes
+    )
+    return replace(view, themes=themes)
+
+
+def papers_by_rank(view: DayView) -> list[PaperView]:
+    return sorted((p for t in view.themes for p in t.papers), key=lambda p: p.rank)
+
+
+_GroupKey = tuple[str, str, tuple[str, ...], bool, bool]
+
+
+def _groups(digest: Digest, papers: list[RankedPaper]) -> list[tuple[_GroupKey, list[str]]]:
+    """Theme by theme in the digest's order, each with its paper ids most trending first.
+
+    Papers no theme claims (or every paper, when there are no themes) form a last group.
+    """
+    rank = {p.paper.id: n for n, p in enumerate(papers)}
+    groups: list[tuple[_GroupKey, list[str]]] = []
+    claimed: set[str] = set()
+    for t in digest.themes:
+        ids = sorted(
+            (i for i in t.paper_ids if i in rank and i not in claimed), key=rank.__getitem__
+        )
+        claimed.update(ids)
+        if ids:
+            label = latex_to_text(t.label) or UNTHEMED
+            groups.append(((t.id, label, t.terms, t.rising, t.remainder), ids))
+    rest = [p.paper.id for p in papers if p.paper.id not in claimed]
+    if rest:
+        label = "Other papers" if groups else UNTHEMED
+        groups.append((("other", label, (), False, True), rest))
+    return groups
+
+
+def _paper_view(p: RankedPaper, rank: int, rising: bool, config: Config) -> PaperView:
+    paper = p.paper
+    abstract = latex_to_text(paper.abstract)
+    summary_source = latex_to_text(paper.ai_summary) if paper.ai_summary else abstract
+    summary = first_sentences(summary_source, config.render.summary_sentences)
+    return PaperView(
+        id=paper.id,
+        rank=rank,
+        title=latex_to_text(paper.title) or "(untitled)",
+        url=_safe_url(paper.url) or _arxiv_url(paper.arxiv_id),
+        authors=short_authors(
+            [latex_to_text(a) for a in paper.authors[:AUTHORS_SHOWN]]
+            + list(paper.authors[AUTHORS_SHOWN:])
+        ),
+        summary=summary,
+        abstract=abstract,
+        upvotes=paper.upvotes,
+        comments=paper.comments,
+        seen_days=p.seen_days,
+        code_url=_safe_url(paper.code_url),
+        trending=p.trending,
+        rising=rising,
+    )
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links reach an output; ``javascript:`` and friends are dropped."""
+    if not url:
+        return None
+    url = url.strip()
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def _arxiv_url(arxiv_id: str | None) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else ""
+
+
+def _preheader(view: DayView) -> str:
+    """The line mail clients show after the subject: counts and the biggest themes."""
+    labels = ", ".join(view.labels[:3])
+    counts = f"{plural(view.total, 'paper')} in {plural(len(view.themes), 'theme')}"
+    return f"{counts}: {labels}." if labels else f"{counts}."

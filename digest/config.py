@@ -55,10 +55,15 @@ class HttpConfig:
 
 @dataclass(frozen=True)
 class ThemesConfig:
-    min_theme_size: int = 3
+    """Clustering settings; docs/themes.md explains each and what it measured."""
+
+    min_theme_size: int = 3  # smaller groups fold into the "Other papers" remainder
     max_themes: int = 40
     seed: int = 0
-    background_days: int = 30  # days of stored papers the IDF may draw on; 0 = the day alone
+    background_days: int = 0  # days of stored papers the IDF may draw on; 0 = the day alone
+    background_max_papers: int = 2000  # the most recent ones; bounds the cost per day
+    lsa_components: int = 20
+    kmeans_restarts: int = 4
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""Themes: group the day's papers and name the groups.
+
+Entry point: :func:`find_themes`. Every paper ends in exactly one theme; groups smaller
+than ``themes.min_theme_size`` and papers without usable words are gathered in one theme
+labelled "Other papers" with ``remainder=True``, listed last. The method and its measured
+quality and speed are in ``docs/themes.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digest.config import ThemesConfig
+from digest.models import Paper, Theme
+from digest.themes.cluster import NO_GROUP, Projector, cluster
+from digest.themes.labels import REMAINDER_LABEL, describe
+from digest.themes.text import clean_text
+
+REMAINDER_ID = "other"
+
+
+@dataclass(frozen=True)
+class ThemeResult:
+    themes: tuple[Theme, ...]
+    assignment: dict[str, str]  # paper id -> theme id
+    projector: Projector | None = field(default=None, compare=False, repr=False)
+    group_ids: tuple[str, ...] = ()  # theme id of the projector's group 0, 1, …
+
+    def assign(self, papers: Sequence[Paper]) -> list[str | None]:
+        """Theme id of each of ``papers`` (papers of other days), for theme momentum.
+
+        A paper of today keeps its theme; another goes to the theme whose centre is nearest,
+        or to None when it shares no word with today's papers.
+        """
+        out: list[str | None] = [self.assignment.get(p.id) for p in papers]
+        unknown = [i for i, theme in enumerate(out) if theme is None]
+        if unknown and self.projector is not None and self.group_ids:
+            nearest = self.projector.nearest([clean_text(paper_text(papers[i])) for i in unknown])
+            for i, g in zip(unknown, nearest, strict=True):
+                out[i] = self.group_ids[g] if g != NO_GROUP else None
+        return out
+
+
+def paper_text(paper: Paper) -> str:
+    return f"{paper.title}.\n{paper.abstract}"
+
+
+def find_themes(
+    papers: Sequence[Paper], config: ThemesConfig, background: Sequence[Paper] = ()
+) -> ThemeResult:
+    """Group ``papers`` into labelled themes. ``background`` papers only inform the IDF."""
+    if not papers:
+        return ThemeResult((), {})
+    # sorted by id so that the order a source lists papers in cannot change the themes
+    ordered = sorted(papers, key=lambda p: p.id)
+    today = {p.id for p in ordered}
+    extra = _background_texts(background, today, config.background_max_papers)
+    clean_titles = [clean_text(p.title) for p in ordered]
+    clean_abstracts = [clean_text(p.abstract) for p in ordered]
+    result = cluster(
+        [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)],
+        config,
+        [clean_text(text) for text in extra],
+    )
+    groups = result.groups
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    described = describe(
+        [p.title for p in ordered], clean_titles, clean_abstracts, groups.tolist(), n_groups
+    )
+    themes: list[Theme] = []
+    group_ids = tuple(f"t{g + 1}" for g in range(n_groups))
+    for g, (label, terms) in enumerate(described):
+        members = np.flatnonzero(groups == g)
+        themes.append(
+            Theme(
+                id=group_ids[g],
+                label=label,
+                terms=terms,
+                paper_ids=tuple(ordered[i].id for i in members),
+                representative=ordered[_closest_to_centre(result.vectors, members)].id,
+            )
+        )
+    rest = np.flatnonzero(groups == NO_GROUP)
+    if len(rest):
+        themes.append(
+            Theme(
+                id=REMAINDER_ID,
+                label=REMAINDER_LABEL,
+                terms=(),
+                paper_ids=tuple(ordered[i].id for i in rest),
+                representative=None,
+                remainder=True,
+            )
+        )
+    assignment = {pid: t.id for t in themes for pid in t.paper_ids}
+    return ThemeResult(tuple(themes), assignment, result.projector, group_ids)
+
+
+def _background_texts(background: Sequence[Paper], today: set[str], limit: int) -> list[str]:
+    """The most recent ``limit`` background papers not listed today (the pipeline gives them
+    oldest first); capped so a long background cannot make every day slow."""
+    seen: set[str] = set(today)
+    out: list[str] = []
+    for p in reversed(background):
+        if len(out) >= limit:
+            break
+        if p.id not in seen:
+            seen.add(p.id)
+            out.append(paper_text(p))
+    return out
+
+
+def _closest_to_centre(vectors: np.ndarray, members: np.ndarray) -> int:
+    block = vectors[members]
+    centre = block.mean(axis=0)
+    return int(members[int(np.argmax(block @ centre))])

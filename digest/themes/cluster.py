@@ -1,0 +1,177 @@
+"""Group documents: TF-IDF -> LSA -> spherical k-means, the number of groups chosen per day.
+
+* TF-IDF (sublinear tf, stop-words and light stemming from :mod:`digest.themes.text`); its IDF
+  may be fitted on a background corpus (earlier days from the store) as well as the day.
+* LSA (truncated SVD) to a few dozen dimensions, rows re-normalized, then spherical k-means
+  (k-means on cosine similarity, :mod:`digest.themes.kmeans`).
+* k is the candidate (2 .. about sqrt(n), capped by ``max_themes`` and by ``n / min_theme_size``)
+  whose partition has the best mean silhouette measured with cosine distance on the TF-IDF
+  vectors themselves, so the criterion does not depend on the reduction it is choosing for.
+
+Everything is seeded; the same documents in the same order give the same groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+
+from digest.config import ThemesConfig
+from digest.themes.kmeans import spherical_kmeans
+from digest.themes.text import tokens
+
+NO_GROUP = -1  # a document with no usable words
+MAX_K_CANDIDATES = 16  # beyond this, candidates are spaced geometrically
+SILHOUETTE_SAMPLE = 1000
+
+
+def make_vectorizer(n_docs: int) -> TfidfVectorizer:
+    """The clustering vectorizer. Tiny days keep every word: min_df=2 would leave none."""
+    small = n_docs < 20
+    return TfidfVectorizer(
+        input="content",
+        encoding="utf-8",
+        decode_error="replace",
+        strip_accents=None,  # clean_text folds accents
+        lowercase=False,  # clean_text lower-cases
+        preprocessor=None,  # callers pass text through clean_text once, for labels too
+        tokenizer=tokens,
+        analyzer="word",
+        stop_words=None,  # removed by the tokenizer, before stemming
+        token_pattern=None,  # the tokenizer decides what a word is
+        ngram_range=(1, 1),  # measured: bigrams did not help clustering
+        max_df=1.0 if small else 0.5,
+        min_df=1 if small else 2,
+        max_features=None,
+        vocabulary=None,
+        binary=False,
+        dtype=np.float32,
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=True,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Projector:
+    """Maps texts of other days onto the day's groups (nearest centroid in LSA space)."""
+
+    vectorizer: TfidfVectorizer
+    svd: TruncatedSVD | None
+    centroids: np.ndarray  # (groups, dims), unit rows; row g is group g
+
+    def vectors(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit LSA vectors of ``docs`` and a mask of the ones that had any known word."""
+        x = self.vectorizer.transform(list(docs))
+        has_words = np.asarray(x.getnnz(axis=1) > 0)
+        z = self.svd.transform(x) if self.svd is not None else x.toarray()
+        return normalize(z), has_words
+
+    def nearest(self, docs: Sequence[str]) -> list[int]:
+        if not docs or not len(self.centroids):
+            return [NO_GROUP] * len(docs)
+        z, has_words = self.vectors(docs)
+        best = (z @ self.centroids.T).argmax(axis=1)
+        return [int(g) if ok else NO_GROUP for g, ok in zip(best, has_words, strict=True)]
+
+
+@dataclass(frozen=True, eq=False)
+class Clustering:
+    groups: np.ndarray  # group index per document, NO_GROUP when it had no usable words
+    vectors: np.ndarray  # unit LSA vectors, for representatives
+    projector: Projector | None
+
+
+def cluster(
+    docs: Sequence[str], config: ThemesConfig, background: Sequence[str] = ()
+) -> Clustering:
+    """Group ``docs`` (already passed through ``clean_text``); ``background`` only informs IDF."""
+    n = len(docs)
+    vectorizer = make_vectorizer(n + len(background))
+    try:
+        if background:
+            vectorizer.fit([*background, *docs])
+            x = vectorizer.transform(list(docs))
+        else:
+            x = vectorizer.fit_transform(list(docs))
+    except ValueError:  # empty vocabulary: no document has a usable word
+        return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
+    x = sp.csr_matrix(x)
+    usable = np.flatnonzero(x.getnnz(axis=1) > 0)
+    groups = np.full(n, NO_GROUP)
+    svd, z = _reduce(x, config)
+    if len(usable) < 2 * config.min_theme_size:
+        groups[usable] = 0
+    else:
+        groups[usable] = _best_partition(x[usable], z[usable], config)
+    groups = _fold_and_order(groups, config.min_theme_size)
+    return Clustering(groups, z, Projector(vectorizer, svd, _centroids(z, groups)))
+
+
+def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:
+    """Groups below ``min_size`` join NO_GROUP (the remainder); the rest are renumbered 0, 1, …
+    by size, largest first (ties: the group whose first document comes first)."""
+    ids, first, sizes = np.unique(groups[groups != NO_GROUP], return_index=True, return_counts=True)
+    if len(ids) > 1:
+        keep = sizes >= min_size
+        ids, first, sizes = ids[keep], first[keep], sizes[keep]
+    order = sorted(range(len(ids)), key=lambda i: (-sizes[i], first[i]))
+    out = np.full(len(groups), NO_GROUP)
+    for new, i in enumerate(order):
+        out[groups == ids[i]] = new
+    return out
+
+
+def _reduce(x: sp.csr_matrix, config: ThemesConfig) -> tuple[TruncatedSVD | None, np.ndarray]:
+    dims = min(config.lsa_components, x.shape[0] - 1, x.shape[1] - 1)
+    if dims < 2:
+        return None, normalize(x.toarray())
+    svd = TruncatedSVD(
+        n_components=dims, algorithm="randomized", n_iter=5, random_state=config.seed
+    )
+    return svd, normalize(svd.fit_transform(x))
+
+
+def k_candidates(n: int, config: ThemesConfig) -> list[int]:
+    """2 .. about sqrt(n) themes, never more than ``max_themes`` nor ``n / min_theme_size``."""
+    top = min(config.max_themes, int(np.sqrt(n)) + 1, n // config.min_theme_size)
+    if top < 2:
+        return [1]
+    if top - 1 <= MAX_K_CANDIDATES:
+        return list(range(2, top + 1))
+    return sorted({int(round(k)) for k in np.geomspace(2, top, MAX_K_CANDIDATES)})
+
+
+def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np.ndarray:
+    distinct = len(np.unique(np.round(z, 6), axis=0))
+    candidates = [k for k in k_candidates(len(z), config) if k <= distinct] or [1]
+    if candidates == [1]:
+        return np.zeros(len(z), dtype=int)
+    sample = min(len(z), SILHOUETTE_SAMPLE)
+    best: tuple[float, np.ndarray] | None = None
+    for k in candidates:
+        labels = spherical_kmeans(z, k, config.seed, config.kmeans_restarts)
+        if len(set(labels.tolist())) < 2:
+            continue
+        score = float(
+            silhouette_score(
+                x, labels, metric="cosine", sample_size=sample, random_state=config.seed
+            )
+        )
+        if best is None or score > best[0]:
+            best = (score, labels)
+    return best[1] if best is not None else np.zeros(len(z), dtype=int)
+
+
+def _centroids(z: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    count = int(groups.max()) + 1 if len(groups) else 0
+    rows = [z[groups == g].mean(axis=0) for g in range(count)]
+    return normalize(np.array(rows)) if rows else np.zeros((0, z.shape[1]))

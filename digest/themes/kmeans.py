@@ -1,0 +1,67 @@
+"""Spherical k-means on unit vectors, in numpy: k-means++ seeding, Lloyd steps on cosine.
+
+Written here rather than taken from scikit-learn because the day's problem is tiny (hundreds
+of rows, a few dozen dimensions) and scikit-learn's per-call thread-pool and validation cost
+dominated: 48 fits took 0.6 s there against a few milliseconds here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def spherical_kmeans(
+    z: np.ndarray, k: int, seed: int, restarts: int = 4, max_iter: int = 50
+) -> np.ndarray:
+    """Labels of the best of ``restarts`` runs (highest total cosine to the centres)."""
+    rng = np.random.default_rng(seed)
+    best_labels, best_fit = np.zeros(len(z), dtype=int), -np.inf
+    for _ in range(restarts):
+        labels, fit = _single_run(z, k, rng, max_iter)
+        if fit > best_fit:
+            best_labels, best_fit = labels, fit
+    return best_labels
+
+
+def _single_run(
+    z: np.ndarray, k: int, rng: np.random.Generator, max_iter: int
+) -> tuple[np.ndarray, float]:
+    centres = _plus_plus(z, k, rng)
+    k = len(centres)
+    labels = np.full(len(z), -1)
+    sims = z @ centres.T
+    for _ in range(max_iter):
+        sims = z @ centres.T
+        new = sims.argmax(axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        onehot = np.zeros((k, len(z)))
+        onehot[labels, np.arange(len(z))] = 1.0
+        sums = onehot @ z
+        empty = ~sums.any(axis=1)
+        if empty.any():  # re-seed an emptied centre on the worst-served point
+            worst = np.argsort(sims[np.arange(len(z)), labels])[: int(empty.sum())]
+            sums[empty] = z[worst]
+        centres = _unit_rows(sums)
+    fit = float(sims[np.arange(len(z)), labels].sum())
+    return labels, fit
+
+
+def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding with cosine distance (1 - similarity)."""
+    chosen = [int(rng.integers(len(z)))]
+    distance = np.clip(1.0 - z @ z[chosen[0]], 0.0, None)
+    for _ in range(1, k):
+        total = distance.sum()
+        pick = (
+            int(rng.choice(len(z), p=distance / total)) if total > 0 else int(rng.integers(len(z)))
+        )
+        chosen.append(pick)
+        distance = np.minimum(distance, np.clip(1.0 - z @ z[pick], 0.0, None))
+    return z[chosen].copy()
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.where(norms > 0, norms, 1.0)

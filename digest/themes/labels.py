@@ -1,0 +1,210 @@
+"""Readable names for groups: top terms by class-based TF-IDF and a 2-4 word label.
+
+Terms: for every group, the counts of its words and two-word phrases (titles count twice)
+are summed and weighted by ``log(1 + average count per group / count over all groups)``
+(class-based TF-IDF), so a term ranks high when it is frequent in the group and rare elsewhere.
+
+Label: among phrases of 2 to 4 words that occur in the group's *titles*, the one whose words
+are the group's most characteristic (mean class-based TF-IDF of its words) and that the most
+titles share; two top words joined by "and" compete on the same footing, discounted, for
+groups whose titles share no phrase. Phrases never span a stop-word or punctuation ("learning
+for robots" never becomes "learning robots"). The label keeps the casing of a title and
+starts with a capital ("Medical image segmentation"). Labels are unique within a day.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.themes.text import STOP_WORDS
+
+REMAINDER_LABEL = "Other papers"
+TOP_TERMS = 10
+PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
+_TOKEN = re.compile(r"[^\W\d_][^\W\d_'\-]*[^\W\d_]|[^\W\d_]|[^\w\s\-']+|\d+")
+_WORDLIKE = re.compile(r"[^\W\d_]")
+
+
+def phrases(cleaned: str, longest: int) -> list[str]:
+    """Runs of up to ``longest`` content words, cut at stop-words, digits and punctuation."""
+    out: list[str] = []
+    run: list[str] = []
+    for tok in [*_TOKEN.findall(cleaned), "."]:
+        if len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok):
+            run.append(tok)
+            continue
+        for size in range(1, min(longest, len(run)) + 1):
+            out.extend(" ".join(run[i : i + size]) for i in range(len(run) - size + 1))
+        run = []
+    return out
+
+
+def describe(
+    titles: Sequence[str],
+    clean_titles: Sequence[str],
+    clean_abstracts: Sequence[str],
+    groups: Sequence[int],
+    n_groups: int,
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's."""
+    if n_groups == 0:
+        return []
+    title_phrases = [phrases(t, 4) for t in clean_titles]
+    abstract_phrases = [phrases(a, 2) for a in clean_abstracts]
+    vocab: dict[str, int] = {}
+    counts = _matrix(
+        [
+            Counter(t) + Counter(t) + Counter(a)
+            for t, a in zip(title_phrases, abstract_phrases, strict=True)
+        ],
+        vocab,
+    )
+    in_titles = _matrix([Counter(set(t)) for t in title_phrases], vocab)
+    if not vocab:
+        return [(f"Theme {g + 1} papers", ()) for g in range(n_groups)]
+    terms = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
+    member = sp.csr_matrix(
+        (
+            np.ones(sum(0 <= g < n_groups for g in groups)),
+            (
+                [g for g in groups if 0 <= g < n_groups],
+                [i for i, g in enumerate(groups) if 0 <= g < n_groups],
+            ),
+        ),
+        shape=(n_groups, len(groups)),
+    )
+    per_group = (member @ counts).toarray()
+    titles_per_group = (member @ in_titles).toarray()
+    total = per_group.sum(axis=0) + 1e-9
+    average = per_group.sum() / n_groups
+    scores = (
+        per_group
+        / np.maximum(per_group.sum(axis=1, keepdims=True), 1e-9)
+        * np.log1p(average / total)
+    )
+    lengths = np.array([t.count(" ") + 1 for t in terms])
+    used: set[str] = {REMAINDER_LABEL.casefold()}
+    out = []
+    for g in range(n_groups):
+        own_titles = [t for t, gg in zip(titles, groups, strict=True) if gg == g]
+        top = _top_terms(scores[g], terms, lengths)
+        label = _label(scores[g], titles_per_group[g], terms, lengths, vocab, own_titles, used)
+        used.add(label.casefold())
+        out.append((label, top))
+    return out
+
+
+def _matrix(rows: list[Counter[str]], vocab: dict[str, int]) -> sp.csr_matrix:
+    data: list[float] = []
+    cols: list[int] = []
+    indptr = [0]
+    for row in rows:
+        for term, n in row.items():
+            cols.append(vocab.setdefault(term, len(vocab)))
+            data.append(float(n))
+        indptr.append(len(cols))
+    return sp.csr_matrix((data, cols, indptr), shape=(len(rows), max(len(vocab), 1)))
+
+
+def _top_terms(score: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> tuple[str, ...]:
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for i in np.argsort(-score, kind="stable"):
+        if score[i] <= 0 or len(chosen) == TOP_TERMS:
+            break
+        words = set(terms[i].split())
+        if lengths[i] > 2 or words <= covered:  # nothing a reader has not seen in this list
+            continue
+        chosen.append(str(terms[i]))
+        covered |= words
+    return tuple(chosen)
+
+
+def _label(
+    score: np.ndarray,
+    title_count: np.ndarray,
+    terms: np.ndarray,
+    lengths: np.ndarray,
+    vocab: dict[str, int],
+    own_titles: Sequence[str],
+    used: set[str],
+) -> str:
+    need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
+    peak = float(score.max()) or 1.0
+
+    def word_score(word: str) -> float:
+        i = vocab.get(word)
+        return float(score[i]) / peak if i is not None else 0.0
+
+    candidates: list[tuple[float, str]] = []
+    for i in np.flatnonzero((lengths >= 2) & (title_count >= need)):
+        words = terms[i].split()
+        topical = sum(word_score(w) for w in words) / len(words)
+        candidates.append((topical * math.log1p(title_count[i]), str(terms[i])))
+    singles = [i for i in np.argsort(-score, kind="stable")[:6] if lengths[i] == 1 and score[i] > 0]
+    for a in singles:
+        for b in singles:
+            if a < b or a == b:
+                continue
+            value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
+            value *= math.log1p(min(title_count[a], title_count[b]))
+            candidates.append(
+                (
+                    value,
+                    f"{terms[b]} and {terms[a]}"
+                    if score[b] > score[a]
+                    else f"{terms[a]} and {terms[b]}",
+                )
+            )
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    for _, phrase in candidates:
+        label = _cased(phrase, own_titles)
+        if label.casefold() not in used:
+            return label
+    n, label = 1, "Theme papers"
+    while label.casefold() in used:
+        n += 1
+        label = f"Theme {n} papers"
+    return label
+
+
+def _cased(phrase: str, titles: Sequence[str]) -> str:
+    """``phrase`` as a title writes it, sentence-cased: acronyms kept, other words lower-case."""
+    found = phrase
+    parts = [p for p in phrase.split(" ") if p != "and"]
+    if "and" not in phrase.split(" "):
+        pattern = re.compile(r"(?<!\w)" + r"[\s\-]+".join(map(re.escape, parts)) + r"(?!\w)", re.I)
+        for t in titles:
+            m = pattern.search(t)
+            if m:
+                found = re.sub(r"\s+", " ", m.group(0))
+                break
+    else:
+        found = " and ".join(_as_in_titles(w, titles) for w in parts)
+    words = [w if _is_acronym(w) else w.lower() for w in found.split(" ")]
+    if not _is_acronym(words[0]):
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
+def _as_in_titles(word: str, titles: Sequence[str]) -> str:
+    pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.I)
+    for t in titles:
+        m = pattern.search(t)
+        if m:
+            return m.group(0)
+    return word
+
+
+def _is_acronym(word: str) -> bool:
+    # "LLMs", "3D", "GPT-4o", "DiT" (but not "Self-Supervised"): a capital inside a part
+    return any(
+        any(c.isupper() for c in part[1:]) or any(c.isdigit() for c in part)
+        for part in word.split("-")
+    )

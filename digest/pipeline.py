@@ -111,6 +111,8 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     files = {"index.html": site.index_html}
     if site.feed_xml:
         files["feed.xml"] = site.feed_xml
+    if site.papers_xml:
+        files["papers.xml"] = site.papers_xml
     writer.write_files(output, files)
 
 

@@ -68,13 +68,16 @@ class ThemesConfig:
 
 @dataclass(frozen=True)
 class TrendingConfig:
+    """Trending score weights; the score is defined in docs/trending.md."""
+
     top_n: int = 25
     window_days: int = 7
     weight_upvotes: float = 1.0
     weight_position: float = 1.0
     weight_seen_days: float = 0.5
     weight_momentum: float = 0.5
-    rising_ratio: float = 1.5
+    rising_ratio: float = 1.5  # today's share / trailing share at or above which a theme is rising
+    rising_min_papers: int = 3  # ... and it must hold at least this many papers today
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,10 @@ def _check(cfg: Config, file: Path) -> None:
         ("http.timeout_s", cfg.http.timeout_s),
         ("http.arxiv_min_interval_s", cfg.http.arxiv_min_interval_s),
         ("trending.top_n", cfg.trending.top_n),
+        ("trending.window_days", cfg.trending.window_days),
+        ("trending.rising_ratio", cfg.trending.rising_ratio),
+        ("themes.lsa_components", cfg.themes.lsa_components),
+        ("themes.kmeans_restarts", cfg.themes.kmeans_restarts),
         ("themes.min_theme_size", cfg.themes.min_theme_size),
         ("themes.max_themes", cfg.themes.max_themes),
         ("render.feed_days", cfg.render.feed_days),
@@ -359,6 +366,16 @@ def _check(cfg: Config, file: Path) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
+    for key, value in (
+        ("trending.weight_upvotes", cfg.trending.weight_upvotes),
+        ("trending.weight_position", cfg.trending.weight_position),
+        ("trending.weight_seen_days", cfg.trending.weight_seen_days),
+        ("trending.weight_momentum", cfg.trending.weight_momentum),
+        ("themes.background_days", cfg.themes.background_days),
+        ("themes.background_max_papers", cfg.themes.background_max_papers),
+    ):
+        if value < 0:
+            raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")
     if cfg.http.retries < 0:
         raise ConfigError(f"{file}: 'http.retries' must be 0 or more, got {cfg.http.retries}")
     _check_live(cfg, file)

@@ -22,10 +22,11 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from digest.themes.text import STOP_WORDS
+from digest.themes.text import STOP_WORDS, stem
 
 REMAINDER_LABEL = "Other papers"
 TOP_TERMS = 10
+ABSTRACT_CHARS = 600
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 _TOKEN = re.compile(r"[^\W\d_][^\W\d_'\-]*[^\W\d_]|[^\W\d_]|[^\w\s\-']+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
@@ -56,7 +57,8 @@ def describe(
     if n_groups == 0:
         return []
     title_phrases = [phrases(t, 4) for t in clean_titles]
-    abstract_phrases = [phrases(a, 2) for a in clean_abstracts]
+    # the opening of an abstract states its topic; the rest adds cost more than signal
+    abstract_phrases = [phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
     vocab: dict[str, int] = {}
     counts = _matrix(
         [
@@ -94,7 +96,10 @@ def describe(
     for g in range(n_groups):
         own_titles = [t for t, gg in zip(titles, groups, strict=True) if gg == g]
         top = _top_terms(scores[g], terms, lengths)
-        label = _label(scores[g], titles_per_group[g], terms, lengths, vocab, own_titles, used)
+        share = per_group[g] / total  # how much of a term's use is in this group
+        label = _label(
+            scores[g], share, titles_per_group[g], terms, lengths, vocab, own_titles, used
+        )
         used.add(label.casefold())
         out.append((label, top))
     return out
@@ -128,6 +133,7 @@ def _top_terms(score: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> tup
 
 def _label(
     score: np.ndarray,
+    share: np.ndarray,
     title_count: np.ndarray,
     terms: np.ndarray,
     lengths: np.ndarray,
@@ -142,18 +148,19 @@ def _label(
         i = vocab.get(word)
         return float(score[i]) / peak if i is not None else 0.0
 
+    # topical words (class-based TF-IDF), shared by many titles, used mostly in this group
     candidates: list[tuple[float, str]] = []
     for i in np.flatnonzero((lengths >= 2) & (title_count >= need)):
         words = terms[i].split()
         topical = sum(word_score(w) for w in words) / len(words)
-        candidates.append((topical * math.log1p(title_count[i]), str(terms[i])))
+        candidates.append((topical * math.log1p(title_count[i]) * share[i], str(terms[i])))
     singles = [i for i in np.argsort(-score, kind="stable")[:6] if lengths[i] == 1 and score[i] > 0]
     for a in singles:
         for b in singles:
-            if a < b or a == b:
+            if a <= b or stem(str(terms[a])) == stem(str(terms[b])):  # not "Agent and agents"
                 continue
             value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
-            value *= math.log1p(min(title_count[a], title_count[b]))
+            value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
             candidates.append(
                 (
                     value,
@@ -165,13 +172,25 @@ def _label(
     candidates.sort(key=lambda c: (-c[0], c[1]))
     for _, phrase in candidates:
         label = _cased(phrase, own_titles)
-        if label.casefold() not in used:
+        if " " not in label:  # a hyphenated pair ("Retrieval-augmented") needs its noun
+            label = _longer(phrase, candidates, own_titles) or ""
+        if label and label.casefold() not in used:
             return label
     n, label = 1, "Theme papers"
     while label.casefold() in used:
         n += 1
         label = f"Theme {n} papers"
     return label
+
+
+def _longer(phrase: str, candidates: list[tuple[float, str]], titles: Sequence[str]) -> str | None:
+    """The best candidate that extends ``phrase`` and reads as at least two words."""
+    for _, other in candidates:
+        if other != phrase and f" {phrase} " in f" {other} ":
+            label = _cased(other, titles)
+            if " " in label:
+                return label
+    return None
 
 
 def _cased(phrase: str, titles: Sequence[str]) -> str:

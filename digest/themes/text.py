@@ -22,8 +22,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*[^\W\d_]")
 
 # Words of the genre rather than the topic: they occur in every field's abstracts.
-DOMAIN_STOP_WORDS = frozenset(
-    """
+_DOMAIN_STOP_TEXT = """
     paper papers propose proposed proposes proposing present presents presented introduce
     introduces introduced approach approaches method methods methodology result results show shows
     shown showing demonstrate demonstrates demonstrated experiment experiments experimental
@@ -41,9 +40,9 @@ DOMAIN_STOP_WORDS = frozenset(
     overall respectively compared compare comparison comparable whereas thus therefore hence
     toward towards via among upon due given despite robust superior consistently substantially
     substantial notably finally code available publicly github com https http www task tasks
-    et al ie eg i.e e.g
-    """.split()
-)
+    et al ie eg
+"""
+DOMAIN_STOP_WORDS = frozenset(_DOMAIN_STOP_TEXT.split())
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
 
 # Longest first; the stem must keep at least 4 letters so short words are left alone.

@@ -82,10 +82,12 @@ class TrendingConfig:
 
 @dataclass(frozen=True)
 class RenderConfig:
-    templates_dir: str = ""  # overrides files of the bundled templates/
-    feed_days: int = 30
-    max_email_bytes: int = 100_000  # Gmail clips at 102 KB
-    summary_sentences: int = 2
+    """Outputs of ``digest.render``; docs/rendering.md explains each."""
+
+    templates_dir: str = ""  # a folder whose files override the bundled templates/ one by one
+    feed_days: int = 30  # days in feed.xml (and papers.xml)
+    max_email_bytes: int = 100_000  # the inlined email stays under this; Gmail clips at 102 KB
+    summary_sentences: int = 2  # of the abstract, when the source has no AI summary
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,7 @@ def _check(cfg: Config, file: Path) -> None:
         ("themes.min_theme_size", cfg.themes.min_theme_size),
         ("themes.max_themes", cfg.themes.max_themes),
         ("render.feed_days", cfg.render.feed_days),
+        ("render.summary_sentences", cfg.render.summary_sentences),
         ("email.rate_per_s", cfg.email.rate_per_s),
     ):
         if value <= 0:
@@ -376,6 +379,16 @@ def _check(cfg: Config, file: Path) -> None:
     ):
         if value < 0:
             raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")
+    if cfg.render.max_email_bytes < 10_000:
+        raise ConfigError(
+            f"{file}: 'render.max_email_bytes' must be at least 10000 (header and footer "
+            f"alone take several KB), got {cfg.render.max_email_bytes}"
+        )
+    if cfg.render.templates_dir and not cfg.resolve(cfg.render.templates_dir).is_dir():
+        raise ConfigError(
+            f"{file}: 'render.templates_dir' is not a folder: "
+            f"{cfg.resolve(cfg.render.templates_dir)}"
+        )
     if cfg.http.retries < 0:
         raise ConfigError(f"{file}: 'http.retries' must be 0 or more, got {cfg.http.retries}")
     _check_live(cfg, file)

@@ -180,17 +180,21 @@ class _Reader:
         self.math_ok = self._pairable()
 
     def _pairable(self) -> set[int]:
+        """Token indexes of math delimiters that have a partner; an opener without one is text."""
+        delims = [(n, v) for n, (kind, v) in enumerate(self.tokens) if kind == "math"]
         ok: set[int] = set()
-        open_at: int | None = None
-        for n, (kind, value) in enumerate(self.tokens):
-            if kind != "math":
+        k = 0
+        while k < len(delims):
+            n, value = delims[k]
+            closer = _CLOSERS.get(value)
+            partner = None
+            if closer is not None:
+                partner = next((j for j in range(k + 1, len(delims)) if delims[j][1] == closer), None)
+            if partner is None:
+                k += 1  # not an opener, or one that never closes: try the next delimiter
                 continue
-            if open_at is None:
-                if value in _CLOSERS:
-                    open_at = n
-            elif value == _CLOSERS[self.tokens[open_at][1]]:
-                ok.update((open_at, n))
-                open_at = None
+            ok.update((n, delims[partner][0]))
+            k = partner + 1
         return ok
 
     def read_all(self) -> str:
@@ -264,7 +268,8 @@ class _Reader:
         if kind == "math":
             if self.i - 1 in self.math_ok and value in _CLOSERS:
                 return self._math(_CLOSERS[value])
-            return "$" if value in ("$", "$$") else ""
+            # a lone $ is a dollar sign ("costs $5"); other lone delimiters are dropped
+            return "$" if value == "$" else ""
         if kind == "struct":
             if value == "{":
                 return self._group(math)

@@ -9,11 +9,12 @@ import textwrap
 from collections.abc import Sequence
 
 # A sentence ends at . ! or ? followed by space and a capital, digit or opening mark,
-# unless the dot belongs to a usual abbreviation ("e.g.", "et al.", "Fig.") or an initial.
+# unless the dot belongs to a usual abbreviation ("e.g.", "et al.", "Fig."). Single-letter
+# initials are not abbreviations here: "we propose X. It ..." is far more common in abstracts.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(\[])")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|Ref|Refs|resp|approx|Dr|Mr|Ms"
-    r"|Prof|St|No|Vol|pp|al|ca|viz)|\b[A-Z])\.$"
+    r"|Prof|St|No|Vol|pp|al|ca|viz))\.$"
 )
 SUMMARY_MAX_CHARS = 320
 

@@ -1,0 +1,329 @@
+"""The day's email, plain text and web page: structure, escaping, LaTeX, size budget, goldens."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, UPDATE_GOLDEN
+
+from digest.config import Config, RenderConfig
+from digest.models import Digest, Paper, RankedPaper, Theme
+from digest.render import UNSUBSCRIBE_PLACEHOLDER, RenderError, render_day
+from digest.render import email as email_module
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+GMAIL_CLIP = 102 * 1024
+SITE = "https://digest.example.org/"
+
+
+def fixture_digest() -> Digest:
+    return Digest.from_json(json.loads((FIXTURES / "render_day.json").read_text("utf-8")))
+
+
+def site_config(**render: object) -> Config:
+    return Config(site_url=SITE, render=dataclasses.replace(RenderConfig(), **render))
+
+
+def synthetic_digest(count: int, themes: int = 30, day: dt.date = dt.date(2025, 6, 2)) -> Digest:
+    """``count`` papers with realistic lengths (LaTeX included), spread over ``themes`` themes."""
+    words = [
+        "model",
+        "learning",
+        "data",
+        "training",
+        "neural",
+        "graph",
+        "language",
+        "vision",
+        "robust",
+        "sparse",
+    ]
+    papers = []
+    for n in range(count):
+        title = " ".join(words[(n + k) % len(words)].title() for k in range(9)) + f" $O(n^{n % 3})$"
+        abstract = " ".join(
+            f"Sentence {s} of paper {n} studies {' '.join(words[(n + s + k) % 10] for k in range(12))}."
+            for s in range(8)
+        )
+        papers.append(
+            RankedPaper(
+                paper=Paper(
+                    id=f"2506.{n:05d}",
+                    title=title,
+                    abstract=abstract,
+                    authors=tuple(f"Author {n}-{a} Surname" for a in range(1 + n % 7)),
+                    url=f"https://arxiv.org/abs/2506.{n:05d}",
+                    upvotes=n % 50 if n % 3 else None,
+                    comments=n % 4 or None,
+                    code_url=f"https://github.com/lab/repo{n}" if n % 2 else None,
+                ),
+                sources=("synthetic",),
+                theme=f"t{n % themes}",
+                score=1.0 / (n + 1),
+                trending=n < 25,
+                seen_days=1 + n % 5,
+                position=n,
+            )
+        )
+    groups = tuple(
+        Theme(
+            id=f"t{k}",
+            label=f"theme {k} about {words[k % 10]}",
+            terms=(words[k % 10],),
+            paper_ids=tuple(p.paper.id for p in papers if p.theme == f"t{k}"),
+            rising=k % 4 == 0,
+        )
+        for k in range(themes)
+    )
+    return Digest(
+        date=day,
+        generated_at=dt.datetime.combine(day, dt.time(7, 30), dt.UTC),
+        sources=(),
+        papers=tuple(papers),
+        themes=groups,
+        trending=tuple(p.paper.id for p in papers[:25]),
+    )
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"missing golden file {path}: run `make golden`"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+# ------------------------------------------------------------------ goldens
+
+
+def test_golden_day_outputs() -> None:
+    rendered = render_day(fixture_digest(), site_config())
+    check_golden("2025-03-13/email.html", rendered.email_html)
+    check_golden("2025-03-13/email.txt", rendered.email_txt)
+    check_golden("2025-03-13/index.html", rendered.page_html)
+
+
+def test_rendering_is_deterministic() -> None:
+    a = render_day(fixture_digest(), site_config())
+    b = render_day(fixture_digest(), site_config())
+    assert a == b
+
+
+# ------------------------------------------------------------------ the email
+
+
+@pytest.fixture(scope="module")
+def day() -> object:
+    return render_day(fixture_digest(), site_config())
+
+
+def test_email_layout_tables_are_presentation(day) -> None:
+    html = day.email_html
+    tables = re.findall(r"<table\b[^>]*>", html)
+    assert len(tables) >= 3
+    assert all('role="presentation"' in t for t in tables)
+    assert 'width="600"' in html
+
+
+def test_email_has_no_script_and_no_external_css(day) -> None:
+    for html in (day.email_html, day.page_html):
+        assert "<script" not in html.lower()
+        assert "<link" not in html.lower() or 'rel="stylesheet"' not in html.lower()
+        assert "@import" not in html
+    # the title <script> of the fixture is shown as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in day.email_html
+    assert "&lt;b&gt;Bold&lt;/b&gt; claims" in day.email_html
+    assert "javascript:" not in day.email_html + day.page_html + day.email_txt
+
+
+def test_email_css_is_inlined_and_media_rules_kept(day) -> None:
+    html = day.email_html
+    style = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert style is not None
+    css = style.group(1)
+    # plain rules moved onto the elements; what cannot be inlined stays, !important
+    assert re.search(r'<td class="paper" style="[^"]*padding:12px 28px', html)
+    assert "@media (max-width: 620px)" in css
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert "!important" in css
+    assert ".paper {" not in css.split("@media")[0]
+    assert len(re.findall(r"<style", html)) == 1
+
+
+def test_email_header_preheader_and_footer(day) -> None:
+    html = day.email_html
+    assert '<div class="preheader"' in html
+    preheader = re.search(r'<div class="preheader"[^>]*>(.*?)</div>', html, re.S)
+    assert preheader and "12 papers in 3 themes" in preheader.group(1)
+    assert "13 Mar 2025" in html
+    assert f'<a href="{UNSUBSCRIBE_PLACEHOLDER}"' in html
+    assert f'<a href="{SITE}2025-03-13/index.html"' in html
+    assert f'<a href="{SITE}feed.xml"' in html
+
+
+def test_email_themes_in_order_with_bars_and_papers_by_rank(day) -> None:
+    html = day.email_html
+    labels = [
+        html.index(x) for x in ("transfer learning, μP", "neural architectures", "Other topics")
+    ]
+    assert labels == sorted(labels)
+    # bars are table cells sized relative to the largest theme (5 papers)
+    assert re.findall(r'class="bar-on" width="(\d+)%"', html) == ["80", "60", "100"]
+    # within a theme, the trending order: 07004 is ranked before 07001
+    assert html.index("2503.07004") < html.index("2503.07001") < html.index("2503.07006")
+
+
+def test_email_paper_badges_and_summary(day) -> None:
+    html = day.email_html
+    assert "&#9650;&nbsp;120" in html or "▲\xa0120" in html
+    assert "seen 3 days" in html
+    assert 'href="https://github.com/example/ocean-emulator"' in html
+    assert "rising theme" in html
+    # AI summary preferred over the abstract; authors shortened
+    assert "ML emulators reproduce 5–8 years" in html
+    assert "Kurt Gödel, Emmy Noether, John von Neumann and 2 others" in html
+    assert "Sofia Kovalevskaya" not in html
+
+
+def test_latex_is_readable_in_every_output(day) -> None:
+    for text in (day.email_html, day.email_txt, day.page_html):
+        for readable in ("CO₂", "μ-Transfer", "ℓ₁/ℓ₂", "Revelio: Interpreting", "μP"):
+            assert readable in text
+        for raw in ("$CO_2$", "\\frac", "\\textit", "\\mu", "\\ell"):
+            assert raw not in text
+
+
+# ------------------------------------------------------------------ the plain text
+
+
+def test_text_fits_72_columns_and_lists_its_links(day) -> None:
+    lines = day.email_txt.splitlines()
+    for line in lines:
+        if len(line) > 72:  # only a lone unbreakable token (a URL) may overflow
+            assert re.fullmatch(r"\s*(\[\d+\] |\* |[A-Za-z ]+: )?\S+", line), line
+    refs = {int(n) for n in re.findall(r"\[(\d+)\]", day.email_txt)}
+    listed = dict(re.findall(r"^\[(\d+)\] (\S+)$", day.email_txt, re.M))
+    assert refs == {int(n) for n in listed}
+    assert "https://arxiv.org/abs/2503.07004" in listed.values()
+    assert f"Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}" in day.email_txt
+    assert "<b>Bold</b> claims" in day.email_txt  # plain text shows the title as written
+    assert "&lt;" not in day.email_txt and "&amp;" not in day.email_txt
+
+
+# ------------------------------------------------------------------ the web page
+
+
+def test_page_lists_every_paper_with_anchors(day) -> None:
+    html = day.page_html
+    assert html.count("<article") == 12
+    assert 'id="theme-1"' in html and 'href="#theme-1"' in html
+    assert "<details><summary>Abstract</summary>" in html
+    assert "<style>" in html and 'style="' in html  # normal CSS, bars sized inline
+
+
+# ------------------------------------------------------------------ grouping
+
+
+def test_no_themes_gives_one_group() -> None:
+    digest = dataclasses.replace(fixture_digest(), themes=())
+    rendered = render_day(digest, site_config())
+    assert "All papers" in rendered.email_html
+    assert rendered.email_txt.count("All papers (12 papers") == 1
+    assert rendered.shown == 12
+
+
+def test_papers_no_theme_claims_go_to_other_papers() -> None:
+    digest = fixture_digest()
+    digest = dataclasses.replace(digest, themes=digest.themes[:1])
+    rendered = render_day(digest, site_config())
+    assert "Other papers" in rendered.email_html
+    assert rendered.shown == 12
+
+
+# ------------------------------------------------------------------ size budget
+
+
+def test_a_thousand_paper_day_fits_gmail_with_one_premailer_pass(monkeypatch) -> None:
+    passes = []
+    real = email_module.inline_css
+    monkeypatch.setattr(email_module, "inline_css", lambda html: passes.append(1) or real(html))
+    digest = synthetic_digest(1000)
+    config = site_config()
+    rendered = render_day(digest, config)
+    size = len(rendered.email_html.encode("utf-8"))
+    assert size <= config.render.max_email_bytes < GMAIL_CLIP
+    assert len(passes) == 1
+    assert 20 < rendered.shown < 1000
+    # the budget is used, not wasted: most of it
+    assert size > 0.75 * config.render.max_email_bytes
+    assert "most trending are below" in rendered.email_html
+    assert f'href="{SITE}2025-06-02/index.html#theme-' in rendered.email_html
+    assert f'<a href="{UNSUBSCRIBE_PLACEHOLDER}"' in rendered.email_html
+    # the top of the trending batch is what is kept
+    assert "2506.00000" in rendered.email_html and "2506.00999" not in rendered.email_html
+    # the plain text lists the same papers; the web page all of them
+    assert rendered.email_txt.count("\n* ") >= rendered.shown
+    assert rendered.page_html.count("<article") == 1000
+
+
+def test_a_small_budget_shrinks_the_email_but_keeps_the_top_paper() -> None:
+    config = site_config(max_email_bytes=20_000)
+    rendered = render_day(synthetic_digest(60, themes=3), config)
+    assert len(rendered.email_html.encode()) <= 20_000
+    assert 1 <= rendered.shown < 60
+    tiny = render_day(synthetic_digest(5, themes=1), site_config(max_email_bytes=1_000))
+    assert tiny.shown == 1  # over budget, but an email never comes out empty
+
+
+def test_a_heavier_template_is_caught_by_the_second_pass(tmp_path: Path, monkeypatch) -> None:
+    """An overriding stylesheet that bloats the inlined HTML still ends under the budget."""
+    passes = []
+    real = email_module.inline_css
+    monkeypatch.setattr(email_module, "inline_css", lambda html: passes.append(1) or real(html))
+    heavy = "div, a, span, td { font-family: " + ", ".join(f"Font{n}" for n in range(30)) + " }"
+    (tmp_path / "email.css").write_text(heavy, encoding="utf-8")
+    config = site_config(templates_dir=str(tmp_path), max_email_bytes=40_000)
+    rendered = render_day(synthetic_digest(200, themes=4), config)
+    assert len(rendered.email_html.encode()) <= 40_000
+    assert len(passes) >= 2
+    assert rendered.shown >= 1
+
+
+def test_largest_fitting_finds_the_boundary() -> None:
+    for total in (1, 2, 24, 25, 26, 1000):
+        for limit in (0, 1, 7, 25, 26, 500, 2000):
+            asked: list[int] = []
+
+            def fits(n: int, limit: int = limit, asked: list[int] = asked) -> bool:
+                asked.append(n)
+                return n <= limit
+
+            found = email_module.largest_fitting(total, fits)
+            assert found == max(1, min(total, limit))
+            assert len(asked) <= 25
+
+
+# ------------------------------------------------------------------ templates
+
+
+def test_templates_dir_overrides_one_file_and_falls_back_for_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "email.txt").write_text("Hello {{ day.heading }}\n", encoding="utf-8")
+    rendered = render_day(fixture_digest(), site_config(templates_dir=str(tmp_path)))
+    assert rendered.email_txt == "Hello Trending papers, 13 Mar 2025\n"
+    assert "transfer learning, μP" in rendered.email_html  # bundled email.html still used
+
+
+def test_a_broken_template_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "email.txt").write_text("{% for x in %}\n", encoding="utf-8")
+    with pytest.raises(RenderError) as err:
+        render_day(fixture_digest(), site_config(templates_dir=str(tmp_path)))
+    assert "email.txt:1" in str(err.value) and "\n" not in str(err.value)
+    (tmp_path / "email.txt").write_text("{{ day.no_such_field }}\n", encoding="utf-8")
+    with pytest.raises(RenderError, match="no_such_field"):
+        render_day(fixture_digest(), site_config(templates_dir=str(tmp_path)))

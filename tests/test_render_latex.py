@@ -1,0 +1,131 @@
+"""LaTeX in titles and abstracts comes out as readable text."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from digest.render.latex import latex_to_text
+
+COMMAND = re.compile(r"\\[A-Za-z]")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # the four cases of the seed listings
+        (
+            "Ocean Climate Variability across $CO_2$ forcing",
+            "Ocean Climate Variability across CO₂ forcing",
+        ),
+        (r"A Large-Scale Exploration of $\mu$-Transfer", "A Large-Scale Exploration of μ-Transfer"),
+        ("A Large-Scale Exploration of $μ$-Transfer", "A Large-Scale Exploration of μ-Transfer"),
+        (r"\textit{Revelio}: Interpreting", "Revelio: Interpreting"),
+        (r"$\textit{Revelio}$: Interpreting", "Revelio: Interpreting"),
+        (
+            r"Compression via $\frac{\ell_1}{\ell_2}$ Regularized",
+            "Compression via ℓ₁/ℓ₂ Regularized",
+        ),
+        # sub- and superscripts that Unicode has, and those it lacks
+        (r"$x^2$ and $\mathbb{R}^d$", "x² and ℝᵈ"),
+        (r"$O(n^{1.5})$", "O(n^1.5)"),
+        (r"$W_{q}$", "W_q"),
+        (r"90$^\circ$ and $A^\top$", "90° and Aᵀ"),
+        (r"$\sqrt{d_k}$", "√dₖ"),
+        (r"$\frac{a+b}{2}$", "(a+b)/2"),
+        # symbols, escapes, accents
+        (r"up to 10\% with $\sim$3$\times$ fewer", "up to 10% with ∼3× fewer"),
+        (r"$\alpha$-$\beta$ \& $\Omega$", "α-β & Ω"),
+        (r"Schr\"odinger, G\"{o}del, \'{e}t\'e, na\"ive", "Schrödinger, Gödel, été, naïve"),
+        (r"\v{S}koda and \c{c}a", "Škoda and ça"),
+        (r"$\mathcal{O}(n \log n)$", "O(n log n)"),
+        (r"$\left( x \right)$", "(x)"),
+        # formatting, links, references
+        (
+            r"\textbf{Bold} and \emph{emph} and {\em old} \texttt{code\_name}",
+            "Bold and emph and old code_name",
+        ),
+        (
+            r"see \href{https://x.org}{our code} or \url{https://y.org}",
+            "see our code or https://y.org",
+        ),
+        (r"as shown~\cite{smith2020} in Fig.~\ref{fig:1}", "as shown in Fig."),
+        (r"\textcolor{red}{hot} \unicode{x2713}", "hot ✓"),
+        (r"a footnote\footnote{dropped entirely} here", "a footnote here"),
+        (r"our \method{} beats \ours", "our method beats ours"),
+        ("``quoted'' -- and --- dashes", "“quoted” – and — dashes"),
+        # broken input still gives text
+        (r"{unbalanced \textbf{bold", "unbalanced bold"),
+        ("stray }} braces", "stray braces"),
+        ("it costs $5", "it costs $5"),
+        (r"a \$ sign", "a $ sign"),
+        ("trailing backslash \\", "trailing backslash"),
+        ("", ""),
+        ("  plain   title\n wrapped ", "plain title wrapped"),
+    ],
+)
+def test_latex_examples(source: str, expected: str) -> None:
+    assert latex_to_text(source) == expected
+
+
+def test_plain_text_is_only_tidied() -> None:
+    title = "GENNAPE: Towards Generalized Neural Architecture Performance Estimators"
+    assert latex_to_text(title) == title
+    assert latex_to_text("Ünïcödé – “quotes” & <b>tags</b>") == "Ünïcödé – “quotes” & <b>tags</b>"
+
+
+_ATOMS = st.sampled_from(
+    [
+        "$", "$$", "\\(", "\\)", "{", "}", "^", "_", "~", "\\", "\\\\", "\\$", "\\{", "\\}", "\\%",
+        "\\frac", "\\sqrt", "\\textit", "\\textbf{", "\\href", "\\mu", "\\ell", "\\'", '\\"',
+        "\\unicode", "\\cite", "\\begin", "\\foo", "\\mathbb", "\\left(", "\\right)", "[", "]",
+        "a", "x", "1", "2", " ", "é", "μ", "-", "--", ".", "\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ATOMS, max_size=40).map("".join) | st.text(max_size=80))
+@example("\\frac{\\frac{a}{")
+@example("$\\sqrt[3]{$")
+@example("\\unicode{x110000}")
+@example("\\unicode{xD800}")
+def test_never_crashes_and_never_leaves_markup(source: str) -> None:
+    out = latex_to_text(source)
+    assert isinstance(out, str)
+    assert "\\" not in out
+    assert COMMAND.search(out) is None
+    # braces and dollars survive only when the source escaped them (\{ \} \$) or a $ is unpaired
+    assert out.count("{") <= source.count("\\{")
+    assert out.count("}") <= source.count("\\}")
+    assert out.count("$") <= source.count("\\$") + 1
+    assert out == out.strip()
+    assert "  " not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters="\\$^_{}~`'-"), max_size=60))
+def test_text_without_markup_keeps_its_words(source: str) -> None:
+    assert latex_to_text(source).split() == source.split()
+
+
+def test_real_arxiv_titles_and_abstracts(shared: Path) -> None:
+    """Three real days of arXiv listings: no LaTeX command survives in any title or abstract."""
+    days = sorted((shared / "data" / "arxiv-daily").glob("*.jsonl.gz"))[:3]
+    checked = 0
+    for path in days:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                for text in (row["title"], row["summary"]):
+                    out = latex_to_text(text)
+                    assert COMMAND.search(out) is None, (text, out)
+                    assert "\\" not in out
+                    checked += 1
+    assert checked > 1000

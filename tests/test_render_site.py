@@ -1,0 +1,151 @@
+"""feed.xml, papers.xml and the archive index.html, and how publish writes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+from test_render import SITE, check_golden, fixture_digest, site_config, synthetic_digest
+
+from digest import pipeline
+from digest.models import Digest
+from digest.render import render_site
+from digest.store import Store
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def days_of(digest: Digest, count: int) -> list[Digest]:
+    """``count`` consecutive digests ending on ``digest.date``, oldest first."""
+    out = []
+    for back in range(count - 1, -1, -1):
+        day = digest.date - dt.timedelta(days=back)
+        moment = dt.datetime.combine(day, dt.time(7, 30), dt.UTC)
+        out.append(dataclasses.replace(digest, date=day, generated_at=moment))
+    return out
+
+
+def test_golden_site_outputs() -> None:
+    site = render_site(days_of(fixture_digest(), 3), site_config())
+    check_golden("feed.xml", site.feed_xml)
+    check_golden("papers.xml", site.papers_xml)
+    check_golden("index.html", site.index_html)
+
+
+def test_feed_parses_without_bozo_and_has_the_rss_essentials() -> None:
+    site = render_site(days_of(fixture_digest(), 3), site_config())
+    parsed = feedparser.parse(site.feed_xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "rss20"
+    assert parsed.feed.title == "Trending papers"
+    assert parsed.feed.link == SITE
+    assert parsed.feed.description
+    titles = [e.title for e in parsed.entries]
+    # the catch-all "Other topics" theme is no label worth a title
+    assert titles[0] == "Trending papers, 13 Mar 2025: transfer learning, μP, neural architectures"
+    assert [e.link for e in parsed.entries] == [
+        f"{SITE}2025-03-13/index.html",
+        f"{SITE}2025-03-12/index.html",
+        f"{SITE}2025-03-11/index.html",
+    ]
+    first = parsed.entries[0]
+    assert first.guidislink is False
+    assert first.id == f"{SITE}2025-03-13/index.html"
+    assert first.published_parsed[:6] == (2025, 3, 13, 7, 30, 0)
+    # the description is the digest as HTML, escaped once inside the XML
+    assert '<a href="https://arxiv.org/abs/2503.07004">' in first.description
+    assert "&lt;script&gt;" in first.description and "<script" not in first.description
+
+
+def test_feed_xml_follows_the_feed_validator_rules() -> None:
+    xml = render_site(days_of(fixture_digest(), 2), site_config()).feed_xml
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None
+    for name in ("title", "link", "description", "lastBuildDate"):
+        assert (channel.findtext(name) or "").strip(), name
+    self_link = channel.find(f"{ATOM}link")
+    assert self_link is not None
+    assert self_link.get("rel") == "self"
+    assert self_link.get("href") == f"{SITE}feed.xml"
+    assert self_link.get("type") == "application/rss+xml"
+    email.utils.parsedate_to_datetime(channel.findtext("lastBuildDate"))
+    for item in channel.findall("item"):
+        guid = item.find("guid")
+        assert guid is not None and guid.get("isPermaLink") == "false"
+        date = email.utils.parsedate_to_datetime(item.findtext("pubDate") or "")
+        assert date.tzinfo is not None
+        assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT",
+                            item.findtext("pubDate") or "")  # fmt: skip
+        # no relative links in the description
+        hrefs = re.findall(r'href="([^"]*)"', item.findtext("description") or "")
+        assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
+
+
+def test_guids_are_stable_across_renders_and_feed_days_limits_items() -> None:
+    digests = days_of(fixture_digest(), 5)
+    config = site_config(feed_days=3)
+    one = feedparser.parse(render_site(digests, config).feed_xml)
+    later = [
+        dataclasses.replace(d, generated_at=d.generated_at + dt.timedelta(hours=5)) for d in digests
+    ]
+    two = feedparser.parse(render_site(list(reversed(later)), config).feed_xml)
+    assert len(one.entries) == 3
+    assert [e.id for e in one.entries] == [e.id for e in two.entries]
+    assert one.entries[0].link.endswith("2025-03-13/index.html")
+
+
+def test_papers_feed_has_one_item_per_trending_paper() -> None:
+    digests = days_of(fixture_digest(), 2)  # the same batch on two days
+    parsed = feedparser.parse(render_site(digests, site_config()).papers_xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    ids = [e.id for e in parsed.entries]
+    assert len(ids) == len(set(ids)) == len(fixture_digest().trending)
+    assert parsed.entries[0].title == "A Large-Scale Exploration of μ-Transfer"
+    assert parsed.entries[0].link == "https://arxiv.org/abs/2503.07004"
+    html_title = next(e for e in parsed.entries if "Bold" in e.title)
+    assert html_title.title.startswith("<b>Bold</b> claims")  # text, as the title was written
+
+
+def test_archive_lists_days_newest_first_with_theme_labels() -> None:
+    digests = days_of(fixture_digest(), 3)
+    html = render_site(digests, site_config()).index_html
+    dates = re.findall(r'href="https://digest.example.org/(\d{4}-\d\d-\d\d)/index.html"', html)
+    assert dates == ["2025-03-13", "2025-03-12", "2025-03-11"]
+    assert html.count("transfer learning, μP · neural architectures") == 3
+    assert "Other topics" not in html  # the catch-all is not a label worth listing
+    assert "<script" not in html
+
+
+def test_an_empty_archive_renders() -> None:
+    site = render_site([], site_config())
+    assert "No digest yet" in site.index_html
+    assert not feedparser.parse(site.feed_xml).bozo
+
+
+def test_a_big_day_keeps_the_feed_item_to_the_trending_batch() -> None:
+    site = render_site([synthetic_digest(1000)], site_config())
+    item = feedparser.parse(site.feed_xml).entries[0]
+    assert item.description.count("<li>") == 25
+    assert len(site.feed_xml.encode()) < 60_000
+
+
+def test_publish_writes_every_output_through_the_writer(tmp_path: Path) -> None:
+    config = dataclasses.replace(site_config(), output_dir=str(tmp_path / "out"))
+    out = tmp_path / "out"
+    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+        for digest in days_of(fixture_digest(), 2):
+            store.save_digest(digest)
+            pipeline.publish(store, config, digest, out)
+    for name in ("email.html", "email.txt", "index.html", "digest.json"):
+        assert (out / "2025-03-13" / name).is_file()
+    for name in ("feed.xml", "papers.xml", "index.html"):
+        assert (out / name).is_file()
+    assert not list(out.rglob("*.tmp"))
+    assert len(feedparser.parse((out / "feed.xml").read_bytes()).entries) == 2

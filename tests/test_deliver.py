@@ -309,3 +309,30 @@ def test_produce_digest_helper_writes_real_renders(tmp_path: Path) -> None:
     config = load_config(None).with_overrides(output_dir=str(tmp_path / "out"))
     produce_digest(tmp_path, config)
     assert (tmp_path / "out" / "2025-06-02" / "email.html").read_text().count("Graph networks") >= 6
+
+
+def test_lines_starting_with_a_dot_survive_the_smtp_transfer(tmp_path: Path) -> None:
+    from digest.deliver.smtp import Mailer, SmtpSettings
+
+    config = load_config(None)
+    digest = Digest(
+        date=DAY, generated_at=dt.datetime(2025, 6, 2, tzinfo=dt.UTC), sources=(), papers=()
+    )
+    text = ".starts with a dot\n..two dots\n.\nend %%UNSUBSCRIBE_URL%%\n"
+    template = compile_mail(config, digest, text, "<p>\n.x</p>%%UNSUBSCRIBE_URL%%")
+    # a token whose quoted-printable continuation line starts with a dot
+    url = "https://x.test/unsubscribe?token=" + "a" * 40 + "." + "b" * 30
+    raw = template.render("ada@example.org", url, "<m@x.test>")
+    with smtp_server() as (rec, port):
+        settings = SmtpSettings("127.0.0.1", port, "none", "", "", 10.0)
+        with Mailer(settings, 1000.0, retries=0, backoff_s=0.0) as mailer:
+            assert mailer.send("news@digest.test", "ada@example.org", raw).status == "sent"
+            with pytest.raises(ValueError):
+                mailer.send("news@digest.test", "ada@example.org", b"Subject: x\n\nbare LF\n")
+    [(_, received)] = rec.accepted
+    assert received.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    msg = rec.messages()[0]
+    body = msg.get_body(("plain",))
+    assert body is not None
+    # quoted-printable text travels with CRLF line breaks, its canonical form
+    assert body.get_content().replace("\r\n", "\n") == text.replace("%%UNSUBSCRIBE_URL%%", url)

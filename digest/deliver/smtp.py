@@ -10,6 +10,7 @@ never turns a whole list into hard failures.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -172,7 +173,12 @@ class Mailer:
         self.sleep(self.backoff_s * (2**attempt))
 
     def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
-        """Send ``data`` to one ``recipient``. Raises SmtpUnavailable for server-wide failures."""
+        """Send ``data`` (CRLF line ends) to one ``recipient``.
+
+        Raises SmtpUnavailable for server-wide failures.
+        """
+        if data.count(b"\n") != data.count(b"\r\n"):
+            raise ValueError("a message must use CRLF line ends")
         last = Outcome(DEFERRED, None, "not tried")
         for attempt in range(self.retries + 1):
             if attempt:
@@ -180,7 +186,7 @@ class Mailer:
             conn = self._connection()
             self._pace()
             try:
-                conn.sendmail(sender, [recipient], data)
+                _transfer(conn, sender, recipient, data)
                 return Outcome(SENT)
             except smtplib.SMTPRecipientsRefused as exc:
                 code, message = exc.recipients.get(recipient, (None, b""))
@@ -194,13 +200,54 @@ class Mailer:
                 last = Outcome(DEFERRED, exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error))
             except smtplib.SMTPResponseException as exc:  # SMTPDataError and the like
                 last = Outcome(DEFERRED, exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error))
-                if exc.smtp_code == 421:  # the server is closing the connection
-                    self._drop()
             except OSError as exc:  # SMTPServerDisconnected, timeouts, resets (SMTPException too)
                 # whether the server kept the message is unknown; same Message-ID on the retry
                 self._drop()
                 last = Outcome(DEFERRED, None, f"connection lost: {exc or type(exc).__name__}")
+            if last.code == 421:  # the server is closing the connection
+                self._drop()
             if last.code is not None and 500 <= last.code < 600:
                 return Outcome(FAILED, last.code, last.detail)
             log.info("retrying %s after: %s", recipient, last.detail)
         return last
+
+
+def _transfer(conn: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """MAIL, RCPT and DATA for one recipient; raises what ``SMTP.sendmail`` raises.
+
+    ``sendmail`` dot-stuffs with a multi-line regex over the whole message;
+    with CRLF guaranteed, one ``bytes.replace`` does the same at a fraction
+    of the cost, which matters at hundreds of messages a second.
+    """
+    code, reply = conn.mail(sender)
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = conn.rcpt(recipient)
+    if code not in (250, 251):
+        _reset(conn, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        _reset(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    conn.send(stuffed + b".\r\n")
+    code, reply = conn.getreply()
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset(conn: smtplib.SMTP, code: int) -> None:
+    """Make the connection ready for the next message, or close it when the server is leaving."""
+    if code == 421:
+        conn.close()
+        return
+    with contextlib.suppress(OSError):
+        conn.rset()

@@ -1,0 +1,202 @@
+"""Send one digest to 1k, 5k and 10k subscribers through a local aiosmtpd; msgs/s and memory.
+
+The SMTP server runs in its own process (as a real one would), counting and
+discarding messages. Each list size is sent by a fresh child process, so its
+peak RSS (ru_maxrss) is comparable: flat memory means the peak does not grow
+with the list. The digest is rendered by the real pipeline from a synthetic
+40-paper listing, so the email has its real size. Goal: >= 300 messages/s.
+
+    .venv/bin/python bench/bench_send.py
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES = (1_000, 5_000, 10_000)
+DAY = "2025-06-02"
+SECRET = "bench-secret-0123456789abcdef"
+GOAL = 300.0
+
+
+def _smtp_process(port: int, ready: multiprocessing.synchronize.Event, count: object) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            with count.get_lock():  # type: ignore[attr-defined]
+                count.value += 1  # type: ignore[attr-defined]
+            return "250 OK"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port, data_size_limit=0)
+    controller.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _setup(root: Path, port: int) -> Path:
+    import datetime as dt
+
+    from digest import pipeline
+    from digest.config import load_config
+
+    config_path = root / "digest.toml"
+    config_path.write_text(
+        "\n".join(
+            [
+                'title = "Bench digest"',
+                'site_url = "https://digest.test/"',
+                f'output_dir = "{root / "output"}"',
+                f'database = "{root / "var" / "digest.sqlite"}"',
+                "[email]",
+                'from_addr = "news@digest.test"',
+                "rate_per_s = 1000000",
+                "[smtp]",
+                'host = "127.0.0.1"',
+                f"port = {port}",
+                'security = "none"',
+            ]
+        )
+        + "\n"
+    )
+    words = "graph neural network language model vision robot policy diffusion".split()
+    listing = root / f"{DAY}.jsonl"
+    with listing.open("w") as fh:
+        for i in range(40):
+            topic = " ".join(words[(i + k) % len(words)] for k in range(4))
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"2506.{i + 1:05d}v1",
+                        "title": f"Scaling {topic} for task {i}",
+                        "summary": (f"We study {topic}. " * 12).strip(),
+                        "authors": ["Ada Lovelace", "Alan Turing", "Grace Hopper"],
+                        "categories": ["cs.LG"],
+                    }
+                )
+                + "\n"
+            )
+    config = load_config(config_path)
+    pipeline.run(config, dt.date.fromisoformat(DAY), [listing])
+    return config_path
+
+
+def _child(size: int, config_path: str) -> None:
+    """Send the digest once to the current list (a new round) and print figures as JSON."""
+    import datetime as dt
+
+    from digest import deliver
+    from digest.config import load_config
+    from digest.store import Store
+
+    config = load_config(config_path)
+    with Store.open(config.database_path) as store:
+        digest = store.digest_for(dt.date.fromisoformat(DAY))
+        assert digest is not None
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        report = deliver.deliver(store, config, digest, config.output_path, resend=True)
+        seconds = time.perf_counter() - start
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    email_bytes = (config.output_path / DAY / "email.html").stat().st_size
+    print(
+        json.dumps(
+            {
+                "size": size,
+                "sent": report.sent,
+                "seconds": seconds,
+                "rss_before_kib": rss_before,
+                "rss_peak_kib": rss_peak,
+                "email_html_bytes": email_bytes,
+            }
+        )
+    )
+
+
+def main() -> int:
+    from digest.store import Store
+
+    port = _free_port()
+    ready = multiprocessing.Event()
+    count = multiprocessing.Value("l", 0)
+    server = multiprocessing.Process(target=_smtp_process, args=(port, ready, count), daemon=True)
+    server.start()
+    if not ready.wait(20):
+        print("bench_send: the SMTP server did not start")
+        return 1
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        config_path = _setup(root, port)
+        env = {**os.environ, "DIGEST_SECRET": SECRET}
+        have = 0
+        for size in SIZES:
+            with Store.open(root / "var" / "digest.sqlite") as store:
+                store.import_subscribers(
+                    (f"reader{i:06d}@example.org", "confirmed") for i in range(have, size)
+                )
+            have = size
+            before = count.value
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", str(size), str(config_path)],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                print(proc.stderr)
+                return 1
+            figures = json.loads(proc.stdout.strip().splitlines()[-1])
+            figures["server_received"] = count.value - before
+            results.append(figures)
+    server.terminate()
+
+    print(
+        f"email.html: {results[0]['email_html_bytes'] / 1024:.0f} KiB per message (before encoding)"
+    )
+    print(
+        f"{'subscribers':>11} {'sent':>6} {'seconds':>8} {'msgs/s':>8} {'peak RSS':>10} {'send +RSS':>10}"
+    )
+    for r in results:
+        rate = r["sent"] / r["seconds"]
+        grow = (r["rss_peak_kib"] - r["rss_before_kib"]) / 1024
+        print(
+            f"{r['size']:>11} {r['sent']:>6} {r['seconds']:>8.2f} {rate:>8.0f} "
+            f"{r['rss_peak_kib'] / 1024:>8.1f}MB {grow:>8.1f}MB"
+        )
+        if r["server_received"] != r["sent"] or r["sent"] != r["size"]:
+            print(f"  mismatch: server received {r['server_received']}")
+    worst = min(r["sent"] / r["seconds"] for r in results)
+    spread = (results[-1]["rss_peak_kib"] - results[0]["rss_peak_kib"]) / 1024
+    print(
+        f"slowest: {worst:.0f} msgs/s (goal >= {GOAL:.0f}: {'met' if worst >= GOAL else 'NOT met'})"
+    )
+    print(f"peak RSS 10k vs 1k: {spread:+.1f} MB ({'flat' if abs(spread) < 10 else 'grows'})")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        _child(int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
+    sys.exit(main())

@@ -28,7 +28,8 @@ REMAINDER_LABEL = "Other papers"
 TOP_TERMS = 10
 ABSTRACT_CHARS = 600
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
-_TOKEN = re.compile(r"[^\W\d_][^\W\d_'\-]*[^\W\d_]|[^\W\d_]|[^\w\s\-']+|\d+")
+# words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
@@ -150,6 +151,7 @@ def _label(
 
     # topical words (class-based TF-IDF), shared by many titles, used mostly in this group
     candidates: list[tuple[float, str]] = []
+    in_titles = {str(terms[i]): float(title_count[i]) for i in np.flatnonzero(title_count > 0)}
     for i in np.flatnonzero((lengths >= 2) & (title_count >= need)):
         words = terms[i].split()
         topical = sum(word_score(w) for w in words) / len(words)
@@ -161,20 +163,12 @@ def _label(
                 continue
             value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
             value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
-            candidates.append(
-                (
-                    value,
-                    f"{terms[b]} and {terms[a]}"
-                    if score[b] > score[a]
-                    else f"{terms[a]} and {terms[b]}",
-                )
-            )
+            first, second = (b, a) if score[b] > score[a] else (a, b)
+            candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))
     for _, phrase in candidates:
-        label = _cased(phrase, own_titles)
-        if " " not in label:  # a hyphenated pair ("Retrieval-augmented") needs its noun
-            label = _longer(phrase, candidates, own_titles) or ""
-        if label and label.casefold() not in used:
+        label = _cased(_completed(phrase, in_titles), own_titles)
+        if " " in label and label.casefold() not in used:
             return label
     n, label = 1, "Theme papers"
     while label.casefold() in used:
@@ -183,14 +177,21 @@ def _label(
     return label
 
 
-def _longer(phrase: str, candidates: list[tuple[float, str]], titles: Sequence[str]) -> str | None:
-    """The best candidate that extends ``phrase`` and reads as at least two words."""
-    for _, other in candidates:
-        if other != phrase and f" {phrase} " in f" {other} ":
-            label = _cased(other, titles)
-            if " " in label:
-                return label
-    return None
+def _completed(phrase: str, in_titles: dict[str, float]) -> str:
+    """``phrase`` extended word by word while most titles that use it go on the same way:
+    "deep neural" becomes "deep neural networks". Stops at four words."""
+    if " and " in phrase:
+        return phrase
+    while phrase.count(" ") < 3 and in_titles.get(phrase, 0.0) > 0:
+        longer = {
+            other: count
+            for other, count in in_titles.items()
+            if other.count(" ") == phrase.count(" ") + 1 and f" {phrase} " in f" {other} "
+        }
+        if sum(longer.values()) < 0.7 * in_titles[phrase]:
+            break
+        phrase = min(longer, key=lambda other: (-longer[other], other))
+    return phrase
 
 
 def _cased(phrase: str, titles: Sequence[str]) -> str:

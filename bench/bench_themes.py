@@ -1,0 +1,159 @@
+"""Themes stage alone: speed on big days, cost per ordinary day, and what background IDF buys.
+
+* a 1,000-paper and a 5,000-paper day (distinct papers of consecutive days of
+  ../shared/data/arxiv-daily/): wall and CPU time of ``find_themes`` (median of runs), peak
+  Python memory of one run (tracemalloc) and the process's peak RSS. Goals: < 0.5 s and < 3 s.
+* a 250-paper day (a typical arXiv day) against a bare ``TfidfVectorizer().fit_transform`` of
+  the same texts: the ratio bounds what themes add to a 228-day backfill.
+* ../shared/data/themes-dev: V-measure of ``find_themes`` alone with no background and with a
+  background of 2,000 earlier arXiv papers (what ``themes.background_days`` would give), the
+  labels next to each theme's majority category, and topic diversity (unique words among all
+  labels' top-10 terms / all those words).
+
+    .venv/bin/python bench/bench_themes.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.metrics import v_measure_score  # noqa: E402
+
+from digest.config import ThemesConfig  # noqa: E402
+from digest.models import Paper  # noqa: E402
+from digest.themes import find_themes  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+GOALS = {1000: 0.5, 5000: 3.0}
+CONFIG = ThemesConfig()
+
+
+def arxiv_papers(limit: int, skip_days: int = 0) -> list[Paper]:
+    out: list[Paper] = []
+    seen: set[str] = set()
+    for path in sorted((SHARED / "arxiv-daily").glob("*.jsonl.gz"))[skip_days:]:
+        with gzip.open(path, "rt") as lines:
+            for line in lines:
+                row = json.loads(line)
+                if row["id"] not in seen:
+                    seen.add(row["id"])
+                    out.append(Paper(id=row["id"], title=row["title"], abstract=row["summary"]))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def timed(papers: list[Paper], runs: int) -> tuple[float, float, int]:
+    walls, cpus, themes = [], [], 0
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        result = find_themes(papers, CONFIG)
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+        themes = len(result.themes)
+    return statistics.median(walls), statistics.median(cpus), themes
+
+
+def peak_python_mb(papers: list[Paper]) -> float:
+    tracemalloc.start()
+    find_themes(papers, CONFIG)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def big_days(quick: bool) -> None:
+    print("-- big days (themes stage alone)")
+    for n in (1000, 5000):
+        papers = arxiv_papers(n)
+        wall, cpu, themes = timed(papers, 1 if quick or n > 1000 else 3)
+        mark = "ok" if wall < GOALS[n] else "OVER GOAL"
+        print(
+            f"{n:5d} papers: {wall:6.3f} s wall, {cpu:6.3f} s CPU, {themes} themes "
+            f"(goal < {GOALS[n]} s: {mark}); peak Python memory {peak_python_mb(papers):.0f} MB"
+        )
+
+
+def ordinary_day() -> None:
+    print("-- a 250-paper day against a bare TfidfVectorizer().fit_transform")
+    papers = arxiv_papers(250, skip_days=100)
+    texts = [f"{p.title}\n{p.abstract}" for p in papers]
+    bare = []
+    for _ in range(5):
+        t = time.perf_counter()
+        TfidfVectorizer().fit_transform(texts)
+        bare.append(time.perf_counter() - t)
+    wall, _, themes = timed(papers, 5)
+    print(
+        f"find_themes {wall * 1000:.0f} ms ({themes} themes); bare TF-IDF {statistics.median(bare) * 1000:.0f} ms;"
+        f" ratio {wall / statistics.median(bare):.1f}x"
+    )
+
+
+def dev_quality() -> None:
+    files = sorted((SHARED / "themes-dev").glob("*.jsonl"))
+    background = arxiv_papers(2000, skip_days=60)
+    print("-- themes-dev: V-measure without / with 2,000 background papers for the IDF")
+    with_bg_config = ThemesConfig(background_days=30)
+    for path in files:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        truth = {r["id"]: r["label"] for r in rows}
+        papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
+        ids = [p.id for p in papers]
+        bg = [p for p in background if p.id not in truth]
+        t = time.perf_counter()
+        plain = find_themes(papers, CONFIG)
+        t_plain = time.perf_counter() - t
+        t = time.perf_counter()
+        with_bg = find_themes(papers, with_bg_config, bg)
+        t_bg = time.perf_counter() - t
+        v_plain = v_measure_score([truth[i] for i in ids], [plain.assignment[i] for i in ids])
+        v_bg = v_measure_score([truth[i] for i in ids], [with_bg.assignment[i] for i in ids])
+        print(
+            f"{path.name}: V {v_plain:.3f} ({t_plain:.2f} s) / with background {v_bg:.3f} ({t_bg:.2f} s)"
+        )
+        words = [w for t in plain.themes for term in t.terms for w in term.split()]
+        print(
+            f"  {len(plain.themes)} themes; topic diversity {len(set(words)) / max(len(words), 1):.2f}"
+        )
+        for theme in plain.themes:
+            cats = Counter(truth[i] for i in theme.paper_ids)
+            top, count = cats.most_common(1)[0]
+            print(
+                f"  {theme.size:3d}  {theme.label:40s} {top:6s} {count / theme.size:4.0%}  "
+                f"{', '.join(theme.terms[:5])}"
+            )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="one run per size, skip themes-dev")
+    args = ap.parse_args()
+    if not (SHARED / "arxiv-daily").is_dir():
+        print(f"skipped: {SHARED} is not beside the project")
+        return 0
+    big_days(args.quick)
+    ordinary_day()
+    if not args.quick:
+        dev_quality()
+    print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -189,7 +189,9 @@ class _Reader:
             closer = _CLOSERS.get(value)
             partner = None
             if closer is not None:
-                partner = next((j for j in range(k + 1, len(delims)) if delims[j][1] == closer), None)
+                partner = next(
+                    (j for j in range(k + 1, len(delims)) if delims[j][1] == closer), None
+                )
             if partner is None:
                 k += 1  # not an opener, or one that never closes: try the next delimiter
                 continue

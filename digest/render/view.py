@@ -182,7 +182,8 @@ def _groups(digest: Digest, papers: list[RankedPaper]) -> list[tuple[_GroupKey, 
         claimed.update(ids)
         if ids:
             label = latex_to_text(t.label) or UNTHEMED
-            groups.append(((t.id, label, t.terms, t.rising, t.remainder), ids))
+            terms = tuple(latex_to_text(term) for term in t.terms)
+            groups.append(((t.id, label, terms, t.rising, t.remainder), ids))
     rest = [p.paper.id for p in papers if p.paper.id not in claimed]
     if rest:
         label = "Other papers" if groups else UNTHEMED

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, UPDATE_GOLDEN
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digest.config import Config, RenderConfig
 from digest.models import Digest, Paper, RankedPaper, Theme
@@ -368,3 +370,47 @@ def test_a_broken_template_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "email.txt").write_text("{{ day.no_such_field }}\n", encoding="utf-8")
     with pytest.raises(RenderError, match="no_such_field"):
         render_day(fixture_digest(), site_config(templates_dir=str(tmp_path)))
+
+
+# ------------------------------------------------------------------ odd days and odd text
+
+
+def test_an_empty_day_says_so() -> None:
+    empty = Digest(
+        date=dt.date(2025, 3, 15),
+        generated_at=dt.datetime(2025, 3, 15, 7, 0),
+        sources=(),
+        papers=(),
+    )
+    rendered = render_day(empty, site_config())
+    for text in (rendered.email_html, rendered.email_txt, rendered.page_html):
+        assert "No papers were listed for this day." in text
+    assert "Links" not in rendered.email_txt
+    assert f'<a href="{UNSUBSCRIBE_PLACEHOLDER}"' in rendered.email_html
+
+
+_NASTY = st.lists(
+    st.sampled_from([*"<>&\"'$\\{}_^ab ", "<script>", "</b>", "\\frac", "&amp;"]), max_size=20
+).map("".join)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=_NASTY, abstract=_NASTY, author=_NASTY, label=_NASTY)
+def test_any_text_renders_as_text(title: str, abstract: str, author: str, label: str) -> None:
+    digest = fixture_digest()
+    first = digest.papers[0]
+    odd = dataclasses.replace(
+        first,
+        paper=dataclasses.replace(first.paper, title=title, abstract=abstract, authors=(author,)),
+    )
+    theme = dataclasses.replace(digest.themes[0], label=label)
+    digest = dataclasses.replace(
+        digest, papers=(odd, *digest.papers[1:]), themes=(theme, *digest.themes[1:])
+    )
+    rendered = render_day(digest, site_config())
+    for html in (rendered.email_html, rendered.page_html):
+        assert "<script" not in html
+        assert "</b>" not in html.replace("</body>", "")
+        assert "\\frac" not in html
+    assert "\\frac" not in rendered.email_txt
+    assert rendered.shown == 12

@@ -135,16 +135,21 @@ def _dow_number(token: str) -> int:
 def due_dates(
     trigger: CronTrigger, now: dt.datetime, catch_up_days: int
 ) -> list[tuple[dt.date, dt.datetime]]:
-    """(digest date, its first fire time) of every fire in the last ``catch_up_days`` days
-    up to ``now``, oldest first; at least the newest fire, however old."""
+    """(digest date, its first fire time) of the dates among the last ``catch_up_days``
+    (today included) on which the cron fired by ``now``, oldest first; when none did,
+    the newest fire before, however old."""
     tz = trigger.timezone
     now = now.astimezone(tz)
-    start = now - dt.timedelta(days=max(catch_up_days, 1))
+    first = now.date() - dt.timedelta(days=max(catch_up_days, 1) - 1)
+    start = dt.datetime.combine(first, dt.time(), tz).astimezone(dt.UTC)
     out: dict[dt.date, dt.datetime] = {}
     fire = trigger.get_next_fire_time(None, start)
     while fire is not None and fire <= now:
-        out.setdefault(digest_date(fire, tz), fire)
-        fire = trigger.get_next_fire_time(fire, _just_after(fire))
+        day = digest_date(fire, tz)
+        out.setdefault(day, fire)
+        # only the first fire of a date matters: go on from the next local midnight
+        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+        fire = trigger.get_next_fire_time(fire, max(_just_after(fire), midnight.astimezone(dt.UTC)))
     if not out:
         newest = _last_fire_before(trigger, now)
         if newest is not None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest import pipeline
@@ -237,11 +238,15 @@ class Scheduler:
         whole) and stops before the next; a second signal exits at once, which SQLite
         and the atomic file writes also survive.
         """
-        self._install_signal_handlers()
         with Store.open(self.config.database_path) as store:
             try:
                 with store.hold_lock(SCHEDULER_LOCK, self.label, wait=False):
-                    self._serve_locked()
+                    previous = self._install_signal_handlers()
+                    try:
+                        self._serve_locked()
+                    finally:
+                        for signum, handler in previous.items():
+                            signal.signal(signum, handler)
             except LockBusy as busy:
                 raise DigestError(
                     f"another scheduler is running on this database: {busy.holder.describe()}"
@@ -276,15 +281,16 @@ class Scheduler:
         sched.shutdown(wait=True)
         log.info("scheduler stopped")
 
-    def _install_signal_handlers(self) -> None:
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        """SIGINT/SIGTERM ask for a stop; returns the handlers they replace."""
         if threading.current_thread() is not threading.main_thread():
-            return
+            return {}
 
         def handle(signum: int, frame: FrameType | None) -> None:
             if self.stop_requested.is_set():
                 log.warning("second %s: exiting now", signal.Signals(signum).name)
                 os._exit(128 + signum)
+            log.info("%s received", signal.Signals(signum).name)
             self.stop_requested.set()
 
-        signal.signal(signal.SIGINT, handle)
-        signal.signal(signal.SIGTERM, handle)
+        return {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}

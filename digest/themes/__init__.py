@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from digest.config import ThemesConfig
 from digest.models import Paper, Theme
-from digest.themes.cluster import NO_GROUP, Projector, cluster
+from digest.themes.cluster import NO_GROUP, Projector, group_documents
 from digest.themes.labels import REMAINDER_LABEL, describe
 from digest.themes.text import clean_text
 
@@ -70,7 +70,7 @@ def _find_themes(
     extra = _background_texts(background, today, config.background_max_papers)
     clean_titles = [clean_text(p.title) for p in ordered]
     clean_abstracts = [clean_text(p.abstract) for p in ordered]
-    result = cluster(
+    result = group_documents(
         [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)],
         config,
         [clean_text(text) for text in extra],

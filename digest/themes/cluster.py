@@ -20,7 +20,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 from digest.config import ThemesConfig
@@ -28,8 +27,9 @@ from digest.themes.kmeans import spherical_kmeans
 from digest.themes.text import tokens
 
 NO_GROUP = -1  # a document with no usable words
-MAX_K_CANDIDATES = 16  # beyond this, candidates are spaced geometrically
+MAX_K_CANDIDATES = 12  # beyond this, candidates are spaced geometrically
 SILHOUETTE_SAMPLE = 1000
+SELECTION_SAMPLE = 2000  # bigger days choose k on a sample, then fit every row
 
 
 def make_vectorizer(n_docs: int) -> TfidfVectorizer:
@@ -90,7 +90,7 @@ class Clustering:
     projector: Projector | None
 
 
-def cluster(
+def group_documents(
     docs: Sequence[str], config: ThemesConfig, background: Sequence[str] = ()
 ) -> Clustering:
     """Group ``docs`` (already passed through ``clean_text``); ``background`` only informs IDF."""
@@ -162,20 +162,45 @@ def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np
     candidates = [k for k in k_candidates(len(z), config) if k <= distinct] or [1]
     if candidates == [1]:
         return np.zeros(len(z), dtype=int)
-    sample = min(len(z), SILHOUETTE_SAMPLE)
-    best: tuple[float, np.ndarray] | None = None
+    # k is chosen on a fixed sample: the candidates are fitted on up to SELECTION_SAMPLE rows,
+    # and one cosine-distance matrix on the first SILHOUETTE_SAMPLE of them scores them all
+    rng = np.random.default_rng(config.seed)
+    chosen = rng.permutation(len(z))[:SELECTION_SAMPLE]
+    fit_rows = np.sort(chosen)
+    scored = np.searchsorted(fit_rows, np.sort(chosen[:SILHOUETTE_SAMPLE]))  # within fit_rows
+    xs = x[fit_rows[scored]]
+    distance = 1.0 - (xs @ xs.T).toarray()
+    best: tuple[float, int, np.ndarray] | None = None
     for k in candidates:
-        labels = spherical_kmeans(z, k, config.seed, config.kmeans_restarts)
-        if len(set(labels.tolist())) < 2:
-            continue
-        score = float(
-            silhouette_score(
-                x, labels, metric="cosine", sample_size=sample, random_state=config.seed
-            )
-        )
+        labels = spherical_kmeans(z[fit_rows], k, config.seed, config.kmeans_restarts)
+        score = silhouette(distance, labels[scored])
         if best is None or score > best[0]:
-            best = (score, labels)
-    return best[1] if best is not None else np.zeros(len(z), dtype=int)
+            best = (score, k, labels)
+    if best is None:
+        return np.zeros(len(z), dtype=int)
+    if len(fit_rows) == len(z):
+        return best[2]
+    return spherical_kmeans(z, best[1], config.seed, config.kmeans_restarts)
+
+
+def silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a precomputed distance matrix (Rousseeuw 1987); singletons score 0."""
+    ids, labels = np.unique(labels, return_inverse=True)
+    if len(ids) < 2:
+        return -1.0
+    onehot = np.zeros((len(labels), len(ids)))
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sizes = onehot.sum(axis=0)
+    totals = distance @ onehot  # sum of distances from each point to each group
+    own = totals[np.arange(len(labels)), labels]
+    own_size = sizes[labels] - 1
+    a = np.divide(own, own_size, out=np.zeros_like(own), where=own_size > 0)
+    means = totals / sizes
+    means[np.arange(len(labels)), labels] = np.inf
+    b = means.min(axis=1)
+    width = np.maximum(a, b)
+    s = np.divide(b - a, width, out=np.zeros_like(a), where=(width > 0) & (own_size > 0))
+    return float(s.mean())
 
 
 def _centroids(z: np.ndarray, groups: np.ndarray) -> np.ndarray:

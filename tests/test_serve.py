@@ -308,3 +308,64 @@ def test_never_serves_outside_output_dotfiles_or_the_outbox(tmp_path: Path) -> N
         "/nope.html",
     ]:
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.slow
+def test_digest_serve_command_runs_waitress_over_real_http(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from smtp_fixture_server import free_port
+
+    config = setup_project(tmp_path, None)
+    with Store.open(config.database_path) as store:
+        store.add_subscriber("ada@example.org", "confirmed")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "digest",
+            "serve",
+            "--config",
+            str(config.path),
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "DIGEST_SECRET": SECRET},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "digest serve did not start"
+                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/") as reply:
+            assert reply.status == 200
+            assert reply.read() == (config.output_path / "index.html").read_bytes()
+        token = Links.from_config(config).unsubscribe_token("ada@example.org")
+        request = urllib.request.Request(
+            f"{base}/unsubscribe?token={token}", data=b"List-Unsubscribe=One-Click", method="POST"
+        )
+        with urllib.request.urlopen(request) as reply:
+            assert reply.status == 200 and reply.geturl() == request.full_url  # no redirect
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/..%2f..%2fetc/passwd")
+        assert missing.value.code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert _status(config, "ada@example.org") == "unsubscribed"

@@ -212,6 +212,8 @@ def test_unreachable_server_is_a_clear_error_and_the_rerun_sends(tmp_path: Path)
     _subscribe(config, "ada@example.org")
     with pytest.raises(DigestError, match="cannot connect to SMTP server"):
         _send(config)
+    with Store.open(config.database_path) as store:
+        assert store.delivery_counts(DAY) == {"deferred": 1}  # never in flight
     with smtp_server() as (rec, port2):
         config2 = config.with_overrides(smtp=dataclasses.replace(config.smtp, port=port2))
         assert _send(config2).sent == 1

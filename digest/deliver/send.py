@@ -116,7 +116,11 @@ def deliver(
                 message_id = template.message_id(round_, r.id)
                 data = template.render(r.email, links.unsubscribe_url(r.email), message_id)
                 store.mark_sending(digest.date, round_, r.id, message_id)
-                outcome = mailer.send(template.sender, r.email, data)
+                try:
+                    outcome = mailer.send(template.sender, r.email, data)
+                except SmtpUnavailable as exc:  # never reached the server: not in flight
+                    store.log_delivery(digest.date, round_, r.id, DEFERRED, message_id, str(exc))
+                    raise
                 store.log_delivery(
                     digest.date,
                     round_,

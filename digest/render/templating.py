@@ -58,13 +58,3 @@ def render(config: Config, name: str, **context: Any) -> str:
         raise RenderError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"template {name}: {exc.message}") from None
-
-
-def macro(config: Config, template: str, name: str) -> Any:
-    """A macro of ``template``, callable from Python (for sizing blocks before the final render)."""
-    try:
-        return getattr(env_for(config).get_template(template).module, name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except (jinja2.TemplateNotFound, AttributeError):
-        raise RenderError(f"template {template} has no macro {name}") from None

@@ -69,7 +69,6 @@ class DayView:
     feed_url: str
     total: int  # papers of the day
     themes: tuple[ThemeView, ...]
-    preheader: str
 
     @property
     def shown(self) -> int:
@@ -82,6 +81,13 @@ class DayView:
     @property
     def labels(self) -> list[str]:
         return [t.label for t in self.themes if not t.remainder] or [t.label for t in self.themes]
+
+    @property
+    def preheader(self) -> str:
+        """The line mail clients show after the subject: counts and the biggest themes."""
+        labels = ", ".join(self.labels[:3])
+        counts = f"{plural(self.total, 'paper')} in {plural(len(self.themes), 'theme')}"
+        return f"{counts}: {labels}." if labels else f"{counts}."
 
     def page_link(self, theme: ThemeView | None = None) -> str:
         return self.page_url + (f"#{theme.anchor}" if theme else "")
@@ -136,7 +142,7 @@ def build_view(digest: Digest, config: Config, keep: Collection[str] | None = No
     date_label = long_date(digest.date)
     heading = f"{config.title}, {date_label}"
     day = digest.date.isoformat()
-    view = DayView(
+    return DayView(
         date=digest.date,
         date_label=date_label,
         title=config.title,
@@ -147,9 +153,7 @@ def build_view(digest: Digest, config: Config, keep: Collection[str] | None = No
         feed_url=site_link(config, "feed.xml"),
         total=total,
         themes=themes,
-        preheader="",
     )
-    return replace(view, preheader=_preheader(view))
 
 
 def limit(view: DayView, keep: Collection[str]) -> DayView:
@@ -227,10 +231,3 @@ def _safe_url(url: str | None) -> str | None:
 
 def _arxiv_url(arxiv_id: str | None) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else ""
-
-
-def _preheader(view: DayView) -> str:
-    """The line mail clients show after the subject: counts and the biggest themes."""
-    labels = ", ".join(view.labels[:3])
-    counts = f"{plural(view.total, 'paper')} in {plural(len(view.themes), 'theme')}"
-    return f"{counts}: {labels}." if labels else f"{counts}."

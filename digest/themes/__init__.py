@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-from threadpoolctl import threadpool_limits
+from typing import TYPE_CHECKING
 
 from digest.config import ThemesConfig
 from digest.models import Paper, Theme
-from digest.themes.cluster import NO_GROUP, Projector, group_documents
-from digest.themes.labels import REMAINDER_LABEL, describe
-from digest.themes.text import clean_text
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from digest.themes.cluster import Projector
+
+# scikit-learn takes about a second to import (scipy.stats); it is imported when themes are
+# built, so that commands which never build them (--help, serve, subscribers) start fast
 REMAINDER_ID = "other"
+REMAINDER_LABEL = "Other papers"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class ThemeResult:
         A paper of today keeps its theme; another goes to the theme whose centre is nearest,
         or to None when it shares no word with today's papers.
         """
+        from digest.themes.cluster import NO_GROUP
+        from digest.themes.text import clean_text
+
         out: list[str | None] = [self.assignment.get(p.id) for p in papers]
         unknown = [i for i, theme in enumerate(out) if theme is None]
         if unknown and self.projector is not None and self.group_ids:
@@ -59,6 +65,8 @@ def find_themes(
     ordered = sorted(papers, key=lambda p: p.id)
     # the matrices are small: BLAS threads cost more in hand-offs than they save (a QR of
     # 3,000 x 30 took 0.18 s with two threads on a busy 2-core machine, 2 ms with one)
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         return _find_themes(ordered, config, background)
 
@@ -66,6 +74,12 @@ def find_themes(
 def _find_themes(
     ordered: list[Paper], config: ThemesConfig, background: Sequence[Paper]
 ) -> ThemeResult:
+    import numpy as np
+
+    from digest.themes.cluster import NO_GROUP, group_documents
+    from digest.themes.labels import describe
+    from digest.themes.text import clean_text
+
     today = {p.id for p in ordered}
     extra = _background_texts(background, today, config.background_max_papers)
     clean_titles = [clean_text(p.title) for p in ordered]
@@ -126,4 +140,4 @@ def _background_texts(background: Sequence[Paper], today: set[str], limit: int) 
 def _closest_to_centre(vectors: np.ndarray, members: np.ndarray) -> int:
     block = vectors[members]
     centre = block.mean(axis=0)
-    return int(members[int(np.argmax(block @ centre))])
+    return int(members[int((block @ centre).argmax())])

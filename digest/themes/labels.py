@@ -22,9 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from digest.themes import REMAINDER_LABEL
 from digest.themes.text import STOP_WORDS, stem
 
-REMAINDER_LABEL = "Other papers"
 TOP_TERMS = 10
 ABSTRACT_CHARS = 600
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use

@@ -350,6 +350,10 @@ def test_collect_dispatches_live_kinds(server: FixtureServer, tmp_path: Path) ->
         ("arxiv", "arxiv_rss", OK),
     ]
     assert "date=2026-09-24" in server.hits("/api/daily_papers")[0].query
+    assert listings[0].error is not None
+    assert (
+        "dated 2026-09-04, not 2026-09-24 (the API answered for another day)" in listings[0].error
+    )
 
 
 def test_an_unexpected_failure_is_one_source_error(

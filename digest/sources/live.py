@@ -104,11 +104,10 @@ def _check_date(
 ) -> Listing:
     stated = listing.source_date
     if stated is not None and stated != day:
-        why = (
-            "arXiv RSS only shows its latest announcement"
-            if source.kind == "arxiv_rss"
-            else "the source only shows that day"
-        )
+        why = {
+            "arxiv_rss": "arXiv RSS only shows its latest announcement",
+            "hf_daily": "the API answered for another day",
+        }.get(source.kind, "a feed only shows its latest issue")
         message = f"{url} is dated {stated}, not {day} ({why}); nothing stored for {day}"
         return replace(listing, papers=(), status=STALE, error=message)
     # an undated feed shows "now"; the Daily Papers API is keyed by the date we asked for

@@ -4,9 +4,10 @@
   may be fitted on a background corpus (earlier days from the store) as well as the day.
 * LSA (truncated SVD) to a few dozen dimensions, rows re-normalized, then spherical k-means
   (k-means on cosine similarity, :mod:`digest.themes.kmeans`).
-* k is the candidate (2 .. about sqrt(n), capped by ``max_themes`` and by ``n / min_theme_size``)
-  whose partition has the best mean silhouette measured with cosine distance on the TF-IDF
-  vectors themselves, so the criterion does not depend on the reduction it is choosing for.
+* k: candidates from sqrt(n)/3 to sqrt(n)+1 (capped by ``max_themes`` and ``n / min_theme_size``)
+  are scored by the mean silhouette, measured with cosine distance on the TF-IDF vectors
+  themselves (so the criterion does not depend on the reduction it chooses for); the fewest
+  themes within one standard error of the best score win (the one-standard-error rule).
 
 Everything is seeded; the same documents in the same order give the same groups.
 """
@@ -170,24 +171,27 @@ def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np
     scored = np.searchsorted(fit_rows, np.sort(chosen[:SILHOUETTE_SAMPLE]))  # within fit_rows
     xs = x[fit_rows[scored]]
     distance = 1.0 - (xs @ xs.T).toarray()
-    best: tuple[float, int, np.ndarray] | None = None
+    fits: list[tuple[float, float, int, np.ndarray]] = []  # (mean, standard error, k, labels)
     for k in candidates:
         labels = spherical_kmeans(z[fit_rows], k, config.seed, config.kmeans_restarts)
-        score = silhouette(distance, labels[scored])
-        if best is None or score > best[0]:
-            best = (score, k, labels)
-    if best is None:
-        return np.zeros(len(z), dtype=int)
+        widths = silhouette_widths(distance, labels[scored])
+        fits.append((float(widths.mean()), float(widths.std() / np.sqrt(len(widths))), k, labels))
+    # one-standard-error rule: the fewest themes whose silhouette is within one standard
+    # error of the best; the curve is flat near its top, and more themes there only split
+    # topics a reader would keep together
+    top_mean, top_error, _, _ = max(fits, key=lambda f: (f[0], -f[2]))
+    _, _, k, labels = min((f for f in fits if f[0] >= top_mean - top_error), key=lambda f: f[2])
     if len(fit_rows) == len(z):
-        return best[2]
-    return spherical_kmeans(z, best[1], config.seed, config.kmeans_restarts)
+        return labels
+    return spherical_kmeans(z, k, config.seed, config.kmeans_restarts)
 
 
-def silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette from a precomputed distance matrix (Rousseeuw 1987); singletons score 0."""
+def silhouette_widths(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each point's silhouette from a precomputed distance matrix (Rousseeuw 1987);
+    singletons score 0, and so does everything when there is a single group."""
     ids, labels = np.unique(labels, return_inverse=True)
     if len(ids) < 2:
-        return -1.0
+        return np.zeros(len(labels))
     onehot = np.zeros((len(labels), len(ids)))
     onehot[np.arange(len(labels)), labels] = 1.0
     sizes = onehot.sum(axis=0)
@@ -199,8 +203,7 @@ def silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
     means[np.arange(len(labels)), labels] = np.inf
     b = means.min(axis=1)
     width = np.maximum(a, b)
-    s = np.divide(b - a, width, out=np.zeros_like(a), where=(width > 0) & (own_size > 0))
-    return float(s.mean())
+    return np.divide(b - a, width, out=np.zeros_like(a), where=(width > 0) & (own_size > 0))
 
 
 def _centroids(z: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -154,9 +154,10 @@ def send(
     """Email a produced digest to every confirmed subscriber not yet served.
 
     Safe to rerun: after an interruption it sends only what is missing, and
-    after a complete send it sends nothing unless --resend. The SMTP password
-    comes from the variable smtp.password_env names; the link-signing secret
-    from serve.secret_env.
+    after a complete send it sends nothing unless --resend. Exit code 1 when
+    some messages were deferred (4xx replies): run it again later. The SMTP
+    password comes from the variable smtp.password_env names; the
+    link-signing secret from serve.secret_env.
 
     \b
     Example:
@@ -195,4 +196,10 @@ def serve(
     from digest.serve import serve as run_server
 
     config = _config(config_path, output)
-    run_server(config, host or config.serve.host, port or config.serve.port, config.output_path)
+    run_server(
+        config,
+        host or config.serve.host,
+        port or config.serve.port,
+        config.output_path,
+        announce=lambda line: click.echo(line, err=True),
+    )

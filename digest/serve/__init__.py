@@ -13,6 +13,7 @@ needs no cookie, and never redirects.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from flask import Flask, Response, abort, g, request, send_from_directory
@@ -191,10 +192,16 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
     return app
 
 
-def serve(config: Config, host: str, port: int, output_dir: Path | None = None) -> None:
+def serve(
+    config: Config,
+    host: str,
+    port: int,
+    output_dir: Path | None = None,
+    announce: Callable[[str], None] = log.warning,
+) -> None:
     """Run the app under waitress, the production WSGI server, until interrupted."""
     import waitress
 
     app = create_app(config, output_dir)
-    log.warning("serving %s on http://%s:%d/", output_dir or config.output_path, host, port)
+    announce(f"serving {output_dir or config.output_path} on http://{host}:{port}/ (Ctrl-C stops)")
     waitress.serve(app, host=host, port=port, threads=config.serve.threads, ident="digest")

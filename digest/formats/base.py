@@ -39,6 +39,12 @@ def split_authors(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list | tuple):
+        try:  # the common case, a list of clean strings, without the per-item checks
+            names_fast = tuple(" ".join(v.split()) for v in value)
+            if all(names_fast):
+                return names_fast
+        except AttributeError:
+            pass
         names: list[str] = []
         for item in value:
             if isinstance(item, dict):
@@ -56,6 +62,8 @@ def str_list(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v for v in re.split(r"[\s,]+", value) if v)
     if isinstance(value, list | tuple):
+        if all(type(v) is str and v and not v[0].isspace() and not v[-1].isspace() for v in value):
+            return tuple(value)
         return tuple(str(v).strip() for v in value if isinstance(v, str | int) and str(v).strip())
     return ()
 

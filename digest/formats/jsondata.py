@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from digest.errors import InputError
@@ -158,31 +158,44 @@ def _json_lines(lines: list[str], start: int, name: str) -> list[Any]:
     return rows
 
 
+_OPTIONAL = frozenset(
+    ("upvotes", "comments", "code_url", "keywords", "ai_summary", "announce_type")
+)
+
+
 def _jsonl_paper(row: dict[str, Any]) -> Paper | None:
-    title = clean_space(_str(row.get("title")))
+    # the bulk-ingest hot path (56k rows in the benchmark): one dict lookup per field
+    get = row.get
+    title = clean_space(_str(get("title")))
     if not title:
         return None
-    aid = arxiv_id(_str(row.get("id"))) or arxiv_id(_str(row.get("abs")))
-    url = _str(row.get("abs")) or _str(row.get("url"))
-    return Paper(
-        id=paper_key(aid, title),
-        title=title,
-        abstract=clean_space(_str(row.get("summary")) or _str(row.get("abstract"))),
-        authors=split_authors(row.get("authors")),
-        url=url or (f"https://arxiv.org/abs/{aid}" if aid else ""),
-        categories=str_list(row.get("categories")),
-        upvotes=int_or_none(row.get("upvotes")),
-        comments=int_or_none(
-            row.get("comments") if not isinstance(row.get("comments"), str) else None
-        ),
-        code_url=_str(row.get("code_url")) or None,
-        keywords=str_list(row.get("keywords")),
-        ai_summary=_str(row.get("ai_summary")) or None,
-        announce_type=_str(row.get("announce_type")) or None,
+    aid = arxiv_id(_str(get("id"))) or arxiv_id(_str(get("abs")))
+    url = _str(get("abs")) or _str(get("url")) or (f"https://arxiv.org/abs/{aid}" if aid else "")
+    paper = Paper(
+        paper_key(aid, title),
+        title,
+        clean_space(_str(get("summary")) or _str(get("abstract"))),
+        split_authors(get("authors")),
+        url,
+        str_list(get("categories")),
+    )
+    if _OPTIONAL.isdisjoint(row):
+        return paper
+    comments = get("comments")  # arXiv dumps use "comment" (a note); a count is an int
+    return replace(
+        paper,
+        upvotes=int_or_none(get("upvotes")),
+        comments=None if isinstance(comments, str) else int_or_none(comments),
+        code_url=_str(get("code_url")) or None,
+        keywords=str_list(get("keywords")),
+        ai_summary=_str(get("ai_summary")) or None,
+        announce_type=_str(get("announce_type")) or None,
     )
 
 
 def _str(value: object) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -9,12 +9,14 @@ turns up). Each appearance (date, source, position, upvotes) is kept, so
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import marshal
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from digest.models import ERROR, DayPaper, Listing, Paper, normalize_title
+from digest.models import EMPTY, ERROR, NOT_MODIFIED, DayPaper, Listing, Paper, normalize_title
 from digest.store.db import transaction
 
 MIGRATIONS = [
@@ -54,8 +56,13 @@ MIGRATIONS = [
         PRIMARY KEY (paper_id, date, source)
     ) WITHOUT ROWID;
     CREATE INDEX appearances_by_day ON appearances(date, source, position)
+    """,
+    # a fingerprint of each stored listing, so saving the same listing again writes nothing
     """
+    ALTER TABLE listings ADD COLUMN checksum TEXT
+    """,
 ]
+_CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
 
 _UPSERT = """
 INSERT INTO papers (id, title, title_key, abstract, authors, url, categories, code_url, keywords,
@@ -81,81 +88,119 @@ class SaveResult:
     papers: int  # distinct papers in the listing
     new_papers: int  # papers the store had never seen
     duplicates: int  # repeats inside the listing, dropped
+    unchanged: bool = False  # nothing was written: same listing again, or kept the stored one
 
 
 class PapersMixin:
     conn: sqlite3.Connection
 
     def save_listing(self, listing: Listing) -> SaveResult:
-        """Store a listing in one transaction. A failed listing never erases an earlier good one."""
+        """Store a listing in one transaction: all of it or, on any failure, none of it.
+
+        Saving the same listing again writes nothing. A failed listing never replaces a
+        stored one, and neither does an empty or not-modified one replace stored papers
+        (a feed that is empty on a second fetch does not erase the first).
+        """
         if listing.date is None:
             raise ValueError("a listing must have a date before it is stored")
         day = listing.date.isoformat()
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        checksum = _checksum(listing)
         with transaction(self.conn):
-            if listing.status == ERROR:
-                self.conn.execute(
-                    "INSERT INTO listings(date, source, kind, status, error, papers, saved_at) "
-                    "VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(date, source) DO NOTHING",
-                    (day, listing.source, listing.kind, listing.status, listing.error, now),
-                )
-                return SaveResult(listing.date, listing.source, 0, 0, 0)
-            papers, duplicates = self._resolve_ids(listing.papers)
-            before = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
-            self.conn.executemany(_UPSERT, (_paper_row(p, day) for p in papers))
-            after = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
-            self.conn.execute("DELETE FROM appearances WHERE date = ? AND source = ?", (day, listing.source))
+            stored = self.conn.execute(
+                "SELECT status, papers, checksum FROM listings WHERE date = ? AND source = ?",
+                (day, listing.source),
+            ).fetchone()
+            if _keep_stored(listing, stored, checksum):
+                return SaveResult(listing.date, listing.source, 0, 0, 0, unchanged=True)
+            papers, duplicates, known = self._resolve_ids(listing.papers)
+            self.conn.executemany(_UPSERT, (_paper_row(p, key, day) for p, key in papers))
+            self.conn.execute(
+                "DELETE FROM appearances WHERE date = ? AND source = ?", (day, listing.source)
+            )
             self.conn.executemany(
-                "INSERT INTO appearances(paper_id, date, source, position, upvotes, comments, announce_type) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO appearances(paper_id, date, source, position, upvotes, comments, "
+                "announce_type) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     (p.id, day, listing.source, i, p.upvotes, p.comments, p.announce_type)
-                    for i, p in enumerate(papers)
+                    for i, (p, _) in enumerate(papers)
                 ),
             )
             self.conn.execute(
-                "INSERT INTO listings(date, source, kind, status, error, papers, saved_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(date, source) DO UPDATE SET "
+                "INSERT INTO listings(date, source, kind, status, error, papers, saved_at, checksum) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(date, source) DO UPDATE SET "
                 "kind = excluded.kind, status = excluded.status, error = excluded.error, "
-                "papers = excluded.papers, saved_at = excluded.saved_at",
-                (day, listing.source, listing.kind, listing.status, listing.error, len(papers), now),
+                "papers = excluded.papers, saved_at = excluded.saved_at, checksum = excluded.checksum",
+                (
+                    day,
+                    listing.source,
+                    listing.kind,
+                    listing.status,
+                    listing.error,
+                    len(papers),
+                    _now(),
+                    checksum,
+                ),
             )
-        return SaveResult(listing.date, listing.source, len(papers), after - before, duplicates)
+        new = sum(1 for p, _ in papers if p.id not in known)
+        return SaveResult(listing.date, listing.source, len(papers), new, duplicates)
 
-    def _resolve_ids(self, papers: Iterable[Paper]) -> tuple[list[Paper], int]:
-        """Map each paper onto the id the store already uses for it; drop repeats in the listing."""
-        papers = list(papers)
-        keys = {p.id: normalize_title(p.title) for p in papers}
-        known: dict[str, str] = {}
-        title_keys = list(set(keys.values()))
-        for start in range(0, len(title_keys), 500):
-            chunk = title_keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
-                f"SELECT id, title_key FROM papers WHERE title_key IN ({marks})", chunk
-            ):
-                # prefer an arXiv id over a title hash when both exist
-                if row["title_key"] not in known or known[row["title_key"]].startswith("title:"):
-                    known[row["title_key"]] = row["id"]
-        out: list[Paper] = []
+    def _resolve_ids(
+        self, papers: Iterable[Paper]
+    ) -> tuple[list[tuple[Paper, str]], int, set[str]]:
+        """Map each paper onto the id the store uses for it; drop repeats in the listing.
+
+        Returns (paper, title key) pairs in listing order, how many repeats were dropped,
+        and which of the listing's ids the store already had. A title-keyed paper takes
+        the arXiv id of a paper with the same normalized title (stored, or in this
+        listing); an arXiv paper whose title was stored under a title key takes that
+        paper's history over.
+        """
+        keyed = [(p, normalize_title(p.title)) for p in papers]
+        known: dict[str, str] = {}  # title key -> id, arXiv ids preferred
+        stored_ids: set[str] = set()
+        ids = list({p.id for p, _ in keyed})
+        title_keys = list({tk for _, tk in keyed})
+        half = _CHUNK // 2
+        for start in range(0, max(len(ids), len(title_keys)), half):
+            id_chunk = ids[start : start + half]
+            tk_chunk = title_keys[start : start + half]
+            rows = self.conn.execute(
+                f"SELECT id, title_key FROM papers WHERE id IN ({_marks(id_chunk)}) "
+                f"UNION SELECT id, title_key FROM papers WHERE title_key IN ({_marks(tk_chunk)})",
+                id_chunk + tk_chunk,
+            )
+            for pid, tk in rows:
+                stored_ids.add(pid)
+                if tk not in known or known[tk].startswith("title:"):
+                    known[tk] = pid
+        in_listing = {tk: p.id for p, tk in keyed if not p.id.startswith("title:")}
+        out: list[tuple[Paper, str]] = []
         seen: set[str] = set()
-        for p in papers:
-            tk = keys[p.id]
+        for p, tk in keyed:
             existing = known.get(tk)
-            if p.id.startswith("title:") and existing:
-                p = _with_id(p, existing)
-            elif existing and existing.startswith("title:") and existing != p.id:
-                # the arXiv id of a paper first met by title only: move its history onto the id
+            if p.id.startswith("title:"):
+                better = existing if existing and not existing.startswith("title:") else None
+                better = better or in_listing.get(tk)
+                if better:
+                    p = replace(p, id=better)
+            elif existing and existing.startswith("title:"):
                 self._merge(existing, p.id)
                 known[tk] = p.id
+                stored_ids.add(p.id)
             if p.id in seen:
                 continue
             seen.add(p.id)
-            out.append(p)
-        return out, len(papers) - len(out)
+            out.append((p, tk))
+        return out, len(keyed) - len(out), stored_ids
 
     def _merge(self, old_id: str, new_id: str) -> None:
+        """Move a title-keyed paper and its appearances onto its arXiv id."""
         if self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (new_id,)).fetchone():
+            self.conn.execute(
+                "UPDATE papers SET first_seen = min(first_seen, "
+                "(SELECT first_seen FROM papers WHERE id = ?)) WHERE id = ?",
+                (old_id, new_id),
+            )
             self.conn.execute(
                 "UPDATE OR IGNORE appearances SET paper_id = ? WHERE paper_id = ?", (new_id, old_id)
             )
@@ -183,7 +228,12 @@ class PapersMixin:
         for r in rows:
             entry = by_id.get(r["id"])
             if entry is None:
-                by_id[r["id"]] = {"row": r, "sources": [r["source"]], "upvotes": r["upvotes"], "comments": r["comments"]}
+                by_id[r["id"]] = {
+                    "row": r,
+                    "sources": [r["source"]],
+                    "upvotes": r["upvotes"],
+                    "comments": r["comments"],
+                }
                 continue
             entry["sources"].append(r["source"])
             for k in ("upvotes", "comments"):
@@ -217,7 +267,9 @@ class PapersMixin:
         )
         out: dict[dt.date, list[Paper]] = {}
         for r in rows:
-            out.setdefault(dt.date.fromisoformat(r["day"]), []).append(_paper_from_row(r, r["up"], r["com"], r["at"]))
+            out.setdefault(dt.date.fromisoformat(r["day"]), []).append(
+                _paper_from_row(r, r["up"], r["com"], r["at"])
+            )
         return out
 
     def listings_for(self, day: dt.date) -> list[dict]:
@@ -235,29 +287,71 @@ class PapersMixin:
         return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
 
-def _with_id(p: Paper, new_id: str) -> Paper:
-    from dataclasses import replace
+def _keep_stored(listing: Listing, stored: sqlite3.Row | None, checksum: str) -> bool:
+    if stored is None:
+        return False
+    if stored["checksum"] == checksum:
+        return True  # the very same listing again
+    if listing.status == ERROR:
+        return True
+    had_papers = stored["status"] != ERROR and stored["papers"] > 0
+    return had_papers and not listing.papers and listing.status in (EMPTY, NOT_MODIFIED)
 
-    return replace(p, id=new_id)
+
+def _checksum(listing: Listing) -> str:
+    """A fingerprint of everything a listing would write (marshal: fast, builtin types only)."""
+    fields: list[tuple[object, ...]] = [(listing.kind, listing.status, listing.error)]
+    fields.extend(
+        (
+            p.id,
+            p.title,
+            p.abstract,
+            p.authors,
+            p.url,
+            p.categories,
+            p.upvotes,
+            p.comments,
+            p.code_url,
+            p.keywords,
+            p.ai_summary,
+            p.announce_type,
+        )
+        for p in listing.papers
+    )
+    return hashlib.sha1(marshal.dumps(fields)).hexdigest()
 
 
-def _paper_row(p: Paper, day: str) -> tuple:
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values)) if values else "NULL"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
+
+
+def _paper_row(p: Paper, title_key: str, day: str) -> tuple[object, ...]:
     return (
         p.id,
         p.title,
-        normalize_title(p.title),
+        title_key,
         p.abstract,
-        json.dumps(list(p.authors), ensure_ascii=False),
+        _json_list(p.authors),
         p.url,
-        json.dumps(list(p.categories)),
+        _json_list(p.categories),
         p.code_url,
-        json.dumps(list(p.keywords), ensure_ascii=False),
+        _json_list(p.keywords),
         p.ai_summary,
         day,
     )
 
 
-def _paper_from_row(r: sqlite3.Row, upvotes: int | None, comments: int | None, announce: str | None) -> Paper:
+def _paper_from_row(
+    r: sqlite3.Row, upvotes: int | None, comments: int | None, announce: str | None
+) -> Paper:
     return Paper(
         id=r["id"],
         title=r["title"],

@@ -15,6 +15,7 @@ from smtp_fixture_server import DAY, SECRET, Recorder, setup_project, smtp_serve
 
 from digest import deliver
 from digest.config import Config
+from digest.errors import DigestError
 from digest.store import Store
 
 EMAILS = [f"reader{i:02d}@example.org" for i in range(12)]
@@ -200,3 +201,26 @@ def test_connection_lost_on_every_try_defers_and_the_rerun_converges(tmp_path: P
         final = _send(config)
         assert (final.sent, final.deferred) == (3, 0)
     _exactly_once(rec, EMAILS[:5])
+
+
+def test_a_second_concurrent_send_is_refused_and_nobody_gets_two(tmp_path: Path) -> None:
+    refusals: list[str] = []
+
+    def second_send_during_first(number: int) -> None:
+        if number == 2:  # the first send is mid-batch: start another one
+            try:
+                _send(config)
+            except DigestError as exc:
+                refusals.append(str(exc))
+        return None
+
+    rec = Recorder(on_data=second_send_during_first)
+    with smtp_server(rec) as (rec, port):
+        config = setup_project(tmp_path, port)
+        _subscribe(config, EMAILS[:4])
+        assert _send(config).sent == 4
+        assert _send(config).sent == 0  # the lock is released after a send
+    assert refusals == [
+        "another 'digest send' is sending from this database; run again when it has finished"
+    ]
+    _exactly_once(rec, EMAILS[:4])

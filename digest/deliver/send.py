@@ -11,8 +11,11 @@ resent with the same Message-ID.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +103,42 @@ def deliver(
     if dry_run:
         return _write_outbox(store, template, links, output_dir, day)
     assert settings is not None
+    with _one_sender(store):
+        return _send_round(store, config, digest, template, links, settings, resend)
+
+
+@contextmanager
+def _one_sender(store: Store) -> Iterator[None]:
+    """Hold an exclusive lock beside the database: two concurrent sends would both see the
+    same subscribers as unserved and mail them twice."""
+    if str(store.path) == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{store.path}.send-lock")
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DigestError(
+                "another 'digest send' is sending from this database; "
+                "run again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _send_round(
+    store: Store,
+    config: Config,
+    digest: Digest,
+    template: MailTemplate,
+    links: Links,
+    settings: SmtpSettings,
+    resend: bool,
+) -> SendReport:
+    day = digest.date.isoformat()
     round_ = store.send_round(digest.date, new=resend)
     counts = {SENT: 0, FAILED: 0, DEFERRED: 0}
     resumed = 0

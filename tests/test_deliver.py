@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smtp_fixture_server import DAY, SECRET, Recorder, produce_digest, setup_project, smtp_server
 
 from digest import deliver
@@ -338,3 +340,39 @@ def test_lines_starting_with_a_dot_survive_the_smtp_transfer(tmp_path: Path) -> 
     assert body is not None
     # quoted-printable text travels with CRLF line breaks, its canonical form
     assert body.get_content().replace("\r\n", "\n") == text.replace("%%UNSUBSCRIBE_URL%%", url)
+
+
+_URL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text_pieces=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=200), min_size=1, max_size=4
+    ),
+    html_pieces=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=200), min_size=1, max_size=4
+    ),
+    token=st.text(_URL_CHARS, min_size=1, max_size=150),
+)
+def test_spliced_message_decodes_to_the_bodies_with_the_url(
+    text_pieces: list[str], html_pieces: list[str], token: str
+) -> None:
+    config = load_config(None)
+    digest = Digest(
+        date=DAY, generated_at=dt.datetime(2025, 6, 2, tzinfo=dt.UTC), sources=(), papers=()
+    )
+    text = "%%UNSUBSCRIBE_URL%%".join(text_pieces)
+    body = "%%UNSUBSCRIBE_URL%%".join(html_pieces)
+    url = f"https://x.test/unsubscribe?token={token}&a=1"
+    raw = compile_mail(config, digest, text, body).render("a@b.org", url, "<m@x.test>")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert not msg.defects
+    plain, rich = msg.iter_parts()
+
+    def lines(value: str) -> str:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+    assert lines(plain.get_content()) == lines(text.replace("%%UNSUBSCRIBE_URL%%", url))
+    assert lines(rich.get_content()) == lines(body.replace("%%UNSUBSCRIBE_URL%%", html.escape(url)))

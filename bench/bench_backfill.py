@@ -1,0 +1,119 @@
+"""Backfill all of ../shared/data/arxiv-daily (ingest, themes, renders; no email) against a floor.
+
+The floor, timed in the same run: one bare ``TfidfVectorizer().fit_transform`` over the
+same texts (title + abstract of every row). Goal: backfill <= 4x the floor, peak < 2 GB.
+
+    .venv/bin/python bench/bench_backfill.py [--days N] [--profile]
+
+``--profile`` runs the backfill under cProfile and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import gzip
+import json
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "arxiv-daily"
+GOAL_RATIO = 4.0
+GOAL_PEAK_MB = 2048
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # Linux reports KiB
+
+
+def texts_of(files: list[Path]) -> list[str]:
+    out = []
+    for path in files:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    out.append(f"{row.get('title') or ''} {row.get('summary') or ''}")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=0, help="only the first N days (0: all)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the backfill")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} not found")
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from digest.backfill import backfill
+    from digest.config import Config
+    from digest.formats import date_from_name
+
+    files = sorted(p for p in DATA.iterdir() if date_from_name(p))
+    if args.days:
+        files = files[: args.days]
+    since, until = date_from_name(files[0]), date_from_name(files[-1])
+    assert since and until
+
+    with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
+        config = Config(output_dir=f"{tmp}/out", database=f"{tmp}/var/digest.sqlite")
+        profiler = cProfile.Profile() if args.profile else None
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = backfill(config, since, until, DATA if not args.days else _subset(files, tmp),
+                          progress=False)  # fmt: skip
+        if profiler:
+            profiler.disable()
+        backfill_s = time.perf_counter() - start
+        backfill_peak = peak_mb()
+        out_files = sum(1 for _ in Path(tmp, "out").rglob("*") if _.is_file())
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = texts_of(files)
+    start = time.perf_counter()
+    matrix = TfidfVectorizer().fit_transform(texts)
+    floor_s = time.perf_counter() - start
+
+    days = len(report.produced)
+    ratio = backfill_s / floor_s
+    print(report.summary())
+    print(
+        f"days:         {days} ({since} .. {until}), {len(report.failed)} failed, {out_files} files"
+    )
+    print(f"backfill:     {backfill_s:.1f} s = {days / backfill_s:.2f} days/s")
+    print(f"floor:        {floor_s:.2f} s (TfidfVectorizer().fit_transform, {len(texts)} texts, "
+          f"{matrix.shape[1]} terms)")  # fmt: skip
+    print(f"ratio:        {ratio:.1f}x the floor (goal <= {GOAL_RATIO:.0f}x: "
+          f"{'met' if ratio <= GOAL_RATIO else 'NOT met'})")  # fmt: skip
+    print(f"peak memory:  {backfill_peak:.0f} MB during the backfill, {peak_mb():.0f} MB overall "
+          f"(goal < {GOAL_PEAK_MB} MB: {'met' if peak_mb() < GOAL_PEAK_MB else 'NOT met'})")  # fmt: skip
+    print(f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    if profiler:
+        print("\n== where the backfill time goes (cumulative, top 30)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        print("== own time (top 20)")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+    return 0
+
+
+def _subset(files: list[Path], tmp: str) -> Path:
+    folder = Path(tmp, "in")
+    folder.mkdir()
+    for f in files:
+        (folder / f.name).symlink_to(f)
+    return folder
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,8 +5,9 @@
   Python memory of one run (tracemalloc) and the process's peak RSS. Goals: < 0.5 s and < 3 s.
 * a 250-paper day (a typical arXiv day) against a bare ``TfidfVectorizer().fit_transform`` of
   the same texts: the ratio bounds what themes add to a 228-day backfill.
+* ten 250-paper days in a row with and without background IDF (``themes.background_days``).
 * ../shared/data/themes-dev: V-measure of ``find_themes`` alone with no background and with a
-  background of 2,000 earlier arXiv papers (what ``themes.background_days`` would give), the
+  background of 1,000 earlier arXiv papers (what ``themes.background_days`` gives), the
   labels next to each theme's majority category, and topic diversity (unique words among all
   labels' top-10 terms / all those words).
 
@@ -103,11 +104,42 @@ def ordinary_day() -> None:
     )
 
 
+def day_sequence() -> None:
+    """Ten consecutive 250-paper days, as a backfill meets them, with and without background."""
+    from digest.themes.text import clean_cached, tokens
+
+    print("-- ten 250-paper days in a row: mean per-day time of find_themes")
+    papers = arxiv_papers(2750, skip_days=100)
+    days = [papers[i * 250 : (i + 1) * 250] for i in range(11)]
+    for background_days in (0, 7):
+        config = ThemesConfig(background_days=background_days)
+        tokens.cache_clear()
+        clean_cached.cache_clear()
+        times = []
+        for i in range(1, 11):
+            background = [p for d in days[max(0, i - 7) : i] for p in d] if background_days else []
+            t = time.perf_counter()
+            find_themes(days[i], config, background)
+            times.append(time.perf_counter() - t)
+        print(
+            f"background_days={background_days}: {statistics.mean(times) * 1000:.0f} ms per day "
+            f"(median {statistics.median(times) * 1000:.0f} ms)"
+        )
+
+
 def dev_quality() -> None:
     files = sorted((SHARED / "themes-dev").glob("*.jsonl"))
-    background = arxiv_papers(2000, skip_days=60)
-    print("-- themes-dev: V-measure without / with 2,000 background papers for the IDF")
-    with_bg_config = ThemesConfig(background_days=30)
+    with_bg_config = ThemesConfig(background_days=7)
+    size = with_bg_config.background_max_papers
+    background = arxiv_papers(size + 400, skip_days=60)
+    print(f"-- themes-dev: V-measure without / with {size:,} background papers for the IDF")
+    for seed in (1, 2):  # k-means seeds other than the default: how much is luck
+        plain = [_v(path, ThemesConfig(background_days=0, seed=seed), ()) for path in files]
+        with_bg = [_v(path, ThemesConfig(seed=seed), background) for path in files]
+        print(
+            f"seed {seed}: mean V {statistics.mean(plain):.3f} / with background {statistics.mean(with_bg):.3f}"
+        )
+    config = ThemesConfig(background_days=0)
     for path in files:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         truth = {r["id"]: r["label"] for r in rows}
@@ -115,7 +147,7 @@ def dev_quality() -> None:
         ids = [p.id for p in papers]
         bg = [p for p in background if p.id not in truth]
         t = time.perf_counter()
-        plain = find_themes(papers, CONFIG)
+        plain = find_themes(papers, config)
         t_plain = time.perf_counter() - t
         t = time.perf_counter()
         with_bg = find_themes(papers, with_bg_config, bg)
@@ -138,6 +170,14 @@ def dev_quality() -> None:
             )
 
 
+def _v(path: Path, config: ThemesConfig, background: list[Paper] | tuple[()]) -> float:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    truth = {r["id"]: r["label"] for r in rows}
+    papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
+    result = find_themes(papers, config, [p for p in background if p.id not in truth])
+    return float(v_measure_score(list(truth.values()), [result.assignment[i] for i in truth]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -149,6 +189,7 @@ def main() -> int:
         return 0
     big_days(args.quick)
     ordinary_day()
+    day_sequence()
     if not args.quick:
         dev_quality()
     print(f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

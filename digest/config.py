@@ -60,8 +60,8 @@ class ThemesConfig:
     min_theme_size: int = 3  # smaller groups fold into the "Other papers" remainder
     max_themes: int = 40
     seed: int = 0
-    background_days: int = 0  # days of stored papers the IDF may draw on; 0 = the day alone
-    background_max_papers: int = 2000  # the most recent ones; bounds the cost per day
+    background_days: int = 7  # days of stored papers the IDF also draws on; 0 = the day alone
+    background_max_papers: int = 1000  # the most recent ones; bounds the cost per day
     lsa_components: int = 20
     kmeans_restarts: int = 4
 

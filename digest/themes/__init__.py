@@ -78,16 +78,16 @@ def _find_themes(
 
     from digest.themes.cluster import NO_GROUP, group_documents
     from digest.themes.labels import describe
-    from digest.themes.text import clean_text
+    from digest.themes.text import clean_cached
 
     today = {p.id for p in ordered}
-    extra = _background_texts(background, today, config.background_max_papers)
-    clean_titles = [clean_text(p.title) for p in ordered]
-    clean_abstracts = [clean_text(p.abstract) for p in ordered]
+    extra = _background_papers(background, today, config.background_max_papers)
+    clean_titles = [clean_cached(p.title) for p in ordered]
+    clean_abstracts = [clean_cached(p.abstract) for p in ordered]
     result = group_documents(
         [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)],
         config,
-        [clean_text(text) for text in extra],
+        [f"{clean_cached(p.title)}.\n{clean_cached(p.abstract)}" for p in extra],
     )
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0
@@ -123,17 +123,17 @@ def _find_themes(
     return ThemeResult(tuple(themes), assignment, result.projector, group_ids)
 
 
-def _background_texts(background: Sequence[Paper], today: set[str], limit: int) -> list[str]:
+def _background_papers(background: Sequence[Paper], today: set[str], limit: int) -> list[Paper]:
     """The most recent ``limit`` background papers not listed today (the pipeline gives them
     oldest first); capped so a long background cannot make every day slow."""
     seen: set[str] = set(today)
-    out: list[str] = []
+    out: list[Paper] = []
     for p in reversed(background):
         if len(out) >= limit:
             break
         if p.id not in seen:
             seen.add(p.id)
-            out.append(paper_text(p))
+            out.append(p)
     return out
 
 

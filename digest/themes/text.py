@@ -99,6 +99,18 @@ def stem(word: str) -> str:
     return word
 
 
-def tokens(cleaned: str) -> list[str]:
+# Consecutive days share most of their background papers (themes.background_days): caching
+# each text's tokens makes a background cost a dictionary look-up per paper after day one.
+TOKEN_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def tokens(cleaned: str) -> tuple[str, ...]:
     """Tokenizer for the clustering vectorizer: content words, stemmed."""
-    return [stem(w) for w in words(cleaned)]
+    return tuple(stem(w) for w in words(cleaned))
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def clean_cached(text: str) -> str:
+    """:func:`clean_text` for texts that recur across days (background papers)."""
+    return clean_text(text)

@@ -38,6 +38,7 @@ from digest.store.runs import LockBusy, LockInfo, RunRecord, day_lock_name, day_
 log = logging.getLogger("digest.schedule")
 
 SCHEDULER_LOCK = "scheduler"
+WAKE_CHECK_MIN = 5
 RunDay = Callable[..., pipeline.RunResult]
 
 
@@ -178,6 +179,7 @@ class Scheduler:
         self.run_day = run_day
         self.label = label
         self.stop_requested = threading.Event()
+        self._pass_lock = threading.Lock()  # one catch-up pass at a time in this process
 
     def catch_up(self, now: dt.datetime | None = None) -> list[DayOutcome]:
         """Produce every due day since the last completed one, oldest first (one pass)."""
@@ -211,7 +213,10 @@ class Scheduler:
                     label=self.label,
                     run_day=self.run_day,
                 )
-                (log.warning if outcome.failed else log.info)("%s", outcome.summary())
+                level = logging.WARNING if outcome.failed else logging.INFO
+                log.log(
+                    logging.DEBUG if outcome.status == "skipped" else level, "%s", outcome.summary()
+                )
                 outcomes.append(outcome)
         return outcomes
 
@@ -220,16 +225,40 @@ class Scheduler:
         fire: dt.datetime | None = self.trigger.get_next_fire_time(None, now)
         return fire
 
+    def behind(self, now: dt.datetime | None = None) -> bool:
+        """Whether the newest due date has had no attempt at all: a run was missed (asleep)."""
+        due = due_dates(
+            self.trigger, now or dt.datetime.now(dt.UTC), self.config.schedule.catch_up_days
+        )
+        if not due:
+            return False
+        with Store.open(self.config.database_path) as store:
+            return not store.runs_for(due[-1][0])
+
     def _tick(self) -> None:
+        if not self._pass_lock.acquire(blocking=False):
+            return  # the other job is in a pass already
         try:
             self.catch_up()
         except DigestError as exc:  # e.g. the database is unreadable: say so, try next tick
             log.error("scheduled run failed: %s", exc)
         except Exception:
             log.exception("scheduled run failed")
+        finally:
+            self._pass_lock.release()
         fire = self.next_fire()
         if fire is not None and not self.stop_requested.is_set():
             log.info("next run at %s", fire.isoformat())
+
+    def _wake_check(self) -> None:
+        try:
+            missed = self.behind()
+        except DigestError as exc:
+            log.error("wake-up check failed: %s", exc)
+            return
+        if missed:
+            log.info("a scheduled run was missed (asleep or stopped): catching up")
+            self._tick()
 
     def serve(self) -> None:
         """Run until SIGINT/SIGTERM: a catch-up now, then one at each cron time.
@@ -265,6 +294,18 @@ class Scheduler:
             coalesce=True,
             misfire_grace_time=self.config.schedule.misfire_grace_s,
             next_run_time=dt.datetime.now(self.tz),  # the catch-up at start
+        )
+        # A suspended laptop: the cron job's wait does not count the time asleep (monotonic
+        # clock), and a run missed by more than the grace time is dropped. This cheap check
+        # catches up within WAKE_CHECK_MIN of waking.
+        sched.add_job(
+            self._wake_check,
+            "interval",
+            minutes=WAKE_CHECK_MIN,
+            id="wake-check",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
         )
         cfg = self.config.schedule
         log.info(

@@ -242,6 +242,23 @@ def test_three_missed_days_are_caught_up_oldest_first_after_a_sleep(tmp_path: Pa
     assert not (tmp_path / "out" / "2025-03-21").exists()  # not due yet
 
 
+def test_the_wake_up_check_catches_up_only_when_a_run_was_missed(tmp_path: Path) -> None:
+    days = [dt.date(2025, 3, d) for d in range(17, 21)]
+    config = make_config(tmp_path, write_days(tmp_path / "l", days))
+    run = Recorder()
+    sched = Scheduler(config, send=False, run_day=run)
+    with time_machine.travel(dt.datetime(2025, 3, 17, 8, tzinfo=dt.UTC), tick=False):
+        sched.catch_up()
+        assert not sched.behind()
+        sched._wake_check()
+    assert len(run.calls) == 1  # nothing missed: the check did not run anything
+    with time_machine.travel(dt.datetime(2025, 3, 20, 12, tzinfo=dt.UTC), tick=False):
+        assert sched.behind()
+        sched._wake_check()
+        assert not sched.behind()
+    assert [day for day, _ in run.calls] == days
+
+
 def test_catch_up_is_bounded_by_catch_up_days(tmp_path: Path) -> None:
     days = [dt.date(2025, 3, d) for d in range(3, 21)]
     config = make_config(tmp_path, write_days(tmp_path / "l", days), catch_up_days=3)

@@ -13,7 +13,7 @@ from pathlib import Path
 from digest.config import Config, SourceConfig
 from digest.errors import DigestError, InputError
 from digest.formats import DEFAULT_ANNOUNCE_TYPES, listings_in_folder, read_listing
-from digest.models import ERROR, Listing
+from digest.models import EMPTY, ERROR, Listing
 from digest.sources import live
 from digest.sources.http import HttpClient
 
@@ -44,7 +44,10 @@ def _from_path(
         if kind == "directory":
             matches = listings_in_folder(path, day)
             if not matches:
-                raise InputError(f"{path}: no listing named {day}.* in this folder")
+                # a folder without a file for the day is a day without papers (weekends,
+                # holidays), not a failure; the note says where we looked
+                note = f"{path}: no listing named {day}.* in this folder"
+                return Listing(day, name, kind, (), EMPTY, note)
             if len(matches) > 1:
                 names = ", ".join(p.name for p in matches)
                 raise InputError(f"{path}: several listings for {day} in this folder ({names})")
@@ -56,7 +59,7 @@ def _from_path(
 
 def _from_source(config: Config, source: SourceConfig, day: dt.date, store: object) -> Listing:
     if source.kind == "file":
-        return _from_path(config.resolve(source.path), day, source.name)
+        return _from_path(config.resolve(source.path), day, source.name, source.announce_types)
     if source.kind in live.LIVE_KINDS:
         cache = store if isinstance(store, live.HttpCache) else None
         return live.fetch_listing(source, day, HttpClient(config.http), cache)

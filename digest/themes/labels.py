@@ -159,7 +159,7 @@ def _label(
     singles = [i for i in np.argsort(-score, kind="stable")[:6] if lengths[i] == 1 and score[i] > 0]
     for a in singles:
         for b in singles:
-            if a <= b or stem(str(terms[a])) == stem(str(terms[b])):  # not "Agent and agents"
+            if a <= b or _overlap(str(terms[a]), str(terms[b])):
                 continue
             value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
             value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
@@ -177,54 +177,63 @@ def _label(
     return label
 
 
+def _overlap(a: str, b: str) -> bool:
+    """Whether two words name the same thing ("agent"/"agents", "agent"/"multi-agent")."""
+    parts_a = {stem(p) for p in a.split("-")}
+    parts_b = {stem(p) for p in b.split("-")}
+    return stem(a) == stem(b) or bool(parts_a & parts_b)
+
+
 def _completed(phrase: str, in_titles: dict[str, float]) -> str:
-    """``phrase`` extended word by word while most titles that use it go on the same way:
-    "deep neural" becomes "deep neural networks". Stops at four words."""
+    """``phrase`` extended word by word while most titles that use it go on the same way
+    ("deep neural" becomes "deep neural networks"; "network" and "networks" count as one way).
+    Stops at four words."""
     if " and " in phrase:
         return phrase
     while phrase.count(" ") < 3 and in_titles.get(phrase, 0.0) > 0:
-        longer = {
-            other: count
-            for other, count in in_titles.items()
-            if other.count(" ") == phrase.count(" ") + 1 and f" {phrase} " in f" {other} "
-        }
-        if sum(longer.values()) < 0.7 * in_titles[phrase]:
+        ways: dict[str, list[tuple[float, str]]] = {}
+        for other, count in in_titles.items():
+            if other.count(" ") == phrase.count(" ") + 1 and f" {phrase} " in f" {other} ":
+                key = " ".join(stem(w) for w in other.split())
+                ways.setdefault(key, []).append((count, other))
+        if not ways:
             break
-        phrase = min(longer, key=lambda other: (-longer[other], other))
+        best = max(ways.values(), key=lambda forms: (sum(c for c, _ in forms), min(forms)[1]))
+        if sum(c for c, _ in best) < max(2.0, 0.7 * in_titles[phrase]):
+            break
+        phrase = min(best, key=lambda form: (-form[0], form[1]))[1]
     return phrase
 
 
 def _cased(phrase: str, titles: Sequence[str]) -> str:
-    """``phrase`` as a title writes it, sentence-cased: acronyms kept, other words lower-case."""
-    found = phrase
-    parts = [p for p in phrase.split(" ") if p != "and"]
-    if "and" not in phrase.split(" "):
-        pattern = re.compile(r"(?<!\w)" + r"[\s\-]+".join(map(re.escape, parts)) + r"(?!\w)", re.I)
-        for t in titles:
-            m = pattern.search(t)
-            if m:
-                found = re.sub(r"\s+", " ", m.group(0))
-                break
+    """``phrase`` as the titles most often write it, sentence-cased: acronyms ("LLM", "3D",
+    "DiT") kept, every other word or hyphenated part lower-case ("LLM-based")."""
+    words = phrase.split(" ")
+    if "and" in words:
+        found = " and ".join(_as_in_titles(w, titles) for w in words if w != "and")
     else:
-        found = " and ".join(_as_in_titles(w, titles) for w in parts)
-    words = [w if _is_acronym(w) else w.lower() for w in found.split(" ")]
-    if not _is_acronym(words[0]):
-        words[0] = words[0][:1].upper() + words[0][1:]
-    return " ".join(words)
+        found = _as_in_titles(phrase, titles)
+    out = [_case_word(w) for w in found.split(" ")]
+    if not _is_acronym(out[0]):
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
 
 
-def _as_in_titles(word: str, titles: Sequence[str]) -> str:
-    pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.I)
-    for t in titles:
-        m = pattern.search(t)
-        if m:
-            return m.group(0)
-    return word
+def _as_in_titles(phrase: str, titles: Sequence[str]) -> str:
+    """The commonest spelling of ``phrase`` in ``titles`` (ties: the least capitalized)."""
+    pattern = re.compile(
+        r"(?<!\w)" + r"[\s\-]+".join(map(re.escape, phrase.split(" "))) + r"(?!\w)", re.I
+    )
+    forms = Counter(re.sub(r"\s+", " ", m.group(0)) for t in titles for m in pattern.finditer(t))
+    if not forms:
+        return phrase
+    return min(forms, key=lambda f: (-forms[f], sum(c.isupper() for c in f), f))
+
+
+def _case_word(word: str) -> str:
+    return "-".join(part if _is_acronym(part) else part.lower() for part in word.split("-"))
 
 
 def _is_acronym(word: str) -> bool:
-    # "LLMs", "3D", "GPT-4o", "DiT" (but not "Self-Supervised"): a capital inside a part
-    return any(
-        any(c.isupper() for c in part[1:]) or any(c.isdigit() for c in part)
-        for part in word.split("-")
-    )
+    # "LLMs", "3D", "GPT-4o", "DiT": a capital after the first letter, or a digit
+    return any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)

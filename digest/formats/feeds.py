@@ -60,13 +60,12 @@ def parse_feed(raw: bytes, name: str, announce_types: Sequence[str] | None) -> P
     if not parsed.get("version"):
         raise InputError(f"{name}: unknown format: XML but not an RSS or Atom feed")
     problem = parsed.get("bozo_exception")
-    if parsed.get("bozo") and isinstance(problem, xml.sax.SAXException):
-        # feedparser recovers what it can from broken XML; a feed cut short (no closing root
-        # element) or one with nothing recoverable is refused rather than half-read
-        truncated = not _CLOSING_ROOT.search(raw[-4096:].rstrip())
-        if truncated or not parsed.entries:
-            what = "truncated" if truncated else "malformed"
-            raise InputError(f"{name}: {what} XML feed ({_sax_message(problem)})")
+    broken = bool(parsed.get("bozo")) and isinstance(problem, xml.sax.SAXException)
+    # feedparser recovers what it can from broken XML: a feed cut short (no closing root
+    # element) is refused rather than half-read; one broken elsewhere (an undefined entity
+    # in a hand-made feed) is kept if papers could be recovered from it
+    if broken and not _CLOSING_ROOT.search(raw[-4096:].rstrip()):
+        raise InputError(f"{name}: truncated XML feed ({_sax_message(problem)})")
     is_arxiv = _is_arxiv(parsed)
     wanted = {t.casefold() for t in announce_types} if announce_types is not None else None
     papers: list[Paper] = []
@@ -79,6 +78,8 @@ def parse_feed(raw: bytes, name: str, announce_types: Sequence[str] | None) -> P
             skipped += 1
             continue
         papers.append(paper)
+    if broken and not papers and not skipped:
+        raise InputError(f"{name}: malformed XML feed ({_sax_message(problem)})")
     kind = ARXIV_KIND if is_arxiv else FEED_KIND
     return ParsedFeed(tuple(papers), kind, _channel_date(parsed, is_arxiv), skipped)
 

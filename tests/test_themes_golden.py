@@ -39,7 +39,11 @@ def test_seed_day_digest_matches_golden(fixtures: Path, tmp_path: Path) -> None:
 
 
 def test_seed_day_themes_are_a_partition_with_recurring_papers(fixtures: Path) -> None:
+    import jsonschema
+
     expected = json.loads(GOLDEN.read_text())
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
+    jsonschema.validate(expected, schema)
     ids = [p["id"] for p in expected["papers"]]
     in_themes = [pid for t in expected["themes"] for pid in t["paper_ids"]]
     assert sorted(in_themes) == sorted(ids)

@@ -80,7 +80,7 @@ timezone = "Europe/Berlin"
             "is used by another source",
         ),
         ("[schedule]\ntimezone = 'Mars/Olympus'", "'schedule.timezone' is not an IANA time zone"),
-        ("[schedule]\ncron = 'every day'", "'schedule.cron' must have 5 fields"),
+        ("[schedule]\ncron = 'every day'", "'schedule.cron' must be a crontab line"),
         ("[smtp]\nport = 70000", "'smtp.port' must be a TCP port"),
         ("[smtp]\nsecurity = 'tls9'", "'smtp.security' must be"),
         ("title = ", "not valid TOML"),

@@ -39,5 +39,6 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     assert templates, "templates/ holds no templates"
     for name in templates:
         assert f"digest/templates/{name}" in names
-    assert "digest/cli/__init__.py" in names
+    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "digest").rglob("*.py"))
+    assert [m for m in modules if m not in names] == []
     assert any(n.endswith("entry_points.txt") for n in names)

@@ -53,7 +53,7 @@ def ingest(
                 listing = listing if listing.date else _dated(listing, day)
                 st.save_listing(listing)
             else:
-                log.warning("source %s failed: %s", listing.source, listing.error)
+                log.info("source %s: %s: %s", listing.source, listing.status, listing.error)
         return listings
     finally:
         if own:

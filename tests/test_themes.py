@@ -188,7 +188,7 @@ def test_k_candidates_scale_with_the_day() -> None:
     assert k_candidates(20, CONFIG) == [2, 3, 4, 5]
     assert max(k_candidates(320, CONFIG)) == 18
     assert max(k_candidates(5000, CONFIG)) == CONFIG.max_themes
-    assert len(k_candidates(5000, CONFIG)) <= 12
+    assert len(k_candidates(5000, CONFIG)) <= 8
     assert k_candidates(4, CONFIG) == [1]
 
 

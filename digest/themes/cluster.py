@@ -1,7 +1,8 @@
 """Group documents: TF-IDF -> LSA -> spherical k-means, the number of groups chosen per day.
 
-* TF-IDF (sublinear tf, stop-words and light stemming from :mod:`digest.themes.text`); its IDF
-  may be fitted on a background corpus (earlier days from the store) as well as the day.
+* TF-IDF (sublinear tf, stop-words and light stemming from :mod:`digest.themes.text`) on the
+  day's vocabulary; its document frequencies may also count a background corpus (earlier
+  days from the store).
 * LSA (truncated SVD) to a few dozen dimensions, rows re-normalized, then spherical k-means
   (k-means on cosine similarity, :mod:`digest.themes.kmeans`).
 * k: candidates from sqrt(n)/3 to sqrt(n)+1 (capped by ``max_themes`` and ``n / min_theme_size``)
@@ -14,8 +15,10 @@ Everything is seeded; the same documents in the same order give the same groups.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,10 +28,10 @@ from sklearn.preprocessing import normalize
 
 from digest.config import ThemesConfig
 from digest.themes.kmeans import spherical_kmeans
-from digest.themes.text import tokens
+from digest.themes.text import distinct_tokens, tokens
 
 NO_GROUP = -1  # a document with no usable words
-MAX_K_CANDIDATES = 12  # beyond this, candidates are spaced geometrically
+MAX_K_CANDIDATES = 8  # beyond this, candidates are spaced geometrically
 SILHOUETTE_SAMPLE = 1000
 SELECTION_SAMPLE = 2000  # bigger days choose k on a sample, then fit every row
 
@@ -96,15 +99,14 @@ def group_documents(
 ) -> Clustering:
     """Group ``docs`` (already passed through ``clean_text``); ``background`` only informs IDF."""
     n = len(docs)
-    vectorizer = make_vectorizer(n + len(background))
+    vectorizer = make_vectorizer(n)
     try:
-        if background:
-            vectorizer.fit([*background, *docs])
-            x = vectorizer.transform(list(docs))
-        else:
-            x = vectorizer.fit_transform(list(docs))
+        x = vectorizer.fit_transform(list(docs))
     except ValueError:  # empty vocabulary: no document has a usable word
         return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
+    if background:
+        vectorizer.idf_ = _idf_with_background(vectorizer, x, background)
+        x = vectorizer.transform(list(docs))
     x = sp.csr_matrix(x)
     usable = np.flatnonzero(x.getnnz(axis=1) > 0)
     groups = np.full(n, NO_GROUP)
@@ -115,6 +117,20 @@ def group_documents(
         groups[usable] = _best_partition(x[usable], z[usable], config)
     groups = _fold_and_order(groups, config.min_theme_size)
     return Clustering(groups, z, Projector(vectorizer, svd, _centroids(z, groups)))
+
+
+def _idf_with_background(
+    vectorizer: TfidfVectorizer, x: sp.spmatrix, background: Sequence[str]
+) -> np.ndarray:
+    """The day's vocabulary with document frequencies counted over the day and the
+    background together (the same smoothed formula TfidfVectorizer uses). Each background
+    text's distinct tokens are cached, so a paper seen on earlier days costs a look-up."""
+    in_background = Counter(chain.from_iterable(distinct_tokens(doc) for doc in background))
+    terms = vectorizer.get_feature_names_out()
+    df = np.asarray(sp.csr_matrix(x).getnnz(axis=0), dtype=np.float64)
+    df += np.array([in_background.get(term, 0) for term in terms], dtype=np.float64)
+    total = x.shape[0] + len(background)
+    return np.log((1.0 + total) / (1.0 + df)) + 1.0
 
 
 def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:

@@ -54,9 +54,11 @@ def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     distance = np.clip(1.0 - z @ z[chosen[0]], 0.0, None)
     for _ in range(1, k):
         total = distance.sum()
-        pick = (
-            int(rng.choice(len(z), p=distance / total)) if total > 0 else int(rng.integers(len(z)))
-        )
+        if total > 0:  # a point drawn with probability proportional to its distance
+            pick = int(np.searchsorted(np.cumsum(distance), rng.random() * total, side="right"))
+            pick = min(pick, len(z) - 1)
+        else:
+            pick = int(rng.integers(len(z)))
         chosen.append(pick)
         distance = np.minimum(distance, np.clip(1.0 - z @ z[pick], 0.0, None))
     return z[chosen].copy()

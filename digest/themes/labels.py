@@ -37,14 +37,21 @@ def phrases(cleaned: str, longest: int) -> list[str]:
     """Runs of up to ``longest`` content words, cut at stop-words, digits and punctuation."""
     out: list[str] = []
     run: list[str] = []
-    for tok in [*_TOKEN.findall(cleaned), "."]:
+    for tok in _TOKEN.findall(cleaned):
         if len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok):
             run.append(tok)
-            continue
-        for size in range(1, min(longest, len(run)) + 1):
-            out.extend(" ".join(run[i : i + size]) for i in range(len(run) - size + 1))
-        run = []
+        elif run:
+            _add_ngrams(run, longest, out)
+            run = []
+    if run:
+        _add_ngrams(run, longest, out)
     return out
+
+
+def _add_ngrams(run: list[str], longest: int, out: list[str]) -> None:
+    out.extend(run)
+    for size in range(2, min(longest, len(run)) + 1):
+        out.extend(" ".join(run[i : i + size]) for i in range(len(run) - size + 1))
 
 
 def describe(

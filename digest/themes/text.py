@@ -114,3 +114,9 @@ def tokens(cleaned: str) -> tuple[str, ...]:
 def clean_cached(text: str) -> str:
     """:func:`clean_text` for texts that recur across days (background papers)."""
     return clean_text(text)
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def distinct_tokens(cleaned: str) -> frozenset[str]:
+    """The distinct tokens of a text, for document frequencies of background papers."""
+    return frozenset(tokens(cleaned))

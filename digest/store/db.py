@@ -20,7 +20,12 @@ from digest.errors import DigestError
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (creating parent folders) a database tuned for one writer and many readers."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DigestError(
+                f"{path}: cannot create the database folder: {exc.strerror}"
+            ) from None
     try:
         conn = sqlite3.connect(
             str(path), timeout=30.0, isolation_level=None, check_same_thread=False

@@ -22,9 +22,9 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms less import
 
 from digest.config import ThemesConfig
 from digest.themes.kmeans import spherical_kmeans
@@ -69,14 +69,14 @@ class Projector:
     """Maps texts of other days onto the day's groups (nearest centroid in LSA space)."""
 
     vectorizer: TfidfVectorizer
-    svd: TruncatedSVD | None
+    basis: np.ndarray | None  # (dims, terms): the LSA directions; None = no reduction
     centroids: np.ndarray  # (groups, dims), unit rows; row g is group g
 
     def vectors(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Unit LSA vectors of ``docs`` and a mask of the ones that had any known word."""
         x = self.vectorizer.transform(list(docs))
         has_words = np.asarray(x.getnnz(axis=1) > 0)
-        z = self.svd.transform(x) if self.svd is not None else x.toarray()
+        z = x @ self.basis.T if self.basis is not None else x.toarray()
         return normalize(z), has_words
 
     def nearest(self, docs: Sequence[str]) -> list[int]:
@@ -110,13 +110,13 @@ def group_documents(
     x = sp.csr_matrix(x)
     usable = np.flatnonzero(x.getnnz(axis=1) > 0)
     groups = np.full(n, NO_GROUP)
-    svd, z = _reduce(x, config)
+    basis, z = _reduce(x, config)
     if len(usable) < 2 * config.min_theme_size:
         groups[usable] = 0
     else:
         groups[usable] = _best_partition(x[usable], z[usable], config)
     groups = _fold_and_order(groups, config.min_theme_size)
-    return Clustering(groups, z, Projector(vectorizer, svd, _centroids(z, groups)))
+    return Clustering(groups, z, Projector(vectorizer, basis, _centroids(z, groups)))
 
 
 def _idf_with_background(
@@ -147,14 +147,13 @@ def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:
     return out
 
 
-def _reduce(x: sp.csr_matrix, config: ThemesConfig) -> tuple[TruncatedSVD | None, np.ndarray]:
+def _reduce(x: sp.csr_matrix, config: ThemesConfig) -> tuple[np.ndarray | None, np.ndarray]:
+    """LSA: unit rows of the documents in the top ``lsa_components`` singular directions."""
     dims = min(config.lsa_components, x.shape[0] - 1, x.shape[1] - 1)
     if dims < 2:
         return None, normalize(x.toarray())
-    svd = TruncatedSVD(
-        n_components=dims, algorithm="randomized", n_iter=5, random_state=config.seed
-    )
-    return svd, normalize(svd.fit_transform(x))
+    u, sigma, vt = randomized_svd(x, dims, n_iter=5, random_state=config.seed)
+    return vt, normalize(u * sigma)
 
 
 def k_candidates(n: int, config: ThemesConfig) -> list[int]:

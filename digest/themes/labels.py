@@ -33,19 +33,39 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
-def phrases(cleaned: str, longest: int) -> list[str]:
-    """Runs of up to ``longest`` content words, cut at stop-words, digits and punctuation."""
-    out: list[str] = []
+def runs(cleaned: str) -> list[list[str]]:
+    """Maximal runs of content words, cut at stop-words, digits and punctuation."""
+    out: list[list[str]] = []
     run: list[str] = []
     for tok in _TOKEN.findall(cleaned):
         if len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok):
             run.append(tok)
         elif run:
-            _add_ngrams(run, longest, out)
+            out.append(run)
             run = []
     if run:
+        out.append(run)
+    return out
+
+
+def phrases(cleaned: str, longest: int) -> list[str]:
+    """Runs of up to ``longest`` content words (see :func:`runs`), every position."""
+    out: list[str] = []
+    for run in runs(cleaned):
         _add_ngrams(run, longest, out)
     return out
+
+
+def headness(title_runs: Sequence[list[str]]) -> dict[str, float]:
+    """How often each word ends a run of title words, smoothed: English noun phrases end on
+    their noun ("medical image *segmentation*"), so adjectives and verbs that lead into one
+    ("deep", "self-supervised", "targeting") score low and nouns high."""
+    ends: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for run in title_runs:
+        seen.update(run)
+        ends[run[-1]] += 1
+    return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
 def _add_ngrams(run: list[str], longest: int, out: list[str]) -> None:
@@ -64,7 +84,14 @@ def describe(
     """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's."""
     if n_groups == 0:
         return []
-    title_phrases = [phrases(t, 4) for t in clean_titles]
+    title_runs = [runs(t) for t in clean_titles]
+    title_phrases = []
+    for one_title in title_runs:
+        found: list[str] = []
+        for run in one_title:
+            _add_ngrams(run, 4, found)
+        title_phrases.append(found)
+    heads = headness([run for one_title in title_runs for run in one_title])
     # the opening of an abstract states its topic; the rest adds cost more than signal
     abstract_phrases = [phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
     vocab: dict[str, int] = {}
@@ -106,7 +133,7 @@ def describe(
         top = _top_terms(scores[g], terms, lengths)
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
-            scores[g], share, titles_per_group[g], terms, lengths, vocab, own_titles, used
+            scores[g], share, titles_per_group[g], terms, lengths, vocab, own_titles, used, heads
         )
         used.add(label.casefold())
         out.append((label, top))
@@ -148,6 +175,7 @@ def _label(
     vocab: dict[str, int],
     own_titles: Sequence[str],
     used: set[str],
+    heads: dict[str, float],
 ) -> str:
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
@@ -162,7 +190,8 @@ def _label(
     for i in np.flatnonzero((lengths >= 2) & (title_count >= need)):
         words = terms[i].split()
         topical = sum(word_score(w) for w in words) / len(words)
-        candidates.append((topical * math.log1p(title_count[i]) * share[i], str(terms[i])))
+        value = topical * math.log1p(title_count[i]) * share[i] * heads.get(words[-1], 0.5)
+        candidates.append((value, str(terms[i])))
     singles = [i for i in np.argsort(-score, kind="stable")[:6] if lengths[i] == 1 and score[i] > 0]
     for a in singles:
         for b in singles:
@@ -170,6 +199,7 @@ def _label(
                 continue
             value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
             value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
+            value *= math.sqrt(heads.get(str(terms[a]), 0.5) * heads.get(str(terms[b]), 0.5))
             first, second = (b, a) if score[b] > score[a] else (a, b)
             candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))

@@ -100,6 +100,8 @@ def deliver(
     template = compile_mail(config, digest, text, html_body)
     if not template.has_unsubscribe_link:
         log.warning("%s: the rendered email has no unsubscribe placeholder in both parts", day)
+    if not config.site_url.startswith("https://"):
+        log.warning("site_url is not https: mail clients will not offer one-click unsubscribe")
     if dry_run:
         return _write_outbox(store, template, links, output_dir, day)
     assert settings is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,7 +26,7 @@ from digest.themes import REMAINDER_LABEL
 from digest.themes.text import STOP_WORDS, stem
 
 TOP_TERMS = 10
-ABSTRACT_CHARS = 600
+ABSTRACT_CHARS = 400
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
@@ -95,14 +95,14 @@ def describe(
     # the opening of an abstract states its topic; the rest adds cost more than signal
     abstract_phrases = [phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
     vocab: dict[str, int] = {}
-    counts = _matrix(
-        [
-            Counter(t) + Counter(t) + Counter(a)
-            for t, a in zip(title_phrases, abstract_phrases, strict=True)
-        ],
-        vocab,
-    )
-    in_titles = _matrix([Counter(set(t)) for t in title_phrases], vocab)
+    weighted: list[Counter[str]] = []
+    for t, a in zip(title_phrases, abstract_phrases, strict=True):
+        row = Counter(a)
+        row.update(t)
+        row.update(t)  # titles count twice
+        weighted.append(row)
+    counts = _matrix(weighted, vocab)
+    in_titles = _matrix([dict.fromkeys(t, 1) for t in title_phrases], vocab)
     if not vocab:
         return [(f"Theme {g + 1} papers", ()) for g in range(n_groups)]
     terms = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
@@ -140,7 +140,7 @@ def describe(
     return out
 
 
-def _matrix(rows: list[Counter[str]], vocab: dict[str, int]) -> sp.csr_matrix:
+def _matrix(rows: Sequence[Mapping[str, int]], vocab: dict[str, int]) -> sp.csr_matrix:
     data: list[float] = []
     cols: list[int] = []
     indptr = [0]

@@ -39,12 +39,8 @@ def split_authors(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list | tuple):
-        try:  # the common case, a list of clean strings, without the per-item checks
-            names_fast = tuple(" ".join(v.split()) for v in value)
-            if all(names_fast):
-                return names_fast
-        except AttributeError:
-            pass
+        if _clean_strings(value, inner_spaces=True):
+            return tuple(value)
         names: list[str] = []
         for item in value:
             if isinstance(item, dict):
@@ -62,10 +58,35 @@ def str_list(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v for v in re.split(r"[\s,]+", value) if v)
     if isinstance(value, list | tuple):
-        if all(type(v) is str and v and not v[0].isspace() and not v[-1].isspace() for v in value):
+        if _clean_strings(value, inner_spaces=False):
             return tuple(value)
         return tuple(str(v).strip() for v in value if isinstance(v, str | int) and str(v).strip())
     return ()
+
+
+def _clean_strings(values: list[object] | tuple[object, ...], inner_spaces: bool) -> bool:
+    """True when ``values`` are non-empty strings with no whitespace to normalize.
+
+    The bulk-ingest fast path: a handful of C-level scans over the joined list instead of
+    a Python loop per item (400k author names in the benchmark).
+    """
+    try:
+        joined = "\n".join(values)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    if not joined:
+        return not values
+    return (
+        joined.replace("\n", "x").isprintable()  # no whitespace but " " and our separators
+        and "\n\n" not in joined
+        and joined[0] not in " \n"
+        and joined[-1] not in " \n"
+        and (
+            (" " not in joined)
+            if not inner_spaces
+            else ("  " not in joined and " \n" not in joined and "\n " not in joined)
+        )
+    )
 
 
 def int_or_none(value: object) -> int | None:

@@ -285,11 +285,12 @@ def test_an_empty_day_is_recorded_as_done_not_retried(tmp_path: Path) -> None:
 def test_a_day_whose_sources_all_failed_is_retried_at_the_next_tick(tmp_path: Path) -> None:
     listings = tmp_path / "l"
     listings.mkdir()
+    (listings / "2025-03-18.jsonl").write_text("{half a line")  # caught mid-download
     config = make_config(tmp_path, listings)
     sched = Scheduler(config, send=False)
     with time_machine.travel(dt.datetime(2025, 3, 18, 8, tzinfo=dt.UTC), tick=False):
         assert [o.status for o in sched.catch_up()] == ["error"]
-        write_days(listings, [dt.date(2025, 3, 18)])  # the file turns up
+        write_days(listings, [dt.date(2025, 3, 18)])  # the whole file is there now
         assert [o.status for o in sched.catch_up()] == ["ok"]
 
 

@@ -120,7 +120,9 @@ def test_markup_in_titles_is_kept_as_text_in_every_format(title: str) -> None:
     assert normalize_title(LATEX).startswith("co 2 capture with textit deep nets")
 
 
-def test_same_paper_twice_in_a_listing_is_stored_once_and_counted(tmp_path: Path) -> None:
+def test_same_paper_twice_in_a_listing_is_stored_once_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rows = [
         {"id": "2503.00001v1", "title": "First", "summary": "S."},
         {"id": "2503.00002", "title": "Second", "summary": "S."},
@@ -129,10 +131,12 @@ def test_same_paper_twice_in_a_listing_is_stored_once_and_counted(tmp_path: Path
     raw = "\n".join(json.dumps(r) for r in rows).encode()
     listing = _parse(raw)
     assert len(listing.papers) == 3  # formats keep what the file says
+    caplog.set_level("INFO", logger="digest")
     with Store.open(tmp_path / "db.sqlite") as store:
         result = store.save_listing(listing)
         assert (result.papers, result.duplicates, result.new_papers) == (2, 1, 2)
         assert [d.paper.id for d in store.day_papers(DAY)] == ["2503.00001", "2503.00002"]
+    assert "test 2025-03-13: 1 repeated papers stored once" in caplog.text
 
 
 _BIG_LISTING_SCRIPT = """

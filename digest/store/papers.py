@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import marshal
 import sqlite3
 from collections.abc import Iterable
@@ -63,6 +64,7 @@ MIGRATIONS = [
     ALTER TABLE listings ADD COLUMN checksum TEXT
     """,
 ]
+log = logging.getLogger("digest")
 _CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
 
 _UPSERT = """
@@ -143,6 +145,8 @@ class PapersMixin:
                 ),
             )
         new = sum(1 for p, _ in papers if p.id not in known)
+        if duplicates:
+            log.info("%s %s: %d repeated papers stored once", listing.source, day, duplicates)
         return SaveResult(listing.date, listing.source, len(papers), new, duplicates)
 
     def _resolve_ids(

@@ -343,3 +343,31 @@ def test_a_second_daemon_on_the_same_database_says_so_and_exits(tmp_path: Path) 
     assert not daemon.is_alive()
     with Store.open(config.database_path) as store:
         assert store.lock_holder("scheduler") is None  # released on the way out
+
+
+def test_status_says_behind_until_the_newest_due_day_is_done(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    days = [dt.date(2025, 3, 17), dt.date(2025, 3, 18)]
+    write_days(tmp_path / "listings", days)
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text(
+        f'output_dir = "{tmp_path / "out"}"\ndatabase = "{tmp_path / "db.sqlite"}"\n'
+        '[schedule]\ncron = "30 7 * * *"\ntimezone = "Europe/Berlin"\n'
+        f'[[sources]]\nname = "local"\nkind = "file"\npath = "{tmp_path / "listings"}"\n'
+    )
+    runner = CliRunner()
+    with time_machine.travel(dt.datetime(2025, 3, 18, 9, 0, tzinfo=BERLIN), tick=False):
+        behind = runner.invoke(cli, ["schedule", "--status", "--config", str(cfg)])
+        assert behind.exit_code == 1, behind.output
+        assert "scheduler: not running" in behind.output
+        assert "newest due day: 2025-03-18 (not produced yet)" in behind.output
+        assert "next run: 2025-03-19T07:30:00+01:00" in behind.output
+        once = runner.invoke(cli, ["schedule", "--once", "--no-send", "--config", str(cfg)])
+        assert once.exit_code == 0, once.output
+        ok = runner.invoke(cli, ["schedule", "--status", "--config", str(cfg)])
+    assert ok.exit_code == 0, ok.output
+    assert "newest due day: 2025-03-18 (done)" in ok.output
+    assert "2025-03-18 ok: 6 papers, not emailed (digest schedule" in ok.output

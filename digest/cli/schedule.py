@@ -62,11 +62,8 @@ def _status(config: Config, scheduler: Scheduler) -> int:
     now = dt.datetime.now(dt.UTC)
     with Store.open(config.database_path) as store:
         holder = store.lock_holder(SCHEDULER_LOCK)
-        alive = holder is not None and holder.expires_at > now.timestamp()
         click.echo(
-            f"scheduler: running: {holder.describe()}"
-            if alive and holder
-            else "scheduler: not running"
+            f"scheduler: running: {holder.describe()}" if holder else "scheduler: not running"
         )
         due = due_dates(scheduler.trigger, now, config.schedule.catch_up_days)
         newest = due[-1][0] if due else None
@@ -82,7 +79,7 @@ def _status(config: Config, scheduler: Scheduler) -> int:
             sent = f"sent {r.sent}" if r.sent is not None else "not emailed"
             what = f"{r.papers} papers, {sent}" if r.papers is not None else (r.error or r.stage)
             click.echo(f"  {r.date} {r.status}: {what} ({r.label}, pid {r.pid}, {r.started_at})")
-    return EXIT_OK if alive or done else EXIT_ERROR
+    return EXIT_OK if holder or done else EXIT_ERROR
 
 
 @cli.command()

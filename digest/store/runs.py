@@ -130,8 +130,9 @@ class RunsMixin:
     # ------------------------------------------------------------ locks
 
     def lock_holder(self, name: str) -> LockInfo | None:
+        """Who holds ``name``; None when nobody does or the holder is dead or silent."""
         row = self.conn.execute("SELECT * FROM locks WHERE name = ?", (name,)).fetchone()
-        return _lock_info(row) if row else None
+        return _lock_info(row) if row and not _abandoned(row, time.time()) else None
 
     @contextmanager
     def hold_lock(

@@ -109,7 +109,7 @@ def theme_momentum(
 
     Past papers are placed on today's themes by ``ThemeResult.assign`` (nearest theme centre).
     Both shares get add-one smoothing, so a theme absent from the window is not infinitely
-    rising. With no history every momentum is 1.
+    rising. With no history every momentum is 1, and the remainder's always is.
     """
     past = [p for day in sorted(history) for p in history[day]]
     if not past or not today_count or not themes.themes:
@@ -119,6 +119,9 @@ def theme_momentum(
     k = len(themes.themes)
     out = {}
     for t in themes.themes:
+        if t.remainder:  # past papers are never placed there: its share cannot be compared
+            out[t.id] = 1.0
+            continue
         share_today = (t.size + 1) / (today_count + k)
         share_past = (counts.get(t.id, 0) + 1) / (past_total + k)
         out[t.id] = share_today / share_past

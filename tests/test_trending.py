@@ -137,3 +137,11 @@ def test_themes_ordered_by_trending_papers_remainder_last() -> None:
 def test_empty_day() -> None:
     digest = rank(DAY, [], find_themes([], ThemesConfig()), {}, CONFIG, (), NOW)
     assert digest.papers == () and digest.themes == () and digest.trending == ()
+
+
+def test_the_remainder_gets_no_momentum_boost() -> None:
+    today = topics(12, 12, 12) + [Paper(id=f"z{i}", title=f"{i}", abstract="$x$") for i in range(3)]
+    result = find_themes(today, ThemesConfig())
+    history = {DAY - dt.timedelta(days=1): topics(12, 12, 12, prefix="h")}
+    momentum = theme_momentum(result, history, len(today))
+    assert result.assignment["z0"] == "other" and momentum["other"] == 1.0

@@ -111,12 +111,9 @@ def _cron_dow(field_: str) -> str:
         elif "-" in rng:
             a, b = rng.split("-", 1)
             lo, hi = _dow_number(a), _dow_number(b)
-            if hi == 0 and b.strip() == "7":
-                hi = 7
         else:
-            lo = hi = _dow_number(rng)
-            if step_text:
-                hi = 6
+            lo = _dow_number(rng)
+            hi = 7 if step_text else lo  # "a/s" runs from a to the end of the week
         if lo > hi:
             raise ValueError(f"day-of-week range '{rng}' runs backwards")
         days.update(d % 7 for d in range(lo, hi + 1, step))
@@ -124,11 +121,12 @@ def _cron_dow(field_: str) -> str:
 
 
 def _dow_number(token: str) -> int:
+    """0-7 as written (7 and 0 are both Sunday; 7 ends ranges like 5-7), or a name's 0-6."""
     token = token.strip()
     if token in _DOW_NAMES:
         return _DOW_NAMES.index(token)
     if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7
+        return int(token)
     raise ValueError(f"'{token}' is not a day of the week (0-7 or sun-sat)")
 
 

@@ -130,6 +130,36 @@ def test_weekday_lists_map_cron_numbers_to_names(numbers: list[int]) -> None:
     assert got == {names[n % 7] for n in numbers}
 
 
+@given(st.integers(min_value=0, max_value=7), st.integers(min_value=0, max_value=7))
+def test_weekday_ranges_follow_crontab(a: int, b: int) -> None:
+    lo, hi = min(a, b), max(a, b)
+    names = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+    got = set(_cron_dow(f"{lo}-{hi}").split(","))
+    assert got == {names[n % 7] for n in range(lo, hi + 1)}
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 12, 31)),
+    st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata")]),
+    st.integers(min_value=0, max_value=10),
+)
+def test_due_dates_of_a_daily_cron_are_the_last_days_in_order(
+    naive_now: dt.datetime, tz: ZoneInfo, catch_up_days: int
+) -> None:
+    now = naive_now.replace(tzinfo=dt.UTC)
+    due = due_dates(parse_cron("30 7 * * *", tz), now, catch_up_days)
+    local_now = now.astimezone(tz)
+    fired_today = local_now.time() >= dt.time(7, 30)
+    newest = local_now.date() if fired_today else local_now.date() - dt.timedelta(days=1)
+    expected_count = max(catch_up_days, 1) - (0 if fired_today else 1) or 1
+    dates = [d for d, _ in due]
+    assert dates[-1] == newest
+    assert dates == [newest - dt.timedelta(days=i) for i in reversed(range(expected_count))]
+    for day, fire in due:
+        assert fire <= now and fire.astimezone(tz).date() == day
+        assert (fire.astimezone(tz).hour, fire.astimezone(tz).minute) == (7, 30)
+
+
 @pytest.mark.parametrize("bad", ["30 7 * *", "61 7 * * *", "30 7 * * 8", "30 7 * * fri-mon"])
 def test_a_bad_cron_line_is_one_config_error(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "digest.toml"

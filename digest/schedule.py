@@ -124,11 +124,11 @@ def produce_day(
             return DayOutcome(
                 day, "skipped", error=f"{last.status} by {last.label} at {last.started_at}"
             )
-        for r in records:
-            if r.interrupted:
-                log.warning(
-                    "%s: an earlier attempt (pid %s) died during '%s'; redoing", day, r.pid, r.stage
-                )
+        if records and records[-1].interrupted:
+            r = records[-1]
+            log.warning(
+                "%s: the last attempt (pid %s) died during '%s'; redoing", day, r.pid, r.stage
+            )
         started = time.monotonic()
         try:
             result = run_day(config, day, inputs, output, send=send, site=site)
@@ -194,9 +194,8 @@ class Scheduler:
             last = store.last_completed_day()
             todo = [d for d, _ in due if last is not None and d > last]
             if newest not in todo:
-                todo.append(
-                    newest
-                )  # e.g. done earlier by hand without email: may still need sending
+                # e.g. done earlier by a manual run without email: it may still need sending
+                todo.append(newest)
             late = (now - newest_fire).total_seconds() > cfg.misfire_grace_s
             plan = email_plan(todo, None if late else newest, cfg.email_caught_up)
             if len(todo) > 1:
@@ -213,10 +212,9 @@ class Scheduler:
                     label=self.label,
                     run_day=self.run_day,
                 )
+                quiet = outcome.status == "skipped"  # the normal case for a repeated tick
                 level = logging.WARNING if outcome.failed else logging.INFO
-                log.log(
-                    logging.DEBUG if outcome.status == "skipped" else level, "%s", outcome.summary()
-                )
+                log.log(logging.DEBUG if quiet else level, "%s", outcome.summary())
                 outcomes.append(outcome)
         return outcomes
 

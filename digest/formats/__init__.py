@@ -32,6 +32,7 @@ from digest.models import EMPTY, OK, Listing, Paper
 DEFAULT_ANNOUNCE_TYPES: tuple[str, ...] = ("new", "cross")
 HINTS = ("hf_daily", "feed", "jsonl", "text")
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[\w.]+$")
+_CONTENT = re.compile(rb"[^ \t\r\n]")
 _NOT_LISTINGS = ("~", ".tmp", ".part", ".swp", ".bak")
 # a text file without the page header is a listing only if most "titles" have an abstract
 MIN_ABSTRACT_SHARE = 0.8
@@ -188,13 +189,13 @@ def _parse(
 ) -> tuple[tuple[Paper, ...], str, dt.date | None]:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raw = decode_text(raw, name).encode("utf-8")
-    head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
+    start = _CONTENT.search(raw, 3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    if start is None:
         return (), "empty", None  # an empty file is a day without papers, as `[]` is
+    head = raw[start.start() : start.start() + 512]
     if hint == "feed" or (hint is None and head[:1] == b"<"):
         return _parse_xml(raw, head, name, announce_types)
     body = decode_text(raw, name)
-    del raw  # a 50 MB listing should not be held twice
     if hint == "hf_daily" or (hint is None and head[:1] == b"["):
         j = jsondata.parse_hf_daily(body, name)
         return j.papers, j.kind, j.source_date

@@ -222,3 +222,18 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     )
     assert "Traceback" not in done.stderr
     assert "truncated JSON" in done.stderr
+
+
+def test_jsonl_errors_name_the_right_line_across_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest.formats import jsondata
+
+    monkeypatch.setattr(jsondata, "JSONL_SEGMENT_CHARS", 200)
+    lines = [
+        json.dumps({"id": f"2503.{i:05d}", "title": f"T {i}", "summary": "S."}) for i in range(40)
+    ]
+    lines[5] = ""  # blank lines are allowed
+    lines[30] = lines[30][:-3] + "x}"
+    with pytest.raises(InputError, match=r"^input:31: not a JSON line"):
+        _parse("\n".join(lines).encode())
+    lines[30] = "   "
+    assert len(_parse("\r\n".join(lines).encode()).papers) == 38

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from digest.models import Paper, arxiv_id, clean_space, paper_key
 HF_KIND = "hf_daily"
 JSONL_KIND = "jsonl"
 HF_PAPER_URL = "https://huggingface.co/papers/{}"
-JSONL_CHUNK = 2000
+JSONL_SEGMENT_CHARS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,9 @@ def _item_day(item: dict[str, Any]) -> dt.date | None:
 
 
 def parse_jsonl(text: str, name: str) -> ParsedJson:
-    lines = text.splitlines()
     papers: list[Paper] = []
     skipped = 0
-    # a chunk at a time: one json.loads per chunk is faster than one per line, and a
-    # 50 MB listing never exists as parsed JSON all at once
-    for start in range(0, len(lines), JSONL_CHUNK):
-        chunk = [line for line in lines[start : start + JSONL_CHUNK] if line.strip()]
-        try:
-            rows = json.loads("[" + ",".join(chunk) + "]")
-        except json.JSONDecodeError:
-            rows = _json_lines(lines, start, name)
+    for rows in _json_segments(text, name):
         for row in rows:
             paper = _jsonl_paper(row) if isinstance(row, dict) else None
             if paper is None:
@@ -135,20 +128,42 @@ def parse_jsonl(text: str, name: str) -> ParsedJson:
     return ParsedJson(tuple(papers), JSONL_KIND, None, skipped)
 
 
-def _json_lines(lines: list[str], start: int, name: str) -> list[Any]:
-    """Parse one chunk line by line, to name the line that is broken."""
+def _json_segments(text: str, name: str) -> Iterator[list[Any]]:
+    """The rows of a JSONL text, a few MB at a time.
+
+    A raw newline cannot occur inside a JSON value, so a segment whose newlines all become
+    commas is one JSON array: one json.loads per segment instead of one per line. A 50 MB
+    listing never exists as parsed JSON all at once. A segment that does not parse that
+    way (a broken line, blank lines) is parsed line by line to name the culprit.
+    """
+    pos, first_line = 0, 1
+    while pos < len(text):
+        end = text.find("\n", pos + JSONL_SEGMENT_CHARS)
+        end = len(text) if end < 0 else end + 1
+        segment = text[pos:end]
+        body = segment.strip()
+        if body:
+            try:
+                yield json.loads("[" + body.replace("\n", ",") + "]")
+            except json.JSONDecodeError:
+                yield _json_lines(segment, first_line, name, is_last=end >= len(text))
+        first_line += segment.count("\n")
+        pos = end
+
+
+def _json_lines(segment: str, first_line: int, name: str, is_last: bool) -> list[Any]:
+    lines = segment.splitlines()
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     rows = []
-    for i in range(start, min(start + JSONL_CHUNK, len(lines))):
-        line = lines[i]
+    for i, line in enumerate(lines):
         if not line.strip():
             continue
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            n = i + 1
+            n = first_line + i
             at_end = exc.pos >= len(line.rstrip()) - 1 or exc.msg.startswith("Unterminated")
-            if i == last and at_end:
+            if is_last and i == last and at_end:
                 raise InputError(
                     f"{name}:{n}: truncated JSON line (the file ends in the middle)"
                 ) from None

@@ -40,19 +40,22 @@ class ThemeResult:
         or to None when it shares no word with today's papers.
         """
         from digest.themes.cluster import NO_GROUP
-        from digest.themes.text import clean_text
 
         out: list[str | None] = [self.assignment.get(p.id) for p in papers]
         unknown = [i for i, theme in enumerate(out) if theme is None]
         if unknown and self.projector is not None and self.group_ids:
-            nearest = self.projector.nearest([clean_text(paper_text(papers[i])) for i in unknown])
+            nearest = self.projector.nearest([document(papers[i]) for i in unknown])
             for i, g in zip(unknown, nearest, strict=True):
                 out[i] = self.group_ids[g] if g != NO_GROUP else None
         return out
 
 
-def paper_text(paper: Paper) -> str:
-    return f"{paper.title}.\n{paper.abstract}"
+def document(paper: Paper) -> str:
+    """The cleaned text clustering reads: title, then abstract. Cached, because the same
+    papers come back as background and as history on the following days."""
+    from digest.themes.text import clean_cached
+
+    return f"{clean_cached(paper.title)}.\n{clean_cached(paper.abstract)}"
 
 
 def find_themes(
@@ -87,7 +90,7 @@ def _find_themes(
     result = group_documents(
         [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)],
         config,
-        [f"{clean_cached(p.title)}.\n{clean_cached(p.abstract)}" for p in extra],
+        [document(p) for p in extra],
     )
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0

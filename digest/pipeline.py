@@ -70,12 +70,16 @@ def build_digest(
     """Themes and trending for everything the store holds for ``day``."""
     day_papers = store.day_papers(day)
     window = config.trending.window_days
-    history = store.papers_by_day(day - dt.timedelta(days=window), day - dt.timedelta(days=1))
-    background: list = []
-    if config.themes.background_days:
-        start = day - dt.timedelta(days=config.themes.background_days)
-        for papers in store.papers_by_day(start, day - dt.timedelta(days=1)).values():
-            background.extend(papers)
+    yesterday = day - dt.timedelta(days=1)
+    history = store.papers_by_day(day - dt.timedelta(days=window), yesterday)
+    back_days = config.themes.background_days
+    # the trending window usually covers the background window: reuse it, don't query twice
+    earlier = (
+        {d: p for d, p in history.items() if d >= day - dt.timedelta(days=back_days)}
+        if back_days <= window
+        else store.papers_by_day(day - dt.timedelta(days=back_days), yesterday)
+    )
+    background: list = [p for papers in earlier.values() for p in papers] if back_days else []
     result = themes.find_themes([d.paper for d in day_papers], config.themes, background)
     return trending.rank(
         day,

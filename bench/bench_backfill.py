@@ -45,6 +45,31 @@ def texts_of(files: list[Path]) -> list[str]:
     return out
 
 
+class StageClock:
+    """Wall-clock seconds per pipeline stage, from ``pipeline.run``'s ``on_stage`` calls."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._stage: str | None = None
+        self._since = 0.0
+
+    def mark(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if self._stage is not None:
+            self.totals[self._stage] = self.totals.get(self._stage, 0.0) + now - self._since
+        self._stage, self._since = stage, now
+
+    def run_day(self, config, day, inputs=(), output=None, send=False, site=True):  # type: ignore[no-untyped-def]
+        from digest import pipeline
+
+        try:
+            return pipeline.run(
+                config, day, inputs, output, send=send, site=site, on_stage=self.mark
+            )
+        finally:
+            self.mark(None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=0, help="only the first N days (0: all)")
@@ -70,8 +95,9 @@ def main() -> int:
         start = time.perf_counter()
         if profiler:
             profiler.enable()
+        clock = StageClock()
         report = backfill(config, since, until, DATA if not args.days else _subset(files, tmp),
-                          progress=False)  # fmt: skip
+                          progress=False, run_day=clock.run_day)  # fmt: skip
         if profiler:
             profiler.disable()
         backfill_s = time.perf_counter() - start
@@ -98,6 +124,11 @@ def main() -> int:
           f"{'met' if ratio <= GOAL_RATIO else 'NOT met'})")  # fmt: skip
     print(f"peak memory:  {backfill_peak:.0f} MB during the backfill, {peak_mb():.0f} MB overall "
           f"(goal < {GOAL_PEAK_MB} MB: {'met' if peak_mb() < GOAL_PEAK_MB else 'NOT met'})")  # fmt: skip
+    stages = ", ".join(f"{name} {secs:.1f} s" for name, secs in clock.totals.items())
+    rest = backfill_s - sum(clock.totals.values())
+    print(
+        f"stages:       {stages}; other {rest:.1f} s (store open, locks, run log, feed and archive)"
+    )
     print(f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     if profiler:
         print("\n== where the backfill time goes (cumulative, top 30)")

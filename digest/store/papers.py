@@ -160,7 +160,13 @@ class PapersMixin:
         listing); an arXiv paper whose title was stored under a title key takes that
         paper's history over.
         """
-        keyed = [(p, normalize_title(p.title)) for p in papers]
+        keys: dict[str, str] = {}  # title -> key, each title normalized once
+        keyed = []
+        for p in papers:
+            key = keys.get(p.title)
+            if key is None:
+                key = keys[p.title] = normalize_title(p.title)
+            keyed.append((p, key))
         known: dict[str, str] = {}  # title key -> id, arXiv ids preferred
         stored_ids: set[str] = set()
         ids = list({p.id for p, _ in keyed})

@@ -19,16 +19,23 @@ from typing import Any
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
 _ARXIV_OLD = re.compile(r"\b([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\b")
 _NOT_WORD = re.compile(r"[^\w]+")
+_ASCII_SPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def clean_space(text: str | None) -> str:
     """Collapse every run of whitespace (newlines from wrapped feeds included) to one space."""
     if not text:
         return ""
-    # Fast path for the common case, text wrapped with single "\n"s: isprintable() is False
-    # for every whitespace character but " ", so the result is exactly the slow path's.
+    # Fast path for the common case, text wrapped with single "\n"s and nothing else to do:
+    # the result is exactly the slow path's (ASCII whitespace is " \t\n\v\f\r\x1c-\x1f";
+    # beyond ASCII, isprintable() is False for every whitespace character but " ").
     flat = text.replace("\n", " ")
-    if flat.isprintable() and "  " not in flat and flat[0] != " " and flat[-1] != " ":
+    if (
+        (not any(c in flat for c in _ASCII_SPACE) if flat.isascii() else flat.isprintable())
+        and "  " not in flat
+        and flat[0] != " "
+        and flat[-1] != " "
+    ):
         return flat
     # str.split() splits on exactly the characters re's \s matches
     return " ".join(flat.split())

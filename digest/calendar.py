@@ -41,21 +41,9 @@ def digest_date(fire_time: dt.datetime, tz: ZoneInfo) -> dt.date:
     return fire_time.astimezone(tz).date()
 
 
-def daily_papers_date(day: dt.date) -> dt.date:
-    """The Daily Papers date (UTC-keyed) that feeds the digest of ``day``: the same date."""
-    return day
-
-
 def is_arxiv_listing_day(day: dt.date) -> bool:
     """Whether arXiv normally has a listing dated ``day`` (Monday to Friday; holidays aside)."""
     return day.weekday() < 5
-
-
-def arxiv_announcement(day: dt.date) -> dt.datetime | None:
-    """When the arXiv listing dated ``day`` is announced (20:00 US/Eastern the evening before)."""
-    if not is_arxiv_listing_day(day):
-        return None
-    return dt.datetime.combine(day - dt.timedelta(days=1), ARXIV_ANNOUNCE_AT, ARXIV_TZ)
 
 
 def latest_arxiv_listing(now: dt.datetime) -> dt.date:

@@ -54,7 +54,6 @@ class DayOutcome:
     sources: tuple[tuple[str, str, int], ...] = ()  # (name, status, papers)
     error: str | None = None
     seconds: float = 0.0
-    emailed: bool = False  # whether this run was asked to send
 
     @property
     def failed(self) -> bool:
@@ -152,7 +151,6 @@ def produce_day(
         sources=tuple((x.source, x.status, len(x.papers)) for x in result.listings),
         error="; ".join(f"{x.source}: {x.error}" for x in result.failed_sources) or None,
         seconds=time.monotonic() - started,
-        emailed=send,
     )
 
 

@@ -28,13 +28,10 @@ from email.utils import format_datetime
 from email.utils import quote as quote_phrase
 from urllib.parse import quote
 
-from digest import render
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import Digest, clean_space
-
-# The renderer owns the placeholder; this literal is the contract until it exports the constant.
-UNSUBSCRIBE_PLACEHOLDER: str = getattr(render, "UNSUBSCRIBE_PLACEHOLDER", "%%UNSUBSCRIBE_URL%%")
+from digest.render import UNSUBSCRIBE_PLACEHOLDER
 
 CRLF = b"\r\n"
 _SOFT_BREAK = b"=\r\n"

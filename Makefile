@@ -6,7 +6,7 @@ DIGEST := $(VENV)/bin/digest
 STAMP := $(VENV)/.installed
 DATE ?= 2025-03-13
 
-.PHONY: run test lint format typecheck bench eval screenshots golden clean
+.PHONY: run test lint format typecheck bench eval background screenshots golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(STAMP)
 ## eval: theme quality on the labeled mixtures in ../shared/data/themes-dev
 eval: $(STAMP)
 	$(PY) ../shared/tools/eval_themes.py --digest $(DIGEST) ../shared/data/themes-dev/*.jsonl
+
+## background: rebuild digest/themes/background.npz from ../shared/data/arxiv-daily (docs/themes.md)
+background: $(STAMP)
+	$(PY) bench/build_background.py
 
 ## screenshots: email.html at 600 and 375 px in headless chromium -> output/DATE/screenshots/
 screenshots: $(STAMP)

@@ -62,6 +62,8 @@ class ThemesConfig:
     seed: int = 0
     background_days: int = 7  # days of stored papers the IDF also draws on; 0 = the day alone
     background_max_papers: int = 1000  # the most recent ones; bounds the cost per day
+    bundled_background: bool = True  # also the bundled arXiv document frequencies (cold start)
+    prior_papers: int = 1000  # what they count as, less the store papers (docs/themes.md)
     lsa_components: int = 20
     kmeans_restarts: int = 4
 

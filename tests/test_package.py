@@ -42,3 +42,4 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "digest").rglob("*.py"))
     assert [m for m in modules if m not in names] == []
     assert any(n.endswith("entry_points.txt") for n in names)
+    assert "digest/themes/background.npz" in names  # the themes stage's bundled IDF

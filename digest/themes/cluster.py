@@ -15,10 +15,8 @@ Everything is seeded; the same documents in the same order give the same groups.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,8 +25,9 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms less import
 
 from digest.config import ThemesConfig
+from digest.themes.background import blended_idf, load_model
 from digest.themes.kmeans import spherical_kmeans
-from digest.themes.text import distinct_tokens, tokens
+from digest.themes.text import tokens
 
 NO_GROUP = -1  # a document with no usable words
 MAX_K_CANDIDATES = 8  # beyond this, candidates are spaced geometrically
@@ -104,8 +103,16 @@ def group_documents(
         x = vectorizer.fit_transform(list(docs))
     except ValueError:  # empty vocabulary: no document has a usable word
         return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
-    if background:
-        vectorizer.idf_ = _idf_with_background(vectorizer, x, background)
+    model = load_model() if config.bundled_background else None
+    if background or (model is not None and config.prior_papers):
+        vectorizer.idf_ = blended_idf(
+            vectorizer.get_feature_names_out(),
+            sp.csr_matrix(x).getnnz(axis=0),
+            n,
+            background,
+            model,
+            config.prior_papers,
+        )
         x = vectorizer.transform(list(docs))
     x = sp.csr_matrix(x)
     usable = np.flatnonzero(x.getnnz(axis=1) > 0)
@@ -117,20 +124,6 @@ def group_documents(
         groups[usable] = _best_partition(x[usable], z[usable], config)
     groups = _fold_and_order(groups, config.min_theme_size)
     return Clustering(groups, z, Projector(vectorizer, basis, _centroids(z, groups)))
-
-
-def _idf_with_background(
-    vectorizer: TfidfVectorizer, x: sp.spmatrix, background: Sequence[str]
-) -> np.ndarray:
-    """The day's vocabulary with document frequencies counted over the day and the
-    background together (the same smoothed formula TfidfVectorizer uses). Each background
-    text's distinct tokens are cached, so a paper seen on earlier days costs a look-up."""
-    in_background = Counter(chain.from_iterable(distinct_tokens(doc) for doc in background))
-    terms = vectorizer.get_feature_names_out()
-    df = np.asarray(sp.csr_matrix(x).getnnz(axis=0), dtype=np.float64)
-    df += np.array([in_background.get(term, 0) for term in terms], dtype=np.float64)
-    total = x.shape[0] + len(background)
-    return np.log((1.0 + total) / (1.0 + df)) + 1.0
 
 
 def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""Document frequencies from beyond the day, for the IDF of the clustering vectorizer.
+
+Two sources, blended by :func:`blended_idf`:
+
+* the **store**: papers of earlier days (``themes.background_days``), counted exactly;
+* the **bundled model** (``background.npz``, built by ``bench/build_background.py`` from CC0
+  arXiv listings): document frequencies of about 28,000 papers, loaded once per process.
+
+The rule (docs/themes.md): the bundled model counts as ``themes.prior_papers`` pseudo-papers
+with its document *rates*, minus the store papers there are, so it fills in what the store
+lacks: on a cold start it stands for a corpus of that size, and once the store holds that
+many papers it steps aside and the user's own sources define what is common.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED_PATH = Path(__file__).with_name("background.npz")
+
+# The model is only valid for the tokenizer it was counted with: the digest of this text's
+# tokens is stored in the model, and a test fails when text.py changes them (rebuild it).
+PROBE_TEXT = (
+    "Towards Robust Segmentation of Medical Images: we propose a novel framework, and "
+    "experiments show that robots' grasping policies generalized across simulated environments."
+)
+
+
+def probe_digest() -> str:
+    from digest.themes.text import STOP_WORDS, clean_text, tokens
+
+    payload = json.dumps([tokens(clean_text(PROBE_TEXT)), sorted(STOP_WORDS)])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class BackgroundModel:
+    """Document counts of a corpus: ``df[index[term]]`` of ``n_docs`` papers."""
+
+    index: dict[str, int]
+    df: np.ndarray  # float64, one per term
+    n_docs: int
+    meta: dict
+
+    def rates(self, terms: Sequence[str]) -> np.ndarray:
+        """Each term's share of the corpus's papers; 0 for a term the model does not hold."""
+        at = [self.index.get(t, -1) for t in terms]
+        counts = np.array([self.df[i] if i >= 0 else 0.0 for i in at], dtype=np.float64)
+        return counts / max(self.n_docs, 1)
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = BUNDLED_PATH) -> BackgroundModel | None:
+    """The model at ``path``, read once per process; None when the file is absent (a source
+    checkout where ``make background`` has not run): themes then use the day and the store."""
+    try:
+        with np.load(path) as data:
+            terms = bytes(data["terms"]).decode("utf-8").split("\n")
+            df = data["df"].astype(np.float64)
+            n_docs = int(data["n_docs"])
+            meta = json.loads(bytes(data["meta"]).decode())
+    except FileNotFoundError:
+        return None
+    return BackgroundModel({t: i for i, t in enumerate(terms)}, df, n_docs, meta)
+
+
+def blended_idf(
+    terms: Sequence[str],
+    day_df: np.ndarray,
+    n_day: int,
+    store_docs: Sequence[str],
+    model: BackgroundModel | None,
+    prior_papers: int,
+) -> np.ndarray:
+    """Smoothed IDF (TfidfVectorizer's formula) of the day's ``terms`` over the day, the store
+    papers ``store_docs`` (cleaned documents) and the model's share of the prior."""
+    from digest.themes.text import distinct_tokens
+
+    df = np.asarray(day_df, dtype=np.float64).copy()
+    total = float(n_day)
+    if store_docs:
+        in_store = Counter(chain.from_iterable(distinct_tokens(doc) for doc in store_docs))
+        df += np.array([in_store.get(t, 0) for t in terms], dtype=np.float64)
+        total += len(store_docs)
+    weight = max(0, prior_papers - len(store_docs)) if model is not None else 0
+    if weight:
+        assert model is not None
+        df += weight * model.rates(terms)
+        total += weight
+    return np.log((1.0 + total) / (1.0 + df)) + 1.0

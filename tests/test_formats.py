@@ -277,3 +277,20 @@ def test_clean_space_collapses_every_kind_of_whitespace() -> None:
     assert clean_space(" a\n\tb\u00a0 c\r\n") == "a b c"
     assert clean_space("line one\nline two") == "line one line two"
     assert clean_space(None) == ""
+
+
+def test_read_listings_keeps_order_and_reports_bad_files_in_place(tmp_path: Path) -> None:
+    from digest.formats import read_listings
+
+    good = sorted(
+        p for p in LISTINGS.iterdir() if p.name.startswith("arxiv_") and p.suffix == ".xml"
+    )
+    missing = tmp_path / "2025-03-13.json"
+    paths = [good[0], missing, good[1]]
+    results = list(read_listings(paths, read_ahead=1))
+    assert [p for p, _ in results] == paths
+    assert isinstance(results[1][1], InputError) and "no such file" in str(results[1][1])
+    assert [len(x.papers) for _, x in (results[0], results[2])] == [
+        len(read_listing(good[0]).papers),
+        len(read_listing(good[1]).papers),
+    ]

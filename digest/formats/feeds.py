@@ -44,13 +44,6 @@ class ParsedFeed:
     skipped: int  # items dropped by announce type
 
 
-def looks_like_feed(head: str) -> bool:
-    head = head.lstrip()[:2000].lower()
-    return head.startswith("<") and any(
-        t in head for t in ("<rss", "<feed", "<rdf:rdf", "<channel")
-    )
-
-
 def parse_feed(raw: bytes, name: str, announce_types: Sequence[str] | None) -> ParsedFeed:
     # sanitize_html=False: a title is text; HTML in it is kept verbatim and escaped when rendered
     try:

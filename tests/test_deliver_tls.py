@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ def _authenticator(
     return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
 
 
+@contextmanager
+def _server(**tls: Any) -> Iterator[tuple[Recorder, int]]:
+    """aiosmtpd on a free port with the test certificate and ``tls`` options."""
+    rec = Recorder()
+    port = free_port()
+    controller = Controller(rec, hostname="127.0.0.1", port=port, **tls)
+    controller.start()
+    try:
+        yield rec, port
+    finally:
+        controller.stop()
+
+
 def _send(config: Config, security: str, port: int, username: str = "bot") -> deliver.SendReport:
     smtp = dataclasses.replace(config.smtp, security=security, port=port, username=username)
     with Store.open(config.database_path) as store:
@@ -55,43 +70,24 @@ def _send(config: Config, security: str, port: int, username: str = "bot") -> de
 
 
 def test_starttls_with_login(tmp_path: Path) -> None:
-    rec = Recorder()
-    port = free_port()
-    controller = Controller(
-        rec,
-        hostname="127.0.0.1",
-        port=port,
+    with _server(
         tls_context=_server_context(),
         require_starttls=True,
         authenticator=_authenticator,
         auth_require_tls=True,
-    )
-    controller.start()
-    try:
+    ) as (rec, port):
         config = setup_project(tmp_path, port)
         assert _send(config, "starttls", port).sent == 1
-    finally:
-        controller.stop()
     assert rec.recipients() == ["ada@example.org"]
 
 
 def test_implicit_tls_with_login(tmp_path: Path) -> None:
-    rec = Recorder()
-    port = free_port()
-    controller = Controller(
-        rec,
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=_server_context(),
-        authenticator=_authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    # aiosmtpd cannot tell implicit TLS from plain text, so it must not insist on TLS for AUTH
+    with _server(
+        ssl_context=_server_context(), authenticator=_authenticator, auth_require_tls=False
+    ) as (rec, port):
         config = setup_project(tmp_path, port)
         assert _send(config, "ssl", port).sent == 1
-    finally:
-        controller.stop()
     assert rec.recipients() == ["ada@example.org"]
 
 
@@ -99,44 +95,36 @@ def test_wrong_password_is_one_clear_error_and_nothing_is_logged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
-    rec = Recorder()
-    port = free_port()
-    controller = Controller(
-        rec,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=_server_context(),
-        authenticator=_authenticator,
-        auth_require_tls=True,
-    )
-    controller.start()
-    try:
+    with _server(
+        tls_context=_server_context(), authenticator=_authenticator, auth_require_tls=True
+    ) as (rec, port):
         config = setup_project(tmp_path, port)
         with pytest.raises(
             DigestError, match=r"SMTP login to 127\.0\.0\.1:\d+ \(starttls\) refused: 535"
         ):
             _send(config, "starttls", port)
-    finally:
-        controller.stop()
     assert rec.recipients() == []
     with Store.open(config.database_path) as store:
         assert store.delivery_counts(DAY) == {"deferred": 1}
 
 
 def test_untrusted_certificate_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSL_CERT_FILE")
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # an empty trust store
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
-    rec = Recorder()
-    port = free_port()
-    controller = Controller(rec, hostname="127.0.0.1", port=port, tls_context=_server_context())
-    controller.start()
-    try:
+    with _server(tls_context=_server_context()) as (rec, port):
         config = setup_project(tmp_path, port, retries=0)
         with pytest.raises(
             DigestError, match="cannot connect to SMTP server.*CERTIFICATE_VERIFY_FAILED"
         ):
             _send(config, "starttls", port, username="")
-    finally:
-        controller.stop()
+    assert rec.recipients() == []
+
+
+def test_server_without_starttls_or_auth_is_one_clear_line(tmp_path: Path) -> None:
+    with _server() as (rec, port):  # plain SMTP: neither STARTTLS nor AUTH on offer
+        config = setup_project(tmp_path, port)
+        with pytest.raises(DigestError, match=r"does not offer STARTTLS; set smtp.security"):
+            _send(config, "starttls", port)
+        with pytest.raises(DigestError, match=r"does not offer AUTH here"):
+            _send(config, "none", port, username="bot")
     assert rec.recipients() == []

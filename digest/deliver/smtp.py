@@ -95,7 +95,6 @@ class Mailer:
         self.sleep = sleep
         self._conn: smtplib.SMTP | None = None
         self._next_at = 0.0
-        self.connections = 0  # opened so far, for reports and tests
 
     def __enter__(self) -> Mailer:
         return self
@@ -127,14 +126,23 @@ class Mailer:
         try:
             conn.ehlo()
             if s.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    raise SmtpUnavailable(
+                        f"{s.describe()} does not offer STARTTLS; "
+                        'set smtp.security to "ssl" or "none"'
+                    )
                 conn.starttls(context=context)
                 conn.ehlo()
             if s.username:
+                if not conn.has_extn("auth"):
+                    raise SmtpUnavailable(
+                        f"{s.describe()} does not offer AUTH here; check smtp.security, "
+                        "or leave smtp.username empty if the server needs no login"
+                    )
                 conn.login(s.username, s.password)
         except BaseException:
             conn.close()
             raise
-        self.connections += 1
         return conn
 
     def _connection(self) -> smtplib.SMTP:
@@ -147,11 +155,6 @@ class Mailer:
                     raise SmtpUnavailable(
                         f"SMTP login to {self.settings.describe()} refused: "
                         f"{_reply(exc.smtp_code, exc.smtp_error)}"
-                    ) from None
-                except smtplib.SMTPNotSupportedError:
-                    raise SmtpUnavailable(
-                        f"{self.settings.describe()} does not offer STARTTLS; "
-                        'set smtp.security to "ssl" or "none"'
                     ) from None
                 except (smtplib.SMTPException, OSError) as exc:
                     if attempt == self.retries:

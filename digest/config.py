@@ -378,6 +378,7 @@ def _check(cfg: Config, file: Path) -> None:
         ("trending.weight_momentum", cfg.trending.weight_momentum),
         ("themes.background_days", cfg.themes.background_days),
         ("themes.background_max_papers", cfg.themes.background_max_papers),
+        ("themes.prior_papers", cfg.themes.prior_papers),
     ):
         if value < 0:
             raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")

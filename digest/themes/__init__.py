@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from digest.config import ThemesConfig
@@ -17,6 +18,7 @@ from digest.models import Paper, Theme
 
 if TYPE_CHECKING:
     import numpy as np
+    from threadpoolctl import ThreadpoolController
 
     from digest.themes.cluster import Projector
 
@@ -68,10 +70,21 @@ def find_themes(
     ordered = sorted(papers, key=lambda p: p.id)
     # the matrices are small: BLAS threads cost more in hand-offs than they save (a QR of
     # 3,000 x 30 took 0.18 s with two threads on a busy 2-core machine, 2 ms with one)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _find_themes(ordered, config, background)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """Found once per process: looking up the loaded BLAS libraries took 35 ms, per day of
+    a backfill, when ``threadpool_limits`` did it on every call. Only libraries loaded by
+    then are limited, so clustering's imports come first: scipy brings its own OpenBLAS,
+    which the SVD uses."""
+    from threadpoolctl import ThreadpoolController
+
+    import digest.themes.cluster  # noqa: F401
+
+    return ThreadpoolController()
 
 
 def _find_themes(

@@ -104,17 +104,20 @@ def group_documents(
     except ValueError:  # empty vocabulary: no document has a usable word
         return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
     model = load_model() if config.bundled_background else None
+    x = sp.csr_matrix(x)
     if background or (model is not None and config.prior_papers):
+        day_idf = vectorizer.idf_
         vectorizer.idf_ = blended_idf(
             vectorizer.get_feature_names_out(),
-            sp.csr_matrix(x).getnnz(axis=0),
+            x.getnnz(axis=0),
             n,
             background,
             model,
             config.prior_papers,
         )
-        x = vectorizer.transform(list(docs))
-    x = sp.csr_matrix(x)
+        # rows are l2-normalized tf * idf: rescaling by the ratio of the IDFs and normalizing
+        # again gives what transform() would, without tokenizing the day a second time
+        x = sp.csr_matrix(normalize(x @ sp.diags((vectorizer.idf_ / day_idf).astype(x.dtype))))
     usable = np.flatnonzero(x.getnnz(axis=1) > 0)
     groups = np.full(n, NO_GROUP)
     basis, z = _reduce(x, config)

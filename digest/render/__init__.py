@@ -70,6 +70,7 @@ def render_site(digests: Sequence[Digest], config: Config) -> RenderedSite:
         title=config.title,
         days=days,
         feed_url=site_link(config, "feed.xml"),
+        subscribe_url=site_link(config, "subscribe"),
     )
     recent = newest_first[: config.render.feed_days]
     last_build = max((_utc(d.generated_at) for d in recent), default=None)

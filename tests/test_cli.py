@@ -123,3 +123,22 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
     out = digest("run", "--colour", "red", cwd=tmp_path)
     assert out.returncode == 2
     assert "--colour" in out.stderr
+
+
+def test_run_send_without_smtp_settings_fails_before_any_work(tmp_path: Path) -> None:
+    good = _listing(tmp_path, 2)
+    out = digest(
+        "run",
+        "--send",
+        "--date",
+        "2025-06-02",
+        "--input",
+        str(good),
+        "--output",
+        "out",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    assert "smtp.host is not set" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "out" / "2025-06-02").exists()

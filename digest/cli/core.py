@@ -83,6 +83,13 @@ def run(
     if output is not None:
         # the state database follows --output unless the config names one
         config = config.with_overrides(output_dir=str(output.resolve()))
+    if send:
+        # missing SMTP settings or link secret: say so before any work, not after the renders
+        from digest.deliver.smtp import SmtpSettings
+        from digest.deliver.tokens import Links
+
+        SmtpSettings.from_config(config)
+        Links.from_config(config)
     result = pipeline.run(config, day or dt.date.today(), inputs, send=send)
     _report(result.listings)
     d = result.digest

@@ -6,10 +6,11 @@
 * a 250-paper day (a typical arXiv day) against a bare ``TfidfVectorizer().fit_transform`` of
   the same texts: the ratio bounds what themes add to a 228-day backfill.
 * ten 250-paper days in a row with and without background IDF (``themes.background_days``).
-* ../shared/data/themes-dev: V-measure of ``find_themes`` alone with no background and with a
-  background of 1,000 earlier arXiv papers (what ``themes.background_days`` gives), the
-  labels next to each theme's majority category, and topic diversity (unique words among all
-  labels' top-10 terms / all those words).
+* ../shared/data/themes-dev: V-measure of ``find_themes`` alone on the day alone, on a cold
+  start (empty store: the bundled background model, as ``make eval`` runs) and with a
+  background of 1,000 earlier arXiv papers in the store (what ``themes.background_days``
+  gives), the labels next to each theme's majority category, and topic diversity (unique
+  words among all labels' top-10 terms / all those words).
 
     .venv/bin/python bench/bench_themes.py [--quick]
 """
@@ -133,14 +134,20 @@ def dev_quality() -> None:
     with_bg_config = ThemesConfig(background_days=7)
     size = with_bg_config.background_max_papers
     background = arxiv_papers(size + 400, skip_days=60)
-    print(f"-- themes-dev: V-measure without / with {size:,} background papers for the IDF")
-    for seed in (1, 2):  # k-means seeds other than the default: how much is luck
-        plain = [_v(path, ThemesConfig(background_days=0, seed=seed), ()) for path in files]
+    print(
+        "-- themes-dev: V-measure of the day alone / cold start (bundled model, as make eval) / "
+        f"with {size:,} store papers for the IDF"
+    )
+    for seed in (0, 1, 2):  # k-means seeds: how much is luck
+        alone = ThemesConfig(background_days=0, bundled_background=False, seed=seed)
+        plain = [_v(path, alone, ()) for path in files]
+        cold = [_v(path, ThemesConfig(background_days=0, seed=seed), ()) for path in files]
         with_bg = [_v(path, ThemesConfig(seed=seed), background) for path in files]
         print(
-            f"seed {seed}: mean V {statistics.mean(plain):.3f} / with background {statistics.mean(with_bg):.3f}"
+            f"seed {seed}: mean V {statistics.mean(plain):.3f} / cold start "
+            f"{statistics.mean(cold):.3f} / with store background {statistics.mean(with_bg):.3f}"
         )
-    config = ThemesConfig(background_days=0)
+    config = ThemesConfig(background_days=0)  # a cold start, as make eval runs it
     for path in files:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         truth = {r["id"]: r["label"] for r in rows}
@@ -156,7 +163,8 @@ def dev_quality() -> None:
         v_plain = v_measure_score([truth[i] for i in ids], [plain.assignment[i] for i in ids])
         v_bg = v_measure_score([truth[i] for i in ids], [with_bg.assignment[i] for i in ids])
         print(
-            f"{path.name}: V {v_plain:.3f} ({t_plain:.2f} s) / with background {v_bg:.3f} ({t_bg:.2f} s)"
+            f"{path.name}: cold start V {v_plain:.3f} ({t_plain:.2f} s) / with store background "
+            f"{v_bg:.3f} ({t_bg:.2f} s)"
         )
         words = [w for t in plain.themes for term in t.terms for w in term.split()]
         print(

@@ -10,7 +10,7 @@ unbalanced, as real days are). It runs ``find_themes`` on each mixture with an e
 store, as ``make eval`` does, and prints V-measure and ARI for the day alone (no bundled model)
 and with the bundled model; ``--dev`` also scores the themes-dev files in-process.
 
-    .venv/bin/python bench/eval_heldout.py [--seeds 8] [--dev]
+    .venv/bin/python bench/eval_heldout.py [--seeds 16] [--dev] [--kmeans-seeds 0 1 2]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,36 +102,41 @@ def score(mix: Mixture, config: ThemesConfig) -> tuple[float, float, int, float]
     )
 
 
-def report(title: str, sets: list[tuple[str, Mixture]]) -> None:
-    print(f"-- {title}: V-measure / ARI / themes per variant")
-    means: dict[str, list[float]] = defaultdict(list)
-    for name, mix in sets:
-        cells = []
-        for variant, config in VARIANTS.items():
-            v, ari, k, _ = score(mix, config)
-            means[variant].append(v)
-            cells.append(f"{v:.3f} {ari:.3f} {k:2d}")
-        print(f"{name:44s} " + " | ".join(cells))
-    print(
-        "mean V: "
-        + ", ".join(f"{variant} {statistics.mean(vs):.3f}" for variant, vs in means.items())
-    )
+def report(title: str, sets: list[tuple[str, Mixture]], kmeans_seeds: list[int]) -> None:
+    print(f"-- {title}: V-measure / ARI / themes per variant (k-means seed {kmeans_seeds[0]})")
+    for seed in kmeans_seeds:
+        means: dict[str, list[float]] = defaultdict(list)
+        for name, mix in sets:
+            cells = []
+            for variant, config in VARIANTS.items():
+                v, ari, k, _ = score(mix, replace(config, seed=seed))
+                means[variant].append(v)
+                cells.append(f"{v:.3f} {ari:.3f} {k:2d}")
+            if seed == kmeans_seeds[0]:
+                print(f"{name:44s} " + " | ".join(cells))
+        print(
+            f"mean V, k-means seed {seed}: "
+            + ", ".join(f"{variant} {statistics.mean(vs):.3f}" for variant, vs in means.items())
+        )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--seeds", type=int, default=8, help="held-out mixtures to draw")
+    ap.add_argument("--seeds", type=int, default=16, help="held-out mixtures to draw")
     ap.add_argument("--dev", action="store_true", help="also score ../shared/data/themes-dev")
+    ap.add_argument(
+        "--kmeans-seeds", type=int, nargs="+", default=[0], help="themes.seed values to average"
+    )
     args = ap.parse_args()
     if not (SHARED / "arxiv-daily").is_dir():
         print(f"skipped: {SHARED} is not beside the project")
         return 0
     print("variants: " + " | ".join(VARIANTS))
-    report("held-out mixtures", mixtures(held_out_pool(), args.seeds))
+    report("held-out mixtures", mixtures(held_out_pool(), args.seeds), args.kmeans_seeds)
     if args.dev:
-        report("themes-dev (in-process, empty store)", dev_mixtures())
+        report("themes-dev (in-process, empty store)", dev_mixtures(), args.kmeans_seeds)
     return 0
 
 

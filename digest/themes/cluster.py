@@ -1,8 +1,8 @@
 """Group documents: TF-IDF -> LSA -> spherical k-means, the number of groups chosen per day.
 
 * TF-IDF (sublinear tf, stop-words and light stemming from :mod:`digest.themes.text`) on the
-  day's vocabulary; its document frequencies may also count a background corpus (earlier
-  days from the store).
+  day's vocabulary; its document frequencies also count a background: earlier days from the
+  store and the bundled arXiv model, blended by :mod:`digest.themes.background`.
 * LSA (truncated SVD) to a few dozen dimensions, rows re-normalized, then spherical k-means
   (k-means on cosine similarity, :mod:`digest.themes.kmeans`).
 * k: candidates from sqrt(n)/3 to sqrt(n)+1 (capped by ``max_themes`` and ``n / min_theme_size``)

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DIGEST := $(VENV)/bin/digest
 STAMP := $(VENV)/.installed
-DATE ?= 2025-03-13
+DATE ?= 2025-03-14
 
 .PHONY: run test lint format typecheck bench eval background screenshots golden clean
 
@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## run: the main job offline, on the bundled sample listings -> output/
+## run: the main job offline on the bundled sample listings (four days, oldest first) -> output/
+SAMPLE_DAYS := 2025-03-11 2025-03-12 2025-03-13 2025-03-14
 run: $(STAMP)
-	$(DIGEST) run --config config/example.toml --date $(DATE)
+	@for day in $(SAMPLE_DAYS); do $(DIGEST) run --config config/example.toml --date $$day || exit $$?; done
+	@echo "open output/index.html, or: $(DIGEST) serve --config config/example.toml"
 
 ## test: the whole test suite
 test: $(STAMP)

@@ -58,13 +58,13 @@ def test_make_run_command_produces_a_digest_with_papers(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     digest = json.loads((out / "2025-03-13" / "digest.json").read_text(encoding="utf-8"))
-    assert len(digest["papers"]) == 25
+    assert len(digest["papers"]) == 93  # the whole Mar 13 page (seeds/000)
     assert digest["sources"] == [
         {
             "name": "sample-listings",
             "kind": "trending_text",
             "status": "ok",
-            "papers": 25,
+            "papers": 93,
             "error": None,
         }
     ]
@@ -77,7 +77,7 @@ def test_sample_days_share_papers_so_seen_days_is_meaningful(tmp_path: Path) -> 
         for day in (11, 12, 13):
             ingest(config, dt.date(2025, 3, day), store=store)
         seen = [d.seen_days for d in store.day_papers(dt.date(2025, 3, 13))]
-    assert len(seen) == 25 and max(seen) >= 2
+    assert len(seen) == 93 and max(seen) >= 2
 
 
 def test_a_day_without_a_file_is_an_empty_day(tmp_path: Path) -> None:

@@ -50,8 +50,17 @@ def test_the_bundled_model_matches_the_tokenizer_and_is_small() -> None:
     assert model.rates(["zzzunheardofword"])[0] == 0.0
 
 
-def test_a_missing_model_file_leaves_the_day_and_the_store(tmp_path: Path) -> None:
+def test_a_missing_or_damaged_model_file_leaves_the_day_and_the_store(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert load_model(tmp_path / "absent.npz") is None
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(b"PK\x03\x04 not a zip")
+    assert load_model(damaged) is None
+    assert "unreadable background model" in caplog.text
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, terms=np.frombuffer(b"a\nb", dtype=np.uint8))
+    assert load_model(partial) is None
     terms = ["graph", "robot"]
     alone = blended_idf(terms, np.array([2, 1]), 4, (), None, prior_papers=1000)
     vectorizer = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("digest.themes")
 
 BUNDLED_PATH = Path(__file__).with_name("background.npz")
 
@@ -60,15 +64,23 @@ class BackgroundModel:
 
 @lru_cache(maxsize=4)
 def load_model(path: Path = BUNDLED_PATH) -> BackgroundModel | None:
-    """The model at ``path``, read once per process; None when the file is absent (a source
-    checkout where ``make background`` has not run): themes then use the day and the store."""
+    """The model at ``path``, read once per process; None when the file is absent or unreadable
+    (a damaged install): themes then use the day and the store, and a warning says so."""
     try:
         with np.load(path) as data:
             terms = bytes(data["terms"]).decode("utf-8").split("\n")
             df = data["df"].astype(np.float64)
             n_docs = int(data["n_docs"])
             meta = json.loads(bytes(data["meta"]).decode())
+        if len(terms) != len(df):
+            raise ValueError(f"{len(terms)} terms but {len(df)} counts")
     except FileNotFoundError:
+        log.warning("no bundled background model at %s: themes use the day and the store", path)
+        return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning(
+            "unreadable background model %s (%s): themes use the day and the store", path, exc
+        )
         return None
     return BackgroundModel({t: i for i, t in enumerate(terms)}, df, n_docs, meta)
 

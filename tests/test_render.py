@@ -280,6 +280,30 @@ def test_a_thousand_paper_day_fits_gmail(monkeypatch) -> None:
     assert rendered.page_html.count("<article") == 1000
 
 
+def test_the_next_big_day_reuses_the_sample_and_inlines_once(monkeypatch) -> None:
+    """What premailer adds per element kind depends on the stylesheet alone, so a process
+    (a backfill, the scheduler) samples it once; a later big day needs a single pass."""
+    passes: list[int] = []
+    real = email_module.inline_css
+    monkeypatch.setattr(
+        email_module, "inline_css", lambda html: passes.append(len(html)) or real(html)
+    )
+    config = site_config()
+    first = render_day(synthetic_digest(300, themes=10), config)
+    assert len(passes) == 2
+    passes.clear()
+    second = render_day(synthetic_digest(280, themes=10), config)
+    assert len(passes) == 1
+    assert len(second.email_html.encode()) <= config.render.max_email_bytes
+    assert len(second.email_html.encode()) > 0.9 * config.render.max_email_bytes
+    email_module.forget_growth()
+    passes.clear()
+    again = render_day(synthetic_digest(280, themes=10), config)
+    assert len(passes) == 2  # sampled afresh: the very same email as with the kept figures
+    assert again.email_html == second.email_html
+    assert first.shown > 20
+
+
 def test_a_batch_that_fits_is_inlined_once(monkeypatch) -> None:
     passes: list[int] = []
     real = email_module.inline_css

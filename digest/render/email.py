@@ -8,7 +8,10 @@ document, so the budget is decided *before* inlining the email:
 - a bigger day first inlines a small sample (the top few papers) to learn how many
   bytes premailer adds to each kind of element, then sizes drafts of the template
   (cheap Jinja renders with more or fewer of the most trending papers) against the
-  budget, and inlines the largest that fits.
+  budget, and inlines the largest that fits. What premailer adds to a kind of element
+  depends on the stylesheet alone, so the sample is kept per stylesheet: the next big
+  day of the process (a backfill, the scheduler) needs one premailer pass, not two.
+  A draft with a kind the kept sample lacks brings in a sample of its own day.
 
 The result is measured; only if the estimate fell short (an overriding stylesheet
 with descendant selectors) does a smaller pass run.
@@ -82,14 +85,18 @@ def render_email(
         # Too big for the quick bound: learn from a small sample what premailer adds to each
         # kind of element, then size drafts (cheap Jinja renders) against the exact budget.
         sample = raw(min(total, SAMPLE_PAPERS))
-        growth = Growth.measure(sample, inline(sample))
+        growth = _sampled_growth(sample, inline, config.render.templates_dir)
         drafts: dict[int, str] = {}
+        sizes: dict[int, int] = {}
 
-        def fits(n: int) -> bool:
-            drafts[n] = raw(n)
-            return growth.estimate(drafts[n]) <= budget * SAFETY
+        def estimate(n: int) -> int:
+            if n not in sizes:
+                drafts[n] = raw(n)
+                sizes[n] = growth.estimate(drafts[n])
+            return sizes[n]
 
-        count = largest_fitting(total, fits)
+        count = largest_fitting(total, lambda n: estimate(n) <= budget * SAFETY,
+                                _first_guess(total, estimate, budget * SAFETY))  # fmt: skip
         html = drafts[count] if count in drafts else raw(count)
     while True:
         inlined = inline(html)
@@ -103,6 +110,58 @@ def render_email(
         )
         count = smaller
         html = raw(count)
+
+
+# What premailer added to each kind of element, per (inliner, templates folder, stylesheet):
+# a few entries, kept for the process
+_ADDED_BY_STYLE: dict[tuple[object, ...], tuple[dict[tuple[str, str], int], int]] = {}
+_CACHE_SIZE = 8
+
+
+def _sampled_growth(sample: str, inline: Callable[[str], str], templates_dir: str) -> Growth:
+    """``Growth.measure(sample, inline(sample))``, without premailer when every kind of
+    element in ``sample`` was measured before with the same stylesheet.
+
+    Restricted to the sample's kinds, the kept figures give the very estimate a fresh
+    sample would (an element's inlined style depends on its kind alone), so the email
+    does not depend on which days the process rendered before.
+    """
+    key = (inline, templates_dir, _style_text(sample))
+    kinds = {_kind(m) for m in _START_TAG.finditer(sample)}
+    known, shrink = _ADDED_BY_STYLE.get(key, ({}, 0))
+    if key in _ADDED_BY_STYLE and kinds <= known.keys():
+        return Growth.of({kind: known[kind] for kind in kinds}, shrink)
+    growth = Growth.measure(sample, inline(sample))
+    if key not in _ADDED_BY_STYLE and len(_ADDED_BY_STYLE) >= _CACHE_SIZE:
+        _ADDED_BY_STYLE.pop(next(iter(_ADDED_BY_STYLE)))
+    _ADDED_BY_STYLE[key] = ({**known, **growth.added}, growth.style_shrink)
+    return growth
+
+
+def forget_growth() -> None:
+    """Drop the kept measurements (tests that count premailer passes start from none)."""
+    _ADDED_BY_STYLE.clear()
+
+
+def _first_guess(total: int, estimate: Callable[[int], int], target: float) -> int:
+    """Where to start looking: the secant through two drafts, then through the next one.
+
+    The estimate grows almost linearly with the papers shown (theme headings make the
+    first ones cost a little more), so two steps land within a paper or two.
+    """
+    low, high = MIN_PAPERS, min(total, 25)
+    if high <= low:
+        return high
+    size_low, size_high = estimate(low), estimate(high)
+    for _ in range(2):
+        if size_high <= size_low:
+            return high
+        guess = high + int((target - size_high) * (high - low) / (size_high - size_low))
+        guess = max(MIN_PAPERS, min(total, guess))
+        if guess in (low, high):
+            return guess
+        low, size_low, high, size_high = high, size_high, guess, estimate(guess)
+    return high
 
 
 _START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
@@ -132,11 +191,14 @@ class Growth:
             style = _STYLE.search(m.group(2))
             kind = _kind(m)
             added[kind] = max(added.get(kind, 0), len(style.group(0).encode()) if style else 0)
+        return cls.of(added, max(0, _style_bytes(raw) - _style_bytes(inlined)))
+
+    @classmethod
+    def of(cls, added: dict[tuple[str, str], int], style_shrink: int) -> Growth:
         by_tag: dict[str, int] = {}
         for (tag, _), n in added.items():
             by_tag[tag] = max(by_tag.get(tag, 0), n)
-        shrink = _style_bytes(raw) - _style_bytes(inlined)
-        return cls(added, by_tag, max(added.values(), default=0), max(0, shrink))
+        return cls(added, by_tag, max(added.values(), default=0), style_shrink)
 
     def estimate(self, raw: str) -> int:
         size = len(raw.encode("utf-8")) - self.style_shrink
@@ -152,6 +214,10 @@ def _kind(tag: re.Match[str]) -> tuple[str, str]:
     return tag.group(1).lower(), classes
 
 
+def _style_text(html: str) -> str:
+    return "".join(m.group(0) for m in _STYLE_BLOCK.finditer(html))
+
+
 def _style_bytes(html: str) -> int:
     return sum(len(m.group(0).encode()) for m in _STYLE_BLOCK.finditer(html))
 
@@ -159,22 +225,38 @@ def _style_bytes(html: str) -> int:
 def largest_fitting(total: int, fits: Callable[[int], bool], start: int = 25) -> int:
     """The largest count in [MIN_PAPERS, total] that ``fits`` (MIN_PAPERS when none does).
 
-    ``fits`` must be monotonic. Doubling from ``start`` then bisecting keeps the
-    drafts small on a 1,000-paper day instead of rendering all of it first.
+    ``fits`` must be monotonic. The search gallops from ``start`` (steps of 1, 2, 4, …
+    up or down) and then bisects, so a good guess costs two or three drafts, and a
+    1,000-paper day never renders all of it first.
     """
     if total <= MIN_PAPERS:
         return total
-    good, count = 0, min(total, start)
-    while fits(count):
-        good = count
-        if count == total:
-            return total
-        count = min(total, count * 2)
-    low, high = max(good, MIN_PAPERS), count - 1  # the answer, if any, lies in [low, high]
-    while low < high:
-        middle = (low + high + 1) // 2
+    count = max(MIN_PAPERS, min(total, start))
+    step = 1
+    if fits(count):
+        low = count  # fits
+        high = total + 1  # the first count known not to fit
+        while low < total:
+            count = min(total, low + step)
+            if not fits(count):
+                high = count
+                break
+            low, step = count, step * 2
+    else:
+        high = count
+        low = MIN_PAPERS - 1  # nothing known to fit yet
+        while high > MIN_PAPERS:
+            count = max(MIN_PAPERS, high - step)
+            if fits(count):
+                low = count
+                break
+            high, step = count, step * 2
+        if low < MIN_PAPERS:
+            return MIN_PAPERS
+    while high - low > 1:  # low fits, high does not
+        middle = (low + high) // 2
         if fits(middle):
             low = middle
         else:
-            high = middle - 1
+            high = middle
     return low

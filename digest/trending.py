@@ -114,7 +114,10 @@ def theme_momentum(
     past = [p for day in sorted(history) for p in history[day]]
     if not past or not today_count or not themes.themes:
         return {t.id: 1.0 for t in themes.themes}
-    counts = Counter(theme for theme in themes.assign(past) if theme is not None)
+    # a paper listed on several days of the window is placed once and counted each day
+    distinct = list({p.id: p for p in past}.values())
+    placed = dict(zip((p.id for p in distinct), themes.assign(distinct), strict=True))
+    counts = Counter(theme for theme in (placed[p.id] for p in past) if theme is not None)
     past_total = len(past)
     k = len(themes.themes)
     out = {}

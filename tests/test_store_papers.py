@@ -256,3 +256,21 @@ def test_real_daily_dumps_dedup_to_the_distinct_arxiv_ids(store: Store, shared: 
         store.save_listing(parsed)
     assert store.count_papers() == len(ids) < rows
     assert store.listing_dates() == [dt.date.fromisoformat(p.name[:10]) for p in paths]
+
+
+def test_papers_by_day_shows_a_later_listing_s_longer_abstract_and_that_day_s_counts(
+    store: Store,
+) -> None:
+    """Papers read for one window are reused in the next only while nothing about them changed."""
+    store.save_listing(listing(D1, "arxiv", arxiv("2503.00001", "A"), arxiv("2503.00002", "B")))
+    first = store.papers_by_day(D1, D1)[D1]
+    assert [p.abstract for p in first] == ["Abstract of A.", "Abstract of B."]
+    longer = Paper(
+        id="2503.00001", title="A", abstract="Abstract of A, now much longer.", upvotes=7
+    )
+    store.save_listing(listing(D2, "hf", longer))
+    window = store.papers_by_day(D1, D2)
+    assert [p.abstract for p in window[D1]] == ["Abstract of A, now much longer.", "Abstract of B."]
+    assert [(p.id, p.upvotes) for p in window[D1]] == [("2503.00001", None), ("2503.00002", None)]
+    assert [(p.id, p.upvotes) for p in window[D2]] == [("2503.00001", 7)]
+    assert window[D1][1] is first[1]  # unchanged: the very same Paper, not decoded again

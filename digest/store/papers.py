@@ -267,20 +267,25 @@ class PapersMixin:
 
     def papers_by_day(self, start: dt.date, end: dt.date) -> dict[dt.date, list[Paper]]:
         """Papers listed on each day in [start, end], for trailing windows and background IDF."""
+        # appearances are grouped before the join, so the sorter never carries abstracts
         rows = self.conn.execute(
             """
-            SELECT a.date AS day, p.*, max(a.upvotes) AS up, max(a.comments) AS com, min(a.announce_type) AS at
-            FROM appearances a JOIN papers p ON p.id = a.paper_id
-            WHERE a.date BETWEEN ? AND ?
-            GROUP BY a.date, p.id ORDER BY a.date, min(a.position)
+            SELECT g.day, g.up, g.com, g.at, p.*
+            FROM (SELECT date AS day, paper_id, max(upvotes) AS up, max(comments) AS com,
+                         min(announce_type) AS at, min(position) AS pos
+                  FROM appearances WHERE date BETWEEN ? AND ? GROUP BY date, paper_id) g
+            JOIN papers p ON p.id = g.paper_id
+            ORDER BY g.day, g.pos, g.paper_id
             """,
             (start.isoformat(), end.isoformat()),
         )
         out: dict[dt.date, list[Paper]] = {}
+        days: dict[str, list[Paper]] = {}
         for r in rows:
-            out.setdefault(dt.date.fromisoformat(r["day"]), []).append(
-                _paper_from_row(r, r["up"], r["com"], r["at"])
-            )
+            papers = days.get(r[0])
+            if papers is None:
+                papers = days[r[0]] = out.setdefault(dt.date.fromisoformat(r[0]), [])
+            papers.append(_recent_paper(r))
         return out
 
     def listings_for(self, day: dt.date) -> list[dict]:
@@ -364,6 +369,25 @@ def _paper_row(p: Paper, title_key: str, day: str) -> tuple[object, ...]:
         p.ai_summary,
         day,
     )
+
+
+# Windows of consecutive days share most of their papers: a Paper is rebuilt (three JSON
+# decodes) only when its stored row or that day's counts differ from the one kept here.
+_RECENT: dict[str, tuple[tuple[object, ...], Paper]] = {}
+_RECENT_SIZE = 20_000
+
+
+def _recent_paper(r: sqlite3.Row) -> Paper:
+    """``_paper_from_row`` for a ``papers_by_day`` row (day, up, com, at, p.*)."""
+    fields = tuple(r)[1:]
+    kept = _RECENT.get(r["id"])
+    if kept is not None and kept[0] == fields:
+        return kept[1]
+    paper = _paper_from_row(r, r["up"], r["com"], r["at"])
+    if len(_RECENT) >= _RECENT_SIZE:
+        del _RECENT[next(iter(_RECENT))]
+    _RECENT[r["id"]] = (fields, paper)
+    return paper
 
 
 def _paper_from_row(

@@ -145,3 +145,24 @@ def test_the_remainder_gets_no_momentum_boost() -> None:
     history = {DAY - dt.timedelta(days=1): topics(12, 12, 12, prefix="h")}
     momentum = theme_momentum(result, history, len(today))
     assert result.assignment["z0"] == "other" and momentum["other"] == 1.0
+
+
+def test_the_window_is_placed_as_themes_assign_places_it(fixtures) -> None:
+    """Momentum places past papers from kept token counts; it must agree with the themes' own
+    ``assign``, paper by paper, including papers seen before and papers listed today."""
+    import json
+
+    from digest.trending import _assign
+
+    rows = [json.loads(x) for x in (fixtures / "themes-mini.jsonl").read_text().splitlines()]
+    papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
+    today, past = papers[:50], papers[40:]
+    result = find_themes(today, ThemesConfig(min_theme_size=3), background=papers[50:])
+    assert result.projector is not None and len(result.themes) > 1
+    unrelated = Paper(id="x1", title="Zzz", abstract="qqq www")  # no word known today
+    window = [*past, unrelated, *past[:5]]
+    expected = result.assign(window)
+    assert _assign(result, window) == expected
+    assert _assign(result, window) == expected  # again, from the kept counts
+    assert expected[len(past)] is None
+    assert len({t for t in expected if t}) > 1

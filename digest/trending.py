@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from digest.config import TrendingConfig
 from digest.models import DayPaper, Digest, Paper, RankedPaper, SourceStatus, Theme
 from digest.themes import ThemeResult, document
-from digest.themes.text import tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,7 +170,7 @@ def _assign(themes: ThemeResult, papers: Sequence[Paper]) -> list[str | None]:
     unknown = [i for i, theme in enumerate(out) if theme is None]
     if not unknown or not len(projector.centroids):
         return out
-    # numpy, scipy and scikit-learn are loaded by the themes already; not at import time
+    # numpy, scipy and scikit-learn (1 s) are loaded by the themes already; not at import time
     import numpy as np
     import scipy.sparse as sp
     from sklearn.preprocessing import normalize
@@ -213,6 +212,8 @@ def _assign(themes: ThemeResult, papers: Sequence[Paper]) -> list[str | None]:
 
 
 def _reproducible(vectorizer: object) -> bool:
+    from digest.themes.text import tokens
+
     params: dict[str, object] = getattr(vectorizer, "get_params", dict)()
     return (
         params.get("tokenizer") is tokens
@@ -242,6 +243,8 @@ def _counts(paper: Paper) -> tuple[np.ndarray, np.ndarray]:
     if kept is not None and kept[0] == paper.title and kept[1] == paper.abstract:
         return kept[2], kept[3]
     import numpy as np
+
+    from digest.themes.text import tokens
 
     counted = Counter(_token_id(t) for t in tokens(document(paper)))
     ids = np.fromiter(counted.keys(), dtype=np.int64, count=len(counted))

@@ -129,3 +129,10 @@ def test_real_arxiv_titles_and_abstracts(shared: Path) -> None:
                     assert "\\" not in out
                     checked += 1
     assert checked > 1000
+
+
+@given(st.text())
+def test_spaces_collapse_as_the_regular_expression_would(text: str) -> None:
+    from digest.render.latex import _collapse_spaces
+
+    assert _collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()

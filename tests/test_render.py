@@ -438,3 +438,39 @@ def test_any_text_renders_as_text(title: str, abstract: str, author: str, label:
         assert "\\frac" not in html
     assert "\\frac" not in rendered.email_txt
     assert rendered.shown == 12
+
+
+def test_inlining_with_kept_rules_equals_a_fresh_premailer() -> None:
+    """The parsed stylesheet is kept per process; a different stylesheet is parsed afresh."""
+    import logging
+
+    from premailer import Premailer
+
+    def fresh(html: str) -> str:
+        return str(
+            Premailer(
+                html,
+                allow_network=False,
+                strip_important=False,
+                cssutils_logging_level=logging.CRITICAL,
+                disable_validation=True,
+                remove_classes=False,
+                disable_basic_attributes=["bgcolor", "width", "height", "align", "valign"],
+            ).transform()
+        )
+
+    body = '<body><p class="a">x</p><p class="b"><a href="#">y</a></p></body>'
+    for css in (
+        ".a { color: red; } a:hover { color: blue; } @media (max-width: 9px) { .a { color: x; } }",
+        ".b { margin: 0 !important; } .a { padding: 1px; }",
+        ".a { color: red; } a:hover { color: blue; } @media (max-width: 9px) { .a { color: x; } }",
+    ):
+        html = f"<html><head><style>{css}</style></head>{body}</html>"
+        assert email_module.inline_css(html) == fresh(html)
+    from digest.render.templating import render
+    from digest.render.view import build_view
+
+    config = site_config()
+    view = build_view(synthetic_digest(40, themes=6), config)
+    draft = render(config, "email.html", day=view, unsubscribe_url="x")
+    assert email_module.inline_css(draft) == fresh(draft)

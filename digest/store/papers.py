@@ -374,7 +374,7 @@ def _paper_row(p: Paper, title_key: str, day: str) -> tuple[object, ...]:
 # Windows of consecutive days share most of their papers: a Paper is rebuilt (three JSON
 # decodes) only when its stored row or that day's counts differ from the one kept here.
 _RECENT: dict[str, tuple[tuple[object, ...], Paper]] = {}
-_RECENT_SIZE = 20_000
+_RECENT_SIZE = 8192  # a 7-day window holds ~1,500 distinct papers
 
 
 def _recent_paper(r: sqlite3.Row) -> Paper:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,17 +115,19 @@ def render_email(
         # kind of element, then size drafts (cheap Jinja renders) against the exact budget.
         sample = raw(min(total, SAMPLE_PAPERS))
         growth = _sampled_growth(sample, inline, config.render.templates_dir)
-        drafts: dict[int, str] = {}
+        drafts: dict[int, str] = {min(total, SAMPLE_PAPERS): sample}
         sizes: dict[int, int] = {}
 
         def estimate(n: int) -> int:
             if n not in sizes:
-                drafts[n] = raw(n)
+                if n not in drafts:
+                    drafts[n] = raw(n)
                 sizes[n] = growth.estimate(drafts[n])
             return sizes[n]
 
-        count = largest_fitting(total, lambda n: estimate(n) <= budget * SAFETY,
-                                _first_guess(total, estimate, budget * SAFETY))  # fmt: skip
+        target = budget * SAFETY
+        guess = _first_guess(total, estimate, target, min(total, SAMPLE_PAPERS))
+        count = largest_fitting(total, lambda n: estimate(n) <= target, guess)
         html = drafts[count] if count in drafts else raw(count)
     while True:
         inlined = inline(html)
@@ -171,13 +174,14 @@ def forget_growth() -> None:
     _ADDED_BY_STYLE.clear()
 
 
-def _first_guess(total: int, estimate: Callable[[int], int], target: float) -> int:
-    """Where to start looking: the secant through two drafts, then through the next one.
+def _first_guess(total: int, estimate: Callable[[int], int], target: float, low: int) -> int:
+    """Where to start looking: the secant through the sample (``low`` papers) and a draft of
+    25, then through the next draft.
 
     The estimate grows almost linearly with the papers shown (theme headings make the
     first ones cost a little more), so two steps land within a paper or two.
     """
-    low, high = MIN_PAPERS, min(total, 25)
+    high = min(total, 25)
     if high <= low:
         return high
     size_low, size_high = estimate(low), estimate(high)
@@ -230,16 +234,21 @@ class Growth:
 
     def estimate(self, raw: str) -> int:
         size = len(raw.encode("utf-8")) - self.style_shrink
-        for m in _START_TAG.finditer(raw):
-            kind = _kind(m)
-            size += self.added.get(kind, self.by_tag.get(kind[0], self.largest))
+        # identical tags (most of a draft) are counted in C and looked at once
+        for (tag, attributes), times in Counter(_START_TAG.findall(raw)).items():
+            kind = _kind_of(tag, attributes)
+            size += times * self.added.get(kind, self.by_tag.get(kind[0], self.largest))
         return size
 
 
 def _kind(tag: re.Match[str]) -> tuple[str, str]:
-    found = _CLASS.search(tag.group(2))
+    return _kind_of(tag.group(1), tag.group(2))
+
+
+def _kind_of(tag: str, attributes: str) -> tuple[str, str]:
+    found = _CLASS.search(attributes)
     classes = " ".join(sorted((found.group(1) or found.group(2) or "").split())) if found else ""
-    return tag.group(1).lower(), classes
+    return tag.lower(), classes
 
 
 def _style_text(html: str) -> str:

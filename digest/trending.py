@@ -181,11 +181,9 @@ def _assign(themes: ThemeResult, papers: Sequence[Paper]) -> list[str | None]:
     vectorizer = projector.vectorizer
     rows = [_counts(papers[i]) for i in unknown]
     vocabulary = vectorizer.vocabulary_
-    for token in vocabulary:
-        _token_id(token)
+    today_ids = np.fromiter(map(_token_id, vocabulary), dtype=np.int64, count=len(vocabulary))
     columns = np.full(len(_TOKEN_IDS), -1, dtype=np.int64)
-    for token, column in vocabulary.items():
-        columns[_TOKEN_IDS[token]] = column
+    columns[today_ids] = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
     lengths = np.array([len(ids) for ids, _ in rows], dtype=np.int64)
     ids = np.concatenate([ids for ids, _ in rows])
     counts = np.concatenate([n for _, n in rows])
@@ -246,8 +244,8 @@ def _counts(paper: Paper) -> tuple[np.ndarray, np.ndarray]:
 
     from digest.themes.text import tokens
 
-    counted = Counter(_token_id(t) for t in tokens(document(paper)))
-    ids = np.fromiter(counted.keys(), dtype=np.int64, count=len(counted))
+    counted = Counter(tokens(document(paper)))
+    ids = np.fromiter(map(_token_id, counted), dtype=np.int64, count=len(counted))
     n = np.fromiter(counted.values(), dtype=np.float32, count=len(counted))
     if len(_COUNTS) >= _COUNTS_SIZE:
         del _COUNTS[next(iter(_COUNTS))]

@@ -19,7 +19,6 @@ from typing import Any
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
 _ARXIV_OLD = re.compile(r"\b([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\b")
 _NOT_WORD = re.compile(r"[^\w]+")
-_ASCII_SPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def clean_space(text: str | None) -> str:
@@ -31,7 +30,7 @@ def clean_space(text: str | None) -> str:
     # beyond ASCII, isprintable() is False for every whitespace character but " ").
     flat = text.replace("\n", " ")
     if (
-        (not any(c in flat for c in _ASCII_SPACE) if flat.isascii() else flat.isprintable())
+        (_no_odd_ascii_space(flat) if flat.isascii() else flat.isprintable())
         and "  " not in flat
         and flat[0] != " "
         and flat[-1] != " "
@@ -39,6 +38,20 @@ def clean_space(text: str | None) -> str:
         return flat
     # str.split() splits on exactly the characters re's \s matches
     return " ".join(flat.split())
+
+
+def _no_odd_ascii_space(s: str) -> bool:
+    # unrolled: a generator over these eight characters cost a third of clean_space in bulk ingest
+    return not (
+        "\t" in s
+        or "\r" in s
+        or "\x0b" in s
+        or "\x0c" in s
+        or "\x1c" in s
+        or "\x1d" in s
+        or "\x1e" in s
+        or "\x1f" in s
+    )
 
 
 def arxiv_id(text: str | None) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms less import
 
@@ -100,11 +100,10 @@ def group_documents(
     n = len(docs)
     vectorizer = make_vectorizer(n)
     try:
-        x = vectorizer.fit_transform(list(docs))
+        x = fit_tfidf(vectorizer, docs)
     except ValueError:  # empty vocabulary: no document has a usable word
         return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
     model = load_model() if config.bundled_background else None
-    x = sp.csr_matrix(x)
     if background or (model is not None and config.prior_papers):
         day_idf = vectorizer.idf_
         vectorizer.idf_ = blended_idf(
@@ -127,6 +126,58 @@ def group_documents(
         groups[usable] = _best_partition(x[usable], z[usable], config)
     groups = _fold_and_order(groups, config.min_theme_size)
     return Clustering(groups, z, Projector(vectorizer, basis, _centroids(z, groups)))
+
+
+def fit_tfidf(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix:
+    """``vectorizer.fit_transform(docs)`` for :func:`make_vectorizer`'s vectorizers, with the
+    token counts gathered in numpy instead of scikit-learn's loop over every token in Python
+    (a third of the day's clustering). Same matrix, bit for bit, as ``fit_transform`` (tested):
+    columns in alphabetical order, and within a row in the order scikit-learn leaves them
+    (the order terms first appear in the day), which fixes the sums of the normalization.
+    Raises ValueError as ``fit_transform`` does when no term is left."""
+    token_lists = [vectorizer.tokenizer(doc) for doc in docs]
+    flat = [t for toks in token_lists for t in toks]
+    if not flat:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n = len(docs)
+    first_seen = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+    rows = np.repeat(np.arange(n), [len(toks) for toks in token_lists])
+    cols = np.fromiter(map(first_seen.__getitem__, flat), dtype=np.int64, count=len(flat))
+    counts = sp.csr_matrix(
+        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, cols)), shape=(n, len(first_seen))
+    )  # duplicates summed, columns sorted within each row
+    max_df, min_df = vectorizer.max_df, vectorizer.min_df
+    # an int is a number of documents, a float a share of them
+    high: float = max_df if isinstance(max_df, int) else max_df * n
+    low: float = min_df if isinstance(min_df, int) else min_df * n
+    df = np.bincount(counts.indices, minlength=len(first_seen))
+    keep = (df <= high) & (df >= low)
+    if not keep.any():
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    kept_terms = [t for t, i in first_seen.items() if keep[i]]
+    vocabulary = {t: i for i, t in enumerate(sorted(kept_terms))}
+    column = np.full(len(first_seen), -1, dtype=np.int64)
+    column[np.flatnonzero(keep)] = [vocabulary[t] for t in kept_terms]
+    in_row = keep[counts.indices]
+    x = sp.csr_matrix(
+        (
+            counts.data[in_row],
+            column[counts.indices[in_row]].astype(counts.indices.dtype),
+            np.concatenate(([0], np.cumsum(in_row)))[counts.indptr],
+        ),
+        shape=(n, len(vocabulary)),
+    )
+    transformer = TfidfTransformer(
+        norm=vectorizer.norm,
+        use_idf=vectorizer.use_idf,
+        smooth_idf=vectorizer.smooth_idf,
+        sublinear_tf=vectorizer.sublinear_tf,
+    ).fit(x)
+    # the vectorizer as fit_transform leaves it, so that it transforms other days' papers
+    vectorizer.vocabulary_ = vocabulary
+    vectorizer.fixed_vocabulary_ = False
+    vectorizer.idf_ = transformer.idf_
+    return sp.csr_matrix(transformer.transform(x, copy=False))
 
 
 def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
-import scipy.sparse as sp
 
 from digest.themes import REMAINDER_LABEL
-from digest.themes.text import STOP_WORDS, stem
+from digest.themes.text import STOP_WORDS, TOKEN_CACHE_SIZE, stem
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
@@ -36,12 +36,28 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
+class _IsContent(dict[str, bool]):
+    """Token -> whether it belongs in a phrase (a word of two letters or more, not a
+    stop-word); filled on first sight, so each token of a day costs one look-up."""
+
+    def __missing__(self, tok: str) -> bool:
+        if len(self) >= 200_000:
+            self.clear()
+        ok = len(tok) > 1 and tok not in STOP_WORDS and bool(_WORDLIKE.match(tok))
+        self[tok] = ok
+        return ok
+
+
+_IS_CONTENT = _IsContent()
+
+
 def runs(cleaned: str) -> list[list[str]]:
     """Maximal runs of content words, cut at stop-words, digits and punctuation."""
     out: list[list[str]] = []
     run: list[str] = []
+    is_content = _IS_CONTENT
     for tok in _TOKEN.findall(cleaned):
-        if len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok):
+        if is_content[tok]:
             run.append(tok)
         elif run:
             out.append(run)
@@ -53,13 +69,24 @@ def runs(cleaned: str) -> list[list[str]]:
 
 def phrases(cleaned: str, longest: int) -> list[str]:
     """Runs of up to ``longest`` content words (see :func:`runs`), every position."""
+    return list(_phrases(cleaned, longest))
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
+    # cached: a paper listed again on a later day (a quarter of arXiv's listings) is not split again
     out: list[str] = []
     for run in runs(cleaned):
         _add_ngrams(run, longest, out)
-    return out
+    return tuple(out)
 
 
-def headness(title_runs: Sequence[list[str]]) -> dict[str, float]:
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _title_runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(run) for run in runs(cleaned))
+
+
+def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
     """How often each word ends a run of title words, smoothed: English noun phrases end on
     their noun ("medical image *segmentation*"), so adjectives and verbs that lead into one
     ("deep", "self-supervised", "targeting") score low and nouns high."""
@@ -71,10 +98,10 @@ def headness(title_runs: Sequence[list[str]]) -> dict[str, float]:
     return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
-def _add_ngrams(run: list[str], longest: int, out: list[str]) -> None:
+def _add_ngrams(run: Sequence[str], longest: int, out: list[str]) -> None:
     out.extend(run)
     for size in range(2, min(longest, len(run)) + 1):
-        out.extend(" ".join(run[i : i + size]) for i in range(len(run) - size + 1))
+        out.extend(map(" ".join, zip(*(run[i:] for i in range(size)), strict=False)))
 
 
 def describe(
@@ -87,40 +114,43 @@ def describe(
     """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's."""
     if n_groups == 0:
         return []
-    title_runs = [runs(t) for t in clean_titles]
-    title_phrases = []
-    for one_title in title_runs:
-        found: list[str] = []
-        for run in one_title:
-            _add_ngrams(run, 4, found)
-        title_phrases.append(found)
+    title_runs = [_title_runs(t) for t in clean_titles]
+    title_phrases = [_phrases(t, 4) for t in clean_titles]
     heads = headness([run for one_title in title_runs for run in one_title])
     # the opening of an abstract states its topic; the rest adds cost more than signal
-    abstract_phrases = [phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
-    vocab: dict[str, int] = {}
-    weighted: list[Counter[str]] = []
+    abstract_phrases = [_phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
+    # every phrase of paper i: its abstract's (weight 1), then its title's (weight 2: titles
+    # count twice); terms are numbered in the order they first appear, as ties are broken so
+    flat: list[str] = []
     for t, a in zip(title_phrases, abstract_phrases, strict=True):
-        row = Counter(a)
-        row.update(t)
-        row.update(t)  # titles count twice
-        weighted.append(row)
-    counts = _matrix(weighted, vocab)
-    in_titles = _matrix([dict.fromkeys(t, 1) for t in title_phrases], vocab)
-    if not vocab:
+        flat.extend(a)
+        flat.extend(t)
+    if not flat:
         return [(f"Theme {g + 1} papers", ()) for g in range(n_groups)]
-    terms = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
-    member = sp.csr_matrix(
-        (
-            np.ones(sum(0 <= g < n_groups for g in groups)),
-            (
-                [g for g in groups if 0 <= g < n_groups],
-                [i for i, g in enumerate(groups) if 0 <= g < n_groups],
-            ),
-        ),
-        shape=(n_groups, len(groups)),
+    vocab = {term: i for i, term in enumerate(dict.fromkeys(flat))}
+    ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+    n = len(clean_titles)
+    segments = np.array(
+        [(len(a), len(t)) for t, a in zip(title_phrases, abstract_phrases, strict=True)]
     )
-    per_group = (member @ counts).toarray()
-    titles_per_group = (member @ in_titles).toarray()
+    weight = np.repeat(np.tile([1.0, 2.0], n), segments.ravel())
+    is_title = weight == 2.0
+    group_of = np.repeat(np.asarray(groups, dtype=np.int64), segments.sum(axis=1))
+    grouped = (group_of >= 0) & (group_of < n_groups)
+    cells = n_groups * len(vocab)
+    key = group_of * len(vocab) + ids
+    per_group = np.bincount(key[grouped], weight[grouped], minlength=cells)
+    per_group = per_group.reshape(n_groups, len(vocab))
+    # titles using each term: a (paper, term) pair once, however often the title repeats it
+    row_of = np.repeat(np.arange(n), segments.sum(axis=1))
+    title_uses = np.unique((row_of * len(vocab) + ids)[is_title & grouped])
+    titles_per_group = np.bincount(
+        np.asarray(groups, dtype=np.int64)[title_uses // len(vocab)] * len(vocab)
+        + title_uses % len(vocab),
+        minlength=cells,
+    ).astype(np.float64)
+    titles_per_group = titles_per_group.reshape(n_groups, len(vocab))
+    terms = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
     total = per_group.sum(axis=0) + 1e-9
     average = per_group.sum() / n_groups
     scores = (
@@ -141,18 +171,6 @@ def describe(
         used.add(label.casefold())
         out.append((label, top))
     return out
-
-
-def _matrix(rows: Sequence[Mapping[str, int]], vocab: dict[str, int]) -> sp.csr_matrix:
-    data: list[float] = []
-    cols: list[int] = []
-    indptr = [0]
-    for row in rows:
-        for term, n in row.items():
-            cols.append(vocab.setdefault(term, len(vocab)))
-            data.append(float(n))
-        indptr.append(len(cols))
-    return sp.csr_matrix((data, cols, indptr), shape=(len(rows), max(len(vocab), 1)))
 
 
 def _top_terms(score: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> tuple[str, ...]:

@@ -18,11 +18,10 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +56,8 @@ class BackgroundModel:
 
     def rates(self, terms: Sequence[str]) -> np.ndarray:
         """Each term's share of the corpus's papers; 0 for a term the model does not hold."""
-        at = [self.index.get(t, -1) for t in terms]
-        counts = np.array([self.df[i] if i >= 0 else 0.0 for i in at], dtype=np.float64)
+        at = np.fromiter(map(self.index.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
+        counts = np.where(at >= 0, self.df[np.maximum(at, 0)], 0.0) if len(self.df) else at * 0.0
         return counts / max(self.n_docs, 1)
 
 
@@ -95,13 +94,10 @@ def blended_idf(
 ) -> np.ndarray:
     """Smoothed IDF (TfidfVectorizer's formula) of the day's ``terms`` over the day, the store
     papers ``store_docs`` (cleaned documents) and the model's share of the prior."""
-    from digest.themes.text import distinct_tokens
-
     df = np.asarray(day_df, dtype=np.float64).copy()
     total = float(n_day)
     if store_docs:
-        in_store = Counter(chain.from_iterable(distinct_tokens(doc) for doc in store_docs))
-        df += np.array([in_store.get(t, 0) for t in terms], dtype=np.float64)
+        df += store_document_frequencies(terms, store_docs)
         total += len(store_docs)
     weight = max(0, prior_papers - len(store_docs)) if model is not None else 0
     if weight:
@@ -109,3 +105,43 @@ def blended_idf(
         df += weight * model.rates(terms)
         total += weight
     return np.log((1.0 + total) / (1.0 + df)) + 1.0
+
+
+# Store papers come back on the following days (themes.background_days): each document's
+# distinct tokens are kept as ids in one growing vocabulary, so a day's store counts are one
+# bincount over arrays already made, not a count of every token of a thousand papers.
+_TERM_IDS: dict[str, int] = {}
+_DOC_TERM_IDS: dict[str, np.ndarray] = {}  # cleaned document -> ids of its distinct tokens
+_DOC_CACHE_SIZE = 8192
+_TERM_IDS_SIZE = 500_000  # a scheduler running for years starts the ids afresh
+
+
+def store_document_frequencies(terms: Sequence[str], docs: Sequence[str]) -> np.ndarray:
+    """How many of ``docs`` (cleaned documents) use each of ``terms`` (themes tokens)."""
+    if len(_TERM_IDS) > _TERM_IDS_SIZE:
+        _TERM_IDS.clear()
+        _DOC_TERM_IDS.clear()
+    ids = np.concatenate([_doc_term_ids(doc) for doc in docs] or [np.zeros(0, np.int64)])
+    counts = np.bincount(ids, minlength=len(_TERM_IDS) + 1)
+    at = np.fromiter(map(_TERM_IDS.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
+    return np.where(at >= 0, counts[at], 0).astype(np.float64)
+
+
+def _doc_term_ids(doc: str) -> np.ndarray:
+    found = _DOC_TERM_IDS.get(doc)
+    if found is None:
+        from digest.themes.text import distinct_tokens
+
+        distinct = distinct_tokens(doc)
+        found = np.fromiter(map(_term_id, distinct), dtype=np.int64, count=len(distinct))
+        if len(_DOC_TERM_IDS) >= _DOC_CACHE_SIZE:
+            del _DOC_TERM_IDS[next(iter(_DOC_TERM_IDS))]
+        _DOC_TERM_IDS[doc] = found
+    return found
+
+
+def _term_id(term: str) -> int:
+    found = _TERM_IDS.get(term)
+    if found is None:
+        found = _TERM_IDS[term] = len(_TERM_IDS)
+    return found

@@ -1,4 +1,5 @@
-"""Themes' own token counting gives what scikit-learn's vectorizer would, bit for bit."""
+"""Themes' shortcuts give what the plain rules would: token counts as scikit-learn's vectorizer
+makes them (bit for bit), tokens and cleaned text as the rules in digest/themes/text.py say."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from hypothesis import strategies as st
 from digest.models import Paper
 from digest.themes import document
 from digest.themes.cluster import fit_tfidf, make_vectorizer
-from digest.themes.text import _WORD, STOP_WORDS, clean_text, stem, tokens
+from digest.themes.text import (
+    _LATEX_CMD,
+    _LATEX_MATH,
+    _URL,
+    _WORD,
+    STOP_WORDS,
+    clean_text,
+    stem,
+    tokens,
+)
 
 
 def mini_docs(fixtures: Path) -> list[str]:
@@ -60,3 +70,43 @@ def test_tokens_follow_the_rule(text: str) -> None:
     cleaned = clean_text(text)
     expected = tuple(stem(w) for w in _WORD.findall(cleaned) if w not in STOP_WORDS and len(w) > 1)
     assert tokens(cleaned) == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a@b.org",
+                "x@y",
+                "$x^2$",
+                "$",
+                "\\(a\\)",
+                "\\emph{Deep}",
+                "\\cite[p]{k}",
+                "{",
+                "}",
+                "https://x.io/a",
+                "www.a.b",
+                "Ünïcode",
+                "robots",
+                " ",
+                "\\",
+                "@",
+                "(",
+                ")",
+            ]
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_cleaning_skips_only_patterns_that_cannot_match(text: str) -> None:
+    expected = _LATEX_CMD.sub(" ", _LATEX_MATH.sub(" ", _URL.sub(" ", text)))
+    expected = expected.replace("{", " ").replace("}", " ")
+    assert clean_text(text) == clean_text_reference_tail(expected)
+
+
+def clean_text_reference_tail(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()

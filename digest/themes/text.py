@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 _LATEX_MATH = re.compile(r"\$[^$]{0,200}\$|\\\(.{0,200}?\\\)|\\\[.{0,200}?\\\]")
 _LATEX_CMD = re.compile(r"\\[a-zA-Z]+\*?(\[[^\]]*\])?")
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
+_WEB_ADDRESS = re.compile(r"https?://\S+|www\.\S+")  # _URL without its e-mail branch
 _WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*[^\W\d_]")
 
 # Words of the genre rather than the topic: they occur in every field's abstracts.
@@ -68,9 +69,13 @@ _SUFFIXES = (
 
 def clean_text(text: str) -> str:
     """Lower-cased, accent-stripped text with LaTeX, URLs and numbers removed."""
-    text = _URL.sub(" ", text)
-    text = _LATEX_MATH.sub(" ", text)
-    text = _LATEX_CMD.sub(" ", text).replace("{", " ").replace("}", " ")
+    # each pattern runs only on texts that can hold a match: the e-mail branch alone tried
+    # every word of every abstract, 80% of the cleaning time
+    text = (_URL if "@" in text else _WEB_ADDRESS).sub(" ", text)
+    if "$" in text or "\\" in text:
+        text = _LATEX_MATH.sub(" ", text)
+        text = _LATEX_CMD.sub(" ", text)
+    text = text.replace("{", " ").replace("}", " ")
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))

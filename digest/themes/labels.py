@@ -33,6 +33,7 @@ ABSTRACT_CHARS = 400
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
+_ASCII_TOKEN = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z]+)*|[^\w\s]+|\d+")  # _TOKEN on ASCII text
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
@@ -56,7 +57,7 @@ def runs(cleaned: str) -> list[list[str]]:
     out: list[list[str]] = []
     run: list[str] = []
     is_content = _IS_CONTENT
-    for tok in _TOKEN.findall(cleaned):
+    for tok in (_ASCII_TOKEN if cleaned.isascii() else _TOKEN).findall(cleaned):
         if is_content[tok]:
             run.append(tok)
         elif run:

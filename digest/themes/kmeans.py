@@ -71,7 +71,9 @@ def _unit_rows(a: np.ndarray) -> np.ndarray:
 
 def _group_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     order = np.argsort(labels, kind="stable")
-    present, starts = np.unique(labels[order], return_index=True)
+    sizes = np.bincount(labels, minlength=k)
+    present = np.flatnonzero(sizes)
+    starts = (np.cumsum(sizes) - sizes)[present]  # where each group begins in ``order``
     sums = np.zeros((k, z.shape[1]))
     sums[present] = np.add.reduceat(z[order], starts, axis=0)
     return sums

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 
@@ -151,7 +152,8 @@ def describe(
         minlength=cells,
     ).astype(np.float64)
     titles_per_group = titles_per_group.reshape(n_groups, len(vocab))
-    terms = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
+    terms = np.empty(len(vocab), dtype=object)
+    terms[:] = list(vocab)  # numbered in insertion order
     total = per_group.sum(axis=0) + 1e-9
     average = per_group.sum() / n_groups
     scores = (
@@ -159,7 +161,7 @@ def describe(
         / np.maximum(per_group.sum(axis=1, keepdims=True), 1e-9)
         * np.log1p(average / total)
     )
-    lengths = np.array([t.count(" ") + 1 for t in terms])
+    lengths = np.fromiter(map(str.count, vocab, repeat(" ")), dtype=np.int64, count=len(vocab)) + 1
     used: set[str] = {REMAINDER_LABEL.casefold()}
     out = []
     for g in range(n_groups):

@@ -78,14 +78,19 @@ def phrases(cleaned: str, longest: int) -> list[str]:
 def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
     # cached: a paper listed again on a later day (a quarter of arXiv's listings) is not split again
     out: list[str] = []
-    for run in runs(cleaned):
-        _add_ngrams(run, longest, out)
+    join = " ".join
+    for run in _runs(cleaned):
+        out.extend(run)
+        if len(run) > 1 and longest > 1:  # most runs are a word or two
+            out.extend(map(join, zip(run, run[1:], strict=False)))
+            for size in range(3, min(longest, len(run)) + 1):
+                out.extend(map(join, zip(*(run[i:] for i in range(size)), strict=False)))
     return tuple(out)
 
 
 @lru_cache(maxsize=TOKEN_CACHE_SIZE)
-def _title_runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(run) for run in runs(cleaned))
+def _runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(map(tuple, runs(cleaned)))
 
 
 def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -100,12 +105,6 @@ def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
     return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
-def _add_ngrams(run: Sequence[str], longest: int, out: list[str]) -> None:
-    out.extend(run)
-    for size in range(2, min(longest, len(run)) + 1):
-        out.extend(map(" ".join, zip(*(run[i:] for i in range(size)), strict=False)))
-
-
 def describe(
     titles: Sequence[str],
     clean_titles: Sequence[str],
@@ -116,7 +115,7 @@ def describe(
     """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's."""
     if n_groups == 0:
         return []
-    title_runs = [_title_runs(t) for t in clean_titles]
+    title_runs = [_runs(t) for t in clean_titles]
     title_phrases = [_phrases(t, 4) for t in clean_titles]
     heads = headness([run for one_title in title_runs for run in one_title])
     # the opening of an abstract states its topic; the rest adds cost more than signal

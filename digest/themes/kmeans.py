@@ -16,22 +16,25 @@ def spherical_kmeans(
     """Labels of the best of ``restarts`` runs (highest total cosine to the centres)."""
     rng = np.random.default_rng(seed)
     best_labels, best_fit = np.zeros(len(z), dtype=int), -np.inf
+    # the centres are float64: z is promoted once here rather than in every product
+    z64 = z.astype(np.float64, copy=False)
     for _ in range(restarts):
-        labels, fit = _single_run(z, k, rng, max_iter)
+        labels, fit = _single_run(z, z64, k, rng, max_iter)
         if fit > best_fit:
             best_labels, best_fit = labels, fit
     return best_labels
 
 
 def _single_run(
-    z: np.ndarray, k: int, rng: np.random.Generator, max_iter: int
+    z: np.ndarray, z64: np.ndarray, k: int, rng: np.random.Generator, max_iter: int
 ) -> tuple[np.ndarray, float]:
     centres = _plus_plus(z, k, rng)
     k = len(centres)
     labels = np.full(len(z), -1)
+    rows = z  # same precision as the centres: seeds are rows of z, later centres float64 means
     sims = z @ centres.T
     for _ in range(max_iter):
-        sims = z @ centres.T
+        sims = rows @ centres.T
         new = sims.argmax(axis=1)
         # converged when (almost) no document moves: the last 0.1% never change a theme
         if np.count_nonzero(new != labels) <= len(z) // 1000:
@@ -44,6 +47,7 @@ def _single_run(
             worst = np.argsort(sims[np.arange(len(z)), labels])[: int(empty.sum())]
             sums[empty] = z[worst]
         centres = _unit_rows(sums)
+        rows = z64
     fit = float(sims[np.arange(len(z)), labels].sum())
     return labels, fit
 
@@ -51,7 +55,7 @@ def _single_run(
 def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ seeding with cosine distance (1 - similarity)."""
     chosen = [int(rng.integers(len(z)))]
-    distance = np.clip(1.0 - z @ z[chosen[0]], 0.0, None)
+    distance = np.maximum(1.0 - z @ z[chosen[0]], 0.0)  # np.clip's wrapper costs more
     for _ in range(1, k):
         total = distance.sum()
         if total > 0:  # a point drawn with probability proportional to its distance
@@ -60,7 +64,7 @@ def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         else:
             pick = int(rng.integers(len(z)))
         chosen.append(pick)
-        distance = np.minimum(distance, np.clip(1.0 - z @ z[pick], 0.0, None))
+        distance = np.minimum(distance, np.maximum(1.0 - z @ z[pick], 0.0))
     return z[chosen].copy()
 
 

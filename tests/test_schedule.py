@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -362,11 +363,28 @@ def test_a_second_daemon_on_the_same_database_says_so_and_exits(tmp_path: Path) 
     daemon.start()
     try:
         with Store.open(config.database_path) as store:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while store.lock_holder("scheduler") is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-        with pytest.raises(DigestError, match="another scheduler is running.*pid"):
-            Scheduler(config, send=False).serve()
+            assert store.lock_holder("scheduler") is not None, "the first scheduler took no lock"
+        # the second one runs in a thread too, so that a regression fails instead of hanging
+        second = Scheduler(config, send=False)
+        refused: list[DigestError] = []
+
+        def serve_second() -> None:
+            try:
+                second.serve()
+            except DigestError as exc:
+                refused.append(exc)
+
+        other = threading.Thread(target=serve_second, daemon=True)
+        other.start()
+        other.join(30)
+        if other.is_alive():
+            second.stop_requested.set()
+            other.join(30)
+            pytest.fail("a second scheduler on the same database kept running")
+        assert refused and re.search("another scheduler is running.*pid", str(refused[0]))
     finally:
         first.stop_requested.set()
         daemon.join(30)

@@ -10,6 +10,7 @@ older release is brought forward on open. All database access goes through the
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
         # only takes effect on a new database: 16 KiB pages hold several ~2 KB abstracts
         # each, so the file is ~20% smaller than with 4 KiB pages and ingest a bit faster
         conn.execute("PRAGMA page_size=16384")
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(conn)
     except sqlite3.DatabaseError as exc:
         raise DigestError(f"{path}: cannot open database: {exc}") from None
     conn.row_factory = sqlite3.Row
@@ -46,6 +47,21 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.execute("PRAGMA wal_autocheckpoint=2500")
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
+
+
+def _enable_wal(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    # Switching a new database to WAL needs an exclusive lock, and SQLite answers "database
+    # is locked" at once, without its busy handler, while another process (a scheduler and a
+    # manual run started together) is doing the same: retry for as long as a busy wait.
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager

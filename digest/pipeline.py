@@ -133,7 +133,10 @@ def run(
     out = output or config.output_path
     report = on_stage or (lambda stage: log.debug("stage: %s", stage))
     # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
-    with Store.open(config.database_path) as store, store.day_run(day, on_wait=_say_waiting) as record:
+    with (
+        Store.open(config.database_path) as store,
+        store.day_run(day, on_wait=_say_waiting) as record,
+    ):
 
         def note(stage: str) -> None:
             record.stage(stage)

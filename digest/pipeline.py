@@ -41,16 +41,18 @@ class RunResult:
 
 
 def ingest(
-    config: Config, day: dt.date, inputs: Sequence[Path] = (), store: Store | None = None
+    config: Config, day: dt.date | None, inputs: Sequence[Path] = (), store: Store | None = None
 ) -> list[Listing]:
-    """Fetch or read the day's listings and store the good ones. Returns every listing, failed ones too."""
+    """Fetch or read the day's listings and store the good ones. Returns every listing, failed
+    ones too. ``day=None``: input files keep their own dates (see ``sources.collect``)."""
     own = store is None
     st = store or Store.open(config.database_path)
     try:
         listings = sources.collect(config, day, inputs, st)
         for listing in listings:
             if listing.ok:
-                listing = listing if listing.date else _dated(listing, day)
+                if listing.date is None:
+                    listing = _dated(listing, day or dt.date.today())
                 st.save_listing(listing)
             else:
                 log.info("source %s: %s: %s", listing.source, listing.status, listing.error)

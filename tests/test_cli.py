@@ -142,3 +142,21 @@ def test_run_send_without_smtp_settings_fails_before_any_work(tmp_path: Path) ->
     assert "smtp.host is not set" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "out" / "2025-06-02").exists()
+
+
+def test_ingest_without_date_keeps_each_files_own_date(tmp_path: Path) -> None:
+    dated = tmp_path / "2025-03-12.jsonl"
+    dated.write_text(json.dumps({"id": "2503.00001", "title": "Dated", "summary": "S."}) + "\n")
+    undated = tmp_path / "papers.jsonl"
+    undated.write_text(json.dumps({"id": "2503.00002", "title": "Undated", "summary": "S."}) + "\n")
+    out = digest("ingest", "--input", str(dated), "--input", str(undated), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr  # one good listing is enough
+    assert "no date in this listing; pass --date" in out.stderr
+    assert "Traceback" not in out.stderr
+    from digest.store import Store
+
+    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+        assert [d.isoformat() for d in store.listing_dates()] == ["2025-03-12"]
+    folder = digest("ingest", "--input", str(tmp_path), cwd=tmp_path)
+    assert folder.returncode == 1
+    assert "needs --date" in folder.stderr

@@ -21,7 +21,7 @@ from digest.models import Listing
     "day",
     type=DATE,
     default=None,
-    help="Listing date; needed for files that carry no date. Default: from the file, else today.",
+    help="Listing date. Default: each file's own date (its name or content); today for configured sources.",
 )
 @click.option(
     "--input",
@@ -39,7 +39,7 @@ def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | No
       digest ingest --date 2025-03-13 --input ../shared/seeds/000_aad4745849f3a6a8.txt
     """
     config = load(config_path)
-    listings = pipeline.ingest(config, day or dt.date.today(), inputs)
+    listings = pipeline.ingest(config, day, inputs)
     _report(listings)
     if listings and not any(x.ok for x in listings):
         raise SystemExit(1)

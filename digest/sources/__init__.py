@@ -19,21 +19,23 @@ from digest.sources.http import HttpClient
 
 
 def collect(
-    config: Config, day: dt.date, inputs: Sequence[Path] = (), store: object = None
+    config: Config, day: dt.date | None, inputs: Sequence[Path] = (), store: object = None
 ) -> list[Listing]:
-    """The listings for ``day``: from ``inputs`` when given, else from the enabled configured sources."""
+    """The listings for ``day``: from ``inputs`` when given, else from the enabled configured
+    sources. ``day=None`` (``digest ingest`` without ``--date``): each input file keeps the
+    date in its name or content, and configured sources are asked for today."""
     if inputs:
         return [_from_path(path, day, None) for path in inputs]
     listings = []
     for source in config.sources:
         if source.enabled:
-            listings.append(_from_source(config, source, day, store))
+            listings.append(_from_source(config, source, day or dt.date.today(), store))
     return listings
 
 
 def _from_path(
     path: Path,
-    day: dt.date,
+    day: dt.date | None,
     source: str | None,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
 ) -> Listing:
@@ -42,6 +44,8 @@ def _from_path(
     kind = "directory" if path.is_dir() else "file"
     try:
         if kind == "directory":
+            if day is None:
+                raise InputError(f"{path}: a folder of dated listings needs --date to pick a day")
             matches = listings_in_folder(path, day)
             if not matches:
                 # a folder without a file for the day is a day without papers (weekends,

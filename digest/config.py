@@ -132,24 +132,28 @@ class ServeConfig:
 
 def _check_delivery(cfg: Config, file: Path) -> None:
     """Checks of the email, smtp and serve sections."""
-    for key, value in (
-        ("email.max_hard_failures", cfg.email.max_hard_failures),
-        ("smtp.timeout_s", cfg.smtp.timeout_s),
-        ("serve.token_max_age_s", cfg.serve.token_max_age_s),
-        ("serve.threads", cfg.serve.threads),
-        ("serve.subscribe_per_address", cfg.serve.subscribe_per_address),
-        ("serve.subscribe_per_client", cfg.serve.subscribe_per_client),
-        ("serve.rate_window_s", cfg.serve.rate_window_s),
-    ):
-        if value <= 0:
-            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
-    for key, value in (
-        ("email.retries", cfg.email.retries),
-        ("email.retry_backoff_s", cfg.email.retry_backoff_s),
-        ("serve.proxy_hops", cfg.serve.proxy_hops),
-    ):
-        if value < 0:
-            raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")
+    _positive(
+        file,
+        (
+            ("email.max_hard_failures", cfg.email.max_hard_failures),
+            ("smtp.timeout_s", cfg.smtp.timeout_s),
+            ("serve.token_max_age_s", cfg.serve.token_max_age_s),
+            ("serve.threads", cfg.serve.threads),
+            ("serve.subscribe_per_address", cfg.serve.subscribe_per_address),
+            ("serve.subscribe_per_client", cfg.serve.subscribe_per_client),
+            ("serve.rate_window_s", cfg.serve.rate_window_s),
+        ),
+        strict=True,
+    )
+    _positive(
+        file,
+        (
+            ("email.retries", cfg.email.retries),
+            ("email.retry_backoff_s", cfg.email.retry_backoff_s),
+            ("serve.proxy_hops", cfg.serve.proxy_hops),
+        ),
+        strict=False,
+    )
     if not 0 < cfg.serve.port < 65536:
         raise ConfigError(f"{file}: 'serve.port' must be a TCP port, got {cfg.serve.port}")
     mailto = cfg.email.unsubscribe_mailto
@@ -355,33 +359,37 @@ def _check(cfg: Config, file: Path) -> None:
             raise ConfigError(f"{file}: '{where}.categories' is required for kind \"arxiv_rss\"")
         if s.kind == "file" and not s.path:
             raise ConfigError(f"{file}: '{where}.path' is required for kind \"file\"")
-    for key, value in (
-        ("http.timeout_s", cfg.http.timeout_s),
-        ("http.arxiv_min_interval_s", cfg.http.arxiv_min_interval_s),
-        ("trending.top_n", cfg.trending.top_n),
-        ("trending.window_days", cfg.trending.window_days),
-        ("trending.rising_ratio", cfg.trending.rising_ratio),
-        ("themes.lsa_components", cfg.themes.lsa_components),
-        ("themes.kmeans_restarts", cfg.themes.kmeans_restarts),
-        ("themes.min_theme_size", cfg.themes.min_theme_size),
-        ("themes.max_themes", cfg.themes.max_themes),
-        ("render.feed_days", cfg.render.feed_days),
-        ("render.summary_sentences", cfg.render.summary_sentences),
-        ("email.rate_per_s", cfg.email.rate_per_s),
-    ):
-        if value <= 0:
-            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
-    for key, value in (
-        ("trending.weight_upvotes", cfg.trending.weight_upvotes),
-        ("trending.weight_position", cfg.trending.weight_position),
-        ("trending.weight_seen_days", cfg.trending.weight_seen_days),
-        ("trending.weight_momentum", cfg.trending.weight_momentum),
-        ("themes.background_days", cfg.themes.background_days),
-        ("themes.background_max_papers", cfg.themes.background_max_papers),
-        ("themes.prior_papers", cfg.themes.prior_papers),
-    ):
-        if value < 0:
-            raise ConfigError(f"{file}: '{key}' must be 0 or more, got {value}")
+    _positive(
+        file,
+        (
+            ("http.timeout_s", cfg.http.timeout_s),
+            ("http.arxiv_min_interval_s", cfg.http.arxiv_min_interval_s),
+            ("trending.top_n", cfg.trending.top_n),
+            ("trending.window_days", cfg.trending.window_days),
+            ("trending.rising_ratio", cfg.trending.rising_ratio),
+            ("themes.lsa_components", cfg.themes.lsa_components),
+            ("themes.kmeans_restarts", cfg.themes.kmeans_restarts),
+            ("themes.min_theme_size", cfg.themes.min_theme_size),
+            ("themes.max_themes", cfg.themes.max_themes),
+            ("render.feed_days", cfg.render.feed_days),
+            ("render.summary_sentences", cfg.render.summary_sentences),
+            ("email.rate_per_s", cfg.email.rate_per_s),
+        ),
+        strict=True,
+    )
+    _positive(
+        file,
+        (
+            ("trending.weight_upvotes", cfg.trending.weight_upvotes),
+            ("trending.weight_position", cfg.trending.weight_position),
+            ("trending.weight_seen_days", cfg.trending.weight_seen_days),
+            ("trending.weight_momentum", cfg.trending.weight_momentum),
+            ("themes.background_days", cfg.themes.background_days),
+            ("themes.background_max_papers", cfg.themes.background_max_papers),
+            ("themes.prior_papers", cfg.themes.prior_papers),
+        ),
+        strict=False,
+    )
     if cfg.render.max_email_bytes < 10_000:
         raise ConfigError(
             f"{file}: 'render.max_email_bytes' must be at least 10000 (header and footer "
@@ -453,14 +461,24 @@ def _check_live(cfg: Config, file: Path) -> None:
                     f'"cs.LG", got "{cat}"'
                 )
     h = cfg.http
-    for key, value in (
-        ("http.total_timeout_s", h.total_timeout_s),
-        ("http.max_backoff_s", h.max_backoff_s),
-        ("http.max_bytes", h.max_bytes),
-    ):
-        if value <= 0:
-            raise ConfigError(f"{file}: '{key}' must be greater than 0, got {value}")
+    _positive(
+        file,
+        (
+            ("http.total_timeout_s", h.total_timeout_s),
+            ("http.max_backoff_s", h.max_backoff_s),
+            ("http.max_bytes", h.max_bytes),
+        ),
+        strict=True,
+    )
     if h.backoff_s < 0:
         raise ConfigError(f"{file}: 'http.backoff_s' must be 0 or more, got {h.backoff_s}")
     if not h.user_agent.strip() or any(c in h.user_agent for c in "\r\n"):
         raise ConfigError(f"{file}: 'http.user_agent' must be one non-empty line")
+
+
+def _positive(file: Path, values: tuple[tuple[str, float], ...], strict: bool) -> None:
+    """Each (key, value) must be > 0 (``strict``) or >= 0; the error names the first that is not."""
+    for key, value in values:
+        if value < 0 or (strict and value == 0):
+            wanted = "greater than 0" if strict else "0 or more"
+            raise ConfigError(f"{file}: '{key}' must be {wanted}, got {value}")

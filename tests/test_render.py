@@ -442,22 +442,12 @@ def test_any_text_renders_as_text(title: str, abstract: str, author: str, label:
 
 def test_inlining_with_kept_rules_equals_a_fresh_premailer() -> None:
     """The parsed stylesheet is kept per process; a different stylesheet is parsed afresh."""
-    import logging
-
     from premailer import Premailer
 
+    from digest.render.email import PREMAILER_OPTIONS
+
     def fresh(html: str) -> str:
-        return str(
-            Premailer(
-                html,
-                allow_network=False,
-                strip_important=False,
-                cssutils_logging_level=logging.CRITICAL,
-                disable_validation=True,
-                remove_classes=False,
-                disable_basic_attributes=["bgcolor", "width", "height", "align", "valign"],
-            ).transform()
-        )
+        return str(Premailer(html, **PREMAILER_OPTIONS).transform())
 
     body = '<body><p class="a">x</p><p class="b"><a href="#">y</a></p></body>'
     for css in (

@@ -43,21 +43,22 @@ SAFETY = 0.99  # of the budget, for what the per-element estimate cannot see
 MIN_PAPERS = 1  # even a tiny budget shows the top paper
 
 
+PREMAILER_OPTIONS: dict[str, Any] = {
+    "allow_network": False,
+    # keep !important on the leftover @media rules, or dark mode loses to inline styles
+    "strip_important": False,
+    "cssutils_logging_level": logging.CRITICAL,
+    "disable_validation": True,
+    "remove_classes": False,
+    # no bgcolor/width/align copied from the CSS: the template writes the few that
+    # Outlook needs itself, and premailer would also put them where HTML forbids them
+    "disable_basic_attributes": ["bgcolor", "width", "height", "align", "valign"],
+}
+
+
 def inline_css(html: str) -> str:
     """CSS of the ``<style>`` block copied onto elements; @media and :hover rules stay in it."""
-    inliner = _KeptRulesPremailer(
-        html,
-        allow_network=False,
-        # keep !important on the leftover @media rules, or dark mode loses to inline styles
-        strip_important=False,
-        cssutils_logging_level=logging.CRITICAL,
-        disable_validation=True,
-        remove_classes=False,
-        # no bgcolor/width/align copied from the CSS: the template writes the few that
-        # Outlook needs itself, and premailer would also put them where HTML forbids them
-        disable_basic_attributes=["bgcolor", "width", "height", "align", "valign"],
-    )
-    return str(inliner.transform())
+    return str(_KeptRulesPremailer(html, **PREMAILER_OPTIONS).transform())
 
 
 class _KeptRulesPremailer(Premailer):

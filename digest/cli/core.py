@@ -10,7 +10,7 @@ import click
 
 from digest import pipeline
 from digest.cli import cli
-from digest.cli.options import DATE, config_option, load
+from digest.cli.options import DATE, config_option, inputs_option, load
 from digest.errors import EXIT_NO_PAPERS
 from digest.models import Listing
 
@@ -23,13 +23,7 @@ from digest.models import Listing
     default=None,
     help="Listing date. Default: each file's own date (its name or content); today for configured sources.",
 )
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.",
-)
+@inputs_option
 @config_option
 def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | None) -> None:
     """Fetch or read listings and store them, without rendering.
@@ -47,13 +41,7 @@ def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | No
 
 @cli.command()
 @click.option("--date", "day", type=DATE, default=None, help="The digest date (default: today).")
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Listing file or folder of YYYY-MM-DD.* files (repeatable). Default: the configured sources.",
-)
+@inputs_option
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),

@@ -41,6 +41,17 @@ def config_option(f: Callable) -> Callable:
     )(f)
 
 
+def inputs_option(f: Callable) -> Callable:
+    return click.option(
+        "--input",
+        "inputs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Listing file or folder of YYYY-MM-DD.* files (repeatable). "
+        "Default: the configured sources.",
+    )(f)
+
+
 def load(config_path: Path | None) -> Config:
     if config_path is None and DEFAULT_CONFIG.exists():
         config_path = DEFAULT_CONFIG

@@ -464,3 +464,34 @@ def test_inlining_with_kept_rules_equals_a_fresh_premailer() -> None:
     view = build_view(synthetic_digest(40, themes=6), config)
     draft = render(config, "email.html", day=view, unsubscribe_url="x")
     assert email_module.inline_css(draft) == fresh(draft)
+
+
+def _safe_url_reference(url: str | None) -> str | None:
+    """The rule as urlparse states it: an http(s) scheme and a host."""
+    from urllib.parse import urlparse
+
+    if not url:
+        return None
+    url = url.strip()
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+_URL_ATOMS = st.sampled_from(
+    ["http", "https", "HTTP", "javascript", "ftp", ":", "//", "/", "?", "#", "@", "[", "]",
+     "example.org", "a", "-", ".", "8080", " ", "\t", "\n", "é", "%20", "x=1"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_URL_ATOMS, max_size=12).map("".join) | st.text(max_size=30))
+def test_plain_web_urls_pass_as_urlparse_would_let_them(url: str) -> None:
+    from digest.render.view import _safe_url
+
+    try:
+        expected = _safe_url_reference(url)
+    except ValueError:  # urlparse rejects a malformed [IPv6] host: so does _safe_url
+        with pytest.raises(ValueError):
+            _safe_url(url)
+        return
+    assert _safe_url(url) == expected

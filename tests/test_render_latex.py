@@ -136,3 +136,14 @@ def test_spaces_collapse_as_the_regular_expression_would(text: str) -> None:
     from digest.render.latex import _collapse_spaces
 
     assert _collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()
+
+
+@given(st.lists(st.sampled_from(["-", "--", "---", "`", "``", "'", "''", "a", " "]), max_size=30)
+       .map("".join) | st.text(max_size=40))  # fmt: skip
+def test_ligatures_as_replaced_one_after_another(text: str) -> None:
+    from digest.render.latex import _ligatures
+
+    expected = text
+    for old, new in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”")):
+        expected = expected.replace(old, new)
+    assert _ligatures(text) == expected

@@ -8,7 +8,16 @@ import email.utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.render.text import first_sentences, long_date, rfc822, short_authors, shorten, wrap
+from digest.render.text import (
+    _ABBREVIATION,
+    _SENTENCE_END,
+    first_sentences,
+    long_date,
+    rfc822,
+    short_authors,
+    shorten,
+    wrap,
+)
 
 
 def test_first_sentences_counts_sentences() -> None:
@@ -36,6 +45,42 @@ def test_first_sentences_cuts_a_run_on_sentence_at_a_word() -> None:
     out = first_sentences(text, 2, max_chars=100)
     assert len(out) <= 100
     assert out.endswith("word…")
+
+
+def _first_sentences_reference(text: str, count: int) -> str:
+    """first_sentences as first written: each whole candidate sentence searched for an
+    abbreviation at its end."""
+    text = text.strip()
+    if not text:
+        return ""
+    sentences: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start : m.start()]
+        if _ABBREVIATION.search(candidate):
+            continue
+        sentences.append(candidate)
+        start = m.end()
+        if len(sentences) == count:
+            break
+    else:
+        sentences.append(text[start:])
+    return shorten(" ".join(sentences[:count]), 10_000)
+
+
+_SENTENCE_ATOMS = st.sampled_from(
+    ["e.g.", "i.e.", "et al.", "al.", "Fig.", "Figs.", "approx.", "xapprox.", "viz.", "No.",
+     "We", "we", "A", "1", "(", "[", "\"", "“", ".", "!", "?", " ", "  ", "\n", "é", "word"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SENTENCE_ATOMS, max_size=40).map("".join) | st.text(max_size=200),
+       st.integers(1, 4))  # fmt: skip
+def test_first_sentences_looks_for_abbreviations_only_at_the_end(text: str, count: int) -> None:
+    assert first_sentences(text, count, max_chars=10_000) == _first_sentences_reference(
+        text, count
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from digest.models import clean_space
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -125,7 +127,6 @@ _TOKEN = re.compile(
 )
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[]) +")
-_TEXT_LIGATURES = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"))
 
 
 def latex_to_text(source: str) -> str:
@@ -143,14 +144,18 @@ def latex_to_text(source: str) -> str:
 
 def _collapse_spaces(text: str) -> str:
     """Runs of whitespace as one space, none at the ends: ``re.sub(r"\\s+", " ", text).strip()``
-    (both use str.isspace), 3x faster on line-wrapped abstracts."""
-    return " ".join(text.split())
+    (all three split on str.isspace); ``clean_space`` returns a tidy text without rebuilding it."""
+    return clean_space(text)
 
 
 def _ligatures(text: str) -> str:
-    for old, new in _TEXT_LIGATURES:
-        if old in text:
-            text = text.replace(old, new)
+    """Dashes and quotes typed the TeX way (---, --, ``, '') as the characters TeX prints."""
+    if "--" in text:  # three scans, not four: no "--", no "---" either
+        text = text.replace("---", "—").replace("--", "–")
+    if "``" in text:
+        text = text.replace("``", "“")
+    if "''" in text:
+        text = text.replace("''", "”")
     return text
 
 

@@ -16,6 +16,7 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|Ref|Refs|resp|approx|Dr|Mr|Ms"
     r"|Prof|St|No|Vol|pp|al|ca|viz))\.$"
 )
+_ABBREVIATION_REACH = 10  # characters: more than the longest abbreviation with its dot
 SUMMARY_MAX_CHARS = 320
 
 
@@ -27,10 +28,11 @@ def first_sentences(text: str, count: int, max_chars: int = SUMMARY_MAX_CHARS) -
     sentences: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        candidate = text[start : m.start()]
-        if _ABBREVIATION.search(candidate):
+        end = m.start()
+        # only the end of the sentence can hold the abbreviation: look there, not at all of it
+        if _ABBREVIATION.search(text, max(start, end - _ABBREVIATION_REACH), end):
             continue
-        sentences.append(candidate)
+        sentences.append(text[start:end])
         start = m.end()
         if len(sentences) == count:
             break

@@ -8,6 +8,7 @@ the web page and the feed all say the same thing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlparse
@@ -20,6 +21,9 @@ from digest.render.text import first_sentences, long_date, plural, short_authors
 BAR_CELLS = 20  # resolution of the theme size bar (table cells in the email)
 UNTHEMED = "All papers"
 AUTHORS_SHOWN = 3  # "A, B, C and 12 others"
+# an http(s) scheme and a host of plain characters: a URL that urlparse gives a web
+# scheme and a netloc, whatever follows the host
+_PLAIN_WEB_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?:[:/?#]|\Z)")
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,8 @@ def _safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if _PLAIN_WEB_URL.match(url):
+        return url  # what urlparse would accept, told without parsing (nearly every link)
     parsed = urlparse(url)
     return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 

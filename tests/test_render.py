@@ -453,6 +453,8 @@ def test_inlining_with_kept_rules_equals_a_fresh_premailer() -> None:
     for css in (
         ".a { color: red; } a:hover { color: blue; } @media (max-width: 9px) { .a { color: x; } }",
         ".b { margin: 0 !important; } .a { padding: 1px; }",
+        ".a { text-align: center; vertical-align: top; background-color: #abc; width: 9px; }"
+        " .b { height: 3px; background-color: transparent; }",
         ".a { color: red; } a:hover { color: blue; } @media (max-width: 9px) { .a { color: x; } }",
     ):
         html = f"<html><head><style>{css}</style></head>{body}</html>"

@@ -78,9 +78,7 @@ _SENTENCE_ATOMS = st.sampled_from(
 @given(st.lists(_SENTENCE_ATOMS, max_size=40).map("".join) | st.text(max_size=200),
        st.integers(1, 4))  # fmt: skip
 def test_first_sentences_looks_for_abbreviations_only_at_the_end(text: str, count: int) -> None:
-    assert first_sentences(text, count, max_chars=10_000) == _first_sentences_reference(
-        text, count
-    )
+    assert first_sentences(text, count, max_chars=10_000) == _first_sentences_reference(text, count)
 
 
 @settings(max_examples=200, deadline=None)

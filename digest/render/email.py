@@ -29,8 +29,8 @@ from typing import Any
 from premailer import Premailer
 
 from digest.config import Config
-from digest.render.templating import render
-from digest.render.view import DayView, limit, papers_by_rank
+from digest.render.templating import env_for, render
+from digest.render.view import DayView, PaperView, limit, papers_by_rank
 
 log = logging.getLogger("digest.render")
 
@@ -54,6 +54,10 @@ PREMAILER_OPTIONS: dict[str, Any] = {
     # Outlook needs itself, and premailer would also put them where HTML forbids them
     "disable_basic_attributes": ["bgcolor", "width", "height", "align", "valign"],
 }
+
+
+# the attributes premailer (3.10) may copy from an element's inlined style
+_BASIC_ATTRIBUTES = frozenset({"bgcolor", "width", "height", "align", "valign"})
 
 
 def inline_css(html: str) -> str:
@@ -81,6 +85,14 @@ class _KeptRulesPremailer(Premailer):
             kept = self._parsed[key] = (rules, leftover, super()._css_rules_to_string(leftover))
         return list(kept[0]), kept[1]
 
+    def _style_to_basic_html_attributes(
+        self, element: Any, style_content: str, force: bool = False
+    ) -> None:
+        # it runs for every styled element, yet with every attribute it could copy disabled
+        # (PREMAILER_OPTIONS) it writes nothing: a sixth of the inlining, skipped
+        if not _BASIC_ATTRIBUTES.issubset(self.disable_basic_attributes):
+            super()._style_to_basic_html_attributes(element, style_content, force)
+
     def _css_rules_to_string(self, rules: list[Any]) -> str:
         for _, leftover, text in self._parsed.values():
             if rules is leftover:
@@ -103,8 +115,16 @@ def render_email(
     def shown(count: int) -> DayView:
         return view if count >= total else limit(view, {p.id for p in ranked[:count]})
 
+    paper_html = _PaperBlocks(config)
+
     def raw(count: int) -> str:
-        return render(config, "email.html", day=shown(count), unsubscribe_url=unsubscribe_url)
+        return render(
+            config,
+            "email.html",
+            day=shown(count),
+            unsubscribe_url=unsubscribe_url,
+            paper_html=paper_html,
+        )
 
     count, html = total, ""
     if total <= SMALL_DAY:
@@ -142,6 +162,28 @@ def render_email(
         )
         count = smaller
         html = raw(count)
+
+
+class _PaperBlocks:
+    """The ``paper`` macro of ``email_macros.html``, each paper rendered once per email.
+
+    The drafts of one email list the same papers over and over; a paper's block
+    depends on the paper alone, so the drafts share them.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._macro: Callable[[PaperView], str] | None = None
+        self._done: dict[str, str] = {}
+
+    def __call__(self, paper: PaperView) -> str:
+        html = self._done.get(paper.id)
+        if html is None:
+            if self._macro is None:  # looked up during the first render: errors read as usual
+                macros: Any = env_for(self._config).get_template("email_macros.html").module
+                self._macro = macros.paper
+            html = self._done[paper.id] = self._macro(paper)
+        return html
 
 
 # What premailer added to each kind of element, per (inliner, templates folder, stylesheet):

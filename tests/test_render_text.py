@@ -112,3 +112,32 @@ def test_wrap_never_breaks_urls() -> None:
     assert lines[0] == "* see"
     assert lines[1] == "  " + url
     assert all(len(line) <= 72 for line in lines if url not in line)
+
+
+_WRAP_ATOMS = st.sampled_from(
+    ["a", "word", "wörd", "x" * 30, "https://example.org/" + "p" * 70, "-", "well-known", " ",
+     "  ", "\t", "\n", "\r", "\x0b", "\xa0", "\u2009", ".", "[12]", "é"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(_WRAP_ATOMS, max_size=60).map("".join)
+    | st.lists(_WRAP_ATOMS.filter(str.strip), max_size=40).map(" ".join)  # the plain text path
+    | st.text(max_size=200),
+    st.integers(1, 90),
+    st.sampled_from(["", " ", "  ", "    "]),
+    st.sampled_from([None, "", "* ", "    - "]),
+)
+def test_wrap_gives_the_lines_of_textwrap(text: str, width: int, indent: str, first) -> None:
+    import textwrap
+
+    expected = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    assert wrap(text, width, indent, first) == "\n".join(expected)

@@ -2,28 +2,45 @@
 
 Days come from dated listing files (``YYYY-MM-DD.*`` in a folder: only the
 dates that have a file) or, without ``--input``, from the configured sources
-for every calendar date. Each day goes through :func:`digest.schedule.produce_day`
-with ``site=False`` and no email; finished days are in the run log, so a second
-backfill (after Ctrl-C, a crash or SIGKILL) skips them unless ``force``. The
-feed and the archive index are regenerated once at the end.
+for every calendar date. A backfill runs in two phases:
+
+1. **ingest**: every day's listings are read and stored, oldest first, in this
+   process (the store has one writer, and sources are fetched politely in order);
+2. **produce**: each day goes through :func:`digest.schedule.produce_day` with
+   ``site=False``, no email and the statuses from phase 1, in ``jobs`` worker
+   processes at once. A day reads only the store (its papers and the days before
+   it), which phase 1 completed, so days are independent and the result does not
+   depend on ``jobs`` or on which worker finishes first.
+
+Finished days are in the run log, so a second backfill (after Ctrl-C, a crash or
+SIGKILL) skips them unless ``force``. The feed and the archive index are
+regenerated once at the end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from digest import pipeline
+from digest import pipeline, sources
 from digest.config import Config
-from digest.errors import InputError
+from digest.errors import DigestError, InputError
 from digest.formats import date_from_name
+from digest.models import Listing, SourceStatus
 from digest.schedule import DayOutcome, RunDay, is_done, produce_day
 from digest.store import Store
 
@@ -38,6 +55,8 @@ class BackfillReport:
     produced: list[DayOutcome] = field(default_factory=list)
     skipped: list[dt.date] = field(default_factory=list)
     seconds: float = 0.0
+    ingest_seconds: float = 0.0  # phase 1
+    produce_seconds: float = 0.0  # phase 2
     interrupted: bool = False
 
     @property
@@ -106,12 +125,14 @@ def backfill(
     progress: bool | None = None,
     run_day: RunDay = pipeline.run,
     on_day: Callable[[DayOutcome], None] | None = None,
+    jobs: int | None = None,
 ) -> BackfillReport:
-    """Produce every planned day not yet done, oldest first, then regenerate feed and archive.
+    """Produce every planned day not yet done, then regenerate feed and archive.
 
-    ``progress``: a tqdm bar on stderr (None: only when stderr is a terminal).
-    Ctrl-C stops after the current day; what was finished is kept and the site is
-    still regenerated.
+    ``jobs``: worker processes for the produce phase (None: one per CPU this process
+    may use; 1: everything in this process). ``progress``: tqdm bars on stderr (None:
+    only when stderr is a terminal). Ctrl-C stops after the days being produced;
+    what was finished is kept and the site is still regenerated.
     """
     days = plan(since, until, input_path)
     report = BackfillReport(days=len(days))
@@ -119,32 +140,233 @@ def backfill(
     started = time.monotonic()
     with Store.open(config.database_path) as store:
         todo = _not_done(store, days, force, report)
-        bar = _progress_bar(len(todo), progress)
-        try:
-            for day, inputs in todo:
-                bar.set_postfix_str(day.isoformat(), refresh=False)
-                outcome = produce_day(
-                    store, config, day,
-                    label=LABEL, inputs=inputs, output=out, site=False, force=force,
-                    run_day=run_day,
-                )  # fmt: skip
-                if outcome.status == "skipped":  # another process finished it meanwhile
-                    report.skipped.append(day)
-                else:
-                    report.produced.append(outcome)
-                if outcome.failed:
-                    bar.write(f"digest: warning: {outcome.summary()}", file=sys.stderr)
-                if on_day:
-                    on_day(outcome)
-                bar.update(1)
-        except KeyboardInterrupt:
-            report.interrupted = True
-        finally:
-            bar.close()
+    size = min(default_jobs() if jobs is None else jobs, max(len(todo), 1))
+    if size < 1:
+        raise InputError(f"--jobs must be at least 1, not {jobs}")
+    job = DayJob(config, out, force, run_day)
+    # the worker processes are forked before this process opens the store again: a SQLite
+    # connection must not cross fork()
+    workers = WorkerPool(job, size) if size > 1 else Workers(job)
+    try:
+        collected = _ingest_all(config, todo, workers, report, progress, on_day)
+        report.ingest_seconds = time.monotonic() - started
+        with _bar(len(collected), "produce", progress) as bar:
+            workers.produce(collected, lambda outcome: _record(outcome, report, bar, on_day))
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        workers.close()
+    report.produce_seconds = time.monotonic() - started - report.ingest_seconds
+    report.produced.sort(key=lambda o: o.date)
+    with Store.open(config.database_path) as store:
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out)
     report.seconds = time.monotonic() - started
     return report
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class DayJob:
+    """What every worker needs to produce a day (inherited by fork, never pickled)."""
+
+    config: Config
+    output: Path
+    force: bool
+    run_day: RunDay
+
+    def produce(self, store: Store, day: dt.date, statuses: Sequence[SourceStatus]) -> DayOutcome:
+        return produce_day(
+            store, self.config, day,
+            label=LABEL, output=self.output, site=False, force=self.force,
+            run_day=self.run_day, collected=statuses,
+        )  # fmt: skip
+
+
+def _ingest_all(
+    config: Config,
+    todo: Sequence[tuple[dt.date, tuple[Path, ...]]],
+    workers: Workers,
+    report: BackfillReport,
+    progress: bool | None,
+    on_day: Callable[[DayOutcome], None] | None,
+) -> list[tuple[dt.date, tuple[SourceStatus, ...]]]:
+    """Phase 1: store every day's listings, oldest first (the workers parse files
+    meanwhile). A day whose sources cannot be read at all is reported failed here and
+    not produced; the next backfill retries it."""
+    collected = []
+    with Store.open(config.database_path) as store, _bar(len(todo), "ingest", progress) as bar:
+        for day, listings in workers.read(todo, store):
+            if not isinstance(listings, Exception):
+                try:
+                    pipeline.store_listings(store, listings, day)
+                except Exception as exc:  # one broken day must not stop the others
+                    listings = exc
+            if isinstance(listings, Exception):
+                log.debug("ingest of %s failed", day, exc_info=listings)
+                _record(DayOutcome(day, "error", error=_message(listings)), report, bar, on_day)
+                continue
+            collected.append((day, tuple(SourceStatus.of(x) for x in listings)))
+            bar.set_postfix_str(day.isoformat(), refresh=False)
+            bar.update(1)
+    return collected
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+
+
+Days = Sequence[tuple[dt.date, tuple[SourceStatus, ...]]]
+Read = Iterator[tuple[dt.date, "list[Listing] | Exception"]]
+
+
+class Workers:
+    """Phase 1's reading and phase 2's producing, in this process."""
+
+    def __init__(self, job: DayJob) -> None:
+        self.job = job
+
+    def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
+        """Each day's listings (or why they could not be read), in ``todo``'s order."""
+        for day, inputs in todo:
+            yield day, _collect(self.job.config, day, inputs, store)
+
+    def produce(self, days: Days, record: Callable[[DayOutcome], None]) -> None:
+        """Produce ``days``, recording each outcome as it ends."""
+        with Store.open(self.job.config.database_path) as store:
+            for day, statuses in days:
+                record(self.job.produce(store, day, statuses))
+
+    def close(self) -> None:
+        pass
+
+
+class WorkerPool(Workers):
+    """The same in forked worker processes: files are parsed while this process stores
+    the days before, and days are produced ``size`` at a time."""
+
+    def __init__(self, job: DayJob, size: int) -> None:
+        super().__init__(job)
+        self.size = size
+        self.pool = ProcessPoolExecutor(
+            max_workers=size,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(job, os.getpid()),
+        )
+        self.pool.submit(os.getpid).result()  # forks every worker now, before the store opens
+
+    def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
+        if not all(inputs for _, inputs in todo):  # live sources: fetched here, politely in order
+            yield from super().read(todo, store)
+            return
+        ahead: deque[tuple[dt.date, Future[list[Listing]]]] = deque()
+        for day, inputs in todo:
+            ahead.append((day, self.pool.submit(_read_in_worker, day, inputs)))
+            if len(ahead) > 2 * self.size:  # bounds the listings waiting in memory
+                yield _listings(*ahead.popleft())
+        while ahead:
+            yield _listings(*ahead.popleft())
+
+    def produce(self, days: Days, record: Callable[[DayOutcome], None]) -> None:
+        running = {self.pool.submit(_produce_in_worker, day, s): day for day, s in days}
+        try:
+            for future in as_completed(list(running)):
+                record(_outcome(future, running.pop(future)))
+        except KeyboardInterrupt:
+            # days not started are dropped; the days being produced finish, and count
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            for future, day in running.items():
+                if not future.cancelled():
+                    record(_outcome(future, day))
+            raise
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(
+    config: Config, day: dt.date, inputs: Sequence[Path], store: Store | None
+) -> list[Listing] | Exception:
+    try:
+        return sources.collect(config, day, inputs, store)
+    except Exception as exc:  # one broken day must not stop the others
+        return exc
+
+
+def _listings(
+    day: dt.date, future: Future[list[Listing]]
+) -> tuple[dt.date, list[Listing] | Exception]:
+    try:
+        return day, future.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as exc:
+        return day, exc
+
+
+_worker: dict[str, object] = {}
+
+
+def _start_worker(job: DayJob, parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent decides, and lets the days finish
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    _worker["job"] = job
+    _worker["store"] = Store.open(job.config.database_path)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed backfill leaves no orphans: the day a worker was producing stays not done
+    (its lock's owner is dead) and the next backfill produces it."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _read_in_worker(day: dt.date, inputs: tuple[Path, ...]) -> list[Listing]:
+    job = _worker["job"]
+    assert isinstance(job, DayJob)
+    return sources.collect(job.config, day, inputs, None)
+
+
+def _produce_in_worker(day: dt.date, statuses: tuple[SourceStatus, ...]) -> DayOutcome:
+    job = _worker["job"]
+    store = _worker["store"]
+    assert isinstance(job, DayJob) and isinstance(store, Store)
+    return job.produce(store, day, statuses)
+
+
+def _outcome(future: Future[DayOutcome], day: dt.date) -> DayOutcome:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return DayOutcome(day, "error", error="a worker process died; run again to produce it")
+
+
+def _record(
+    outcome: DayOutcome,
+    report: BackfillReport,
+    bar: tqdm,
+    on_day: Callable[[DayOutcome], None] | None,
+) -> None:
+    bar.set_postfix_str(outcome.date.isoformat(), refresh=False)
+    if outcome.status == "skipped":  # another process finished it meanwhile
+        report.skipped.append(outcome.date)
+    else:
+        report.produced.append(outcome)
+    if outcome.failed:
+        bar.write(f"digest: warning: {outcome.summary()}", file=sys.stderr)
+    bar.update(1)
+    if on_day:
+        on_day(outcome)
 
 
 def _not_done(
@@ -164,9 +386,10 @@ def _not_done(
     return todo
 
 
-def _progress_bar(total: int, enabled: bool | None) -> tqdm:
+def _bar(total: int, stage: str, enabled: bool | None) -> tqdm:
     return tqdm(
         total=total,
+        desc=stage,
         unit="day",
         file=sys.stderr,
         disable=(not sys.stderr.isatty()) if enabled is None else not enabled,

@@ -167,6 +167,10 @@ class SourceStatus:
     def of(cls, listing: Listing) -> SourceStatus:
         return cls(listing.source, listing.kind, listing.status, len(listing.papers), listing.error)
 
+    @property
+    def ok(self) -> bool:
+        return self.status in (OK, EMPTY, NOT_MODIFIED)
+
 
 @dataclass(frozen=True, slots=True)
 class DayPaper:

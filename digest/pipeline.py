@@ -24,18 +24,18 @@ log = logging.getLogger("digest")
 @dataclass(frozen=True)
 class RunResult:
     date: dt.date
-    listings: tuple[Listing, ...]
+    sources: tuple[SourceStatus, ...]  # how each source fared (its listing is in the store)
     digest: Digest
     output_dir: Path
     sent: int | None = None
 
     @property
-    def failed_sources(self) -> list[Listing]:
-        return [x for x in self.listings if not x.ok]
+    def failed_sources(self) -> list[SourceStatus]:
+        return [x for x in self.sources if not x.ok]
 
     @property
     def exit_code(self) -> int:
-        if self.listings and not any(x.ok for x in self.listings):
+        if self.sources and not any(x.ok for x in self.sources):
             return EXIT_ERROR
         return EXIT_OK if self.digest.papers else EXIT_NO_PAPERS
 
@@ -48,18 +48,23 @@ def ingest(
     own = store is None
     st = store or Store.open(config.database_path)
     try:
-        listings = sources.collect(config, day, inputs, st)
-        for listing in listings:
-            if listing.ok:
-                if listing.date is None:
-                    listing = _dated(listing, day or dt.date.today())
-                st.save_listing(listing)
-            else:
-                log.info("source %s: %s: %s", listing.source, listing.status, listing.error)
-        return listings
+        return store_listings(st, sources.collect(config, day, inputs, st), day)
     finally:
         if own:
             st.close()
+
+
+def store_listings(store: Store, listings: list[Listing], day: dt.date | None) -> list[Listing]:
+    """Store the good ones of ``listings`` (an undated one as ``day``, else today); log the
+    failed ones. Returns ``listings``."""
+    for listing in listings:
+        if listing.ok:
+            if listing.date is None:
+                listing = _dated(listing, day or dt.date.today())
+            store.save_listing(listing)
+        else:
+            log.info("source %s: %s: %s", listing.source, listing.status, listing.error)
+    return listings
 
 
 def build_digest(
@@ -130,8 +135,14 @@ def run(
     send: bool = False,
     site: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    collected: Sequence[SourceStatus] | None = None,
 ) -> RunResult:
-    """Produce (and with ``send``, deliver) the digest of ``day``."""
+    """Produce (and with ``send``, deliver) the digest of ``day``.
+
+    ``collected``: the day's listings were already stored (by :func:`ingest`, as a
+    backfill does before producing days in parallel); the sources stage is skipped
+    and these statuses are reported.
+    """
     out = output or config.output_path
     report = on_stage or (lambda stage: log.debug("stage: %s", stage))
     # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
@@ -144,9 +155,11 @@ def run(
             record.stage(stage)
             report(stage)
 
-        note("sources")
-        listings = ingest(config, day, inputs, store)
-        statuses = [SourceStatus.of(x) for x in listings]
+        if collected is None:
+            note("sources")
+            statuses = [SourceStatus.of(x) for x in ingest(config, day, inputs, store)]
+        else:
+            statuses = list(collected)
         note("themes")
         digest = build_digest(store, config, day, statuses)
         store.save_digest(digest)
@@ -158,8 +171,8 @@ def run(
             from digest import deliver
 
             sent = deliver.send_digest(store, config, digest, out)
-        record.finish(listings, digest, sent)
-    return RunResult(day, tuple(listings), digest, out, sent)
+        record.finish(statuses, digest, sent)
+    return RunResult(day, tuple(statuses), digest, out, sent)
 
 
 def _say_waiting(holder: LockInfo) -> None:

@@ -32,6 +32,7 @@ from digest import pipeline
 from digest.calendar import due_dates, parse_cron
 from digest.config import Config
 from digest.errors import DigestError
+from digest.models import SourceStatus
 from digest.store import Store
 from digest.store.runs import LockBusy, LockInfo, RunRecord, day_lock_name, day_status
 
@@ -105,6 +106,7 @@ def produce_day(
     site: bool = True,
     force: bool = False,
     run_day: RunDay = pipeline.run,
+    collected: Sequence[SourceStatus] | None = None,
 ) -> DayOutcome:
     """Produce ``day`` under its lock unless the run log says it is done (``force`` redoes it).
 
@@ -130,7 +132,9 @@ def produce_day(
             )
         started = time.monotonic()
         try:
-            result = run_day(config, day, inputs, output, send=send, site=site)
+            # ``collected``: a backfill stored the day's listings already (see pipeline.run)
+            extra = {} if collected is None else {"collected": collected}
+            result = run_day(config, day, inputs, output, send=send, site=site, **extra)
         except DigestError as exc:
             return DayOutcome(day, "error", error=str(exc), seconds=time.monotonic() - started)
         except Exception as exc:  # a bug in a stage must not stop the other days
@@ -144,12 +148,12 @@ def produce_day(
     d = result.digest
     return DayOutcome(
         day,
-        day_status(result.listings, len(d.papers)),
+        day_status(result.sources, len(d.papers)),
         papers=len(d.papers),
         themes=len(d.themes),
         sent=result.sent,
-        sources=tuple((x.source, x.status, len(x.papers)) for x in result.listings),
-        error="; ".join(f"{x.source}: {x.error}" for x in result.failed_sources) or None,
+        sources=tuple((x.name, x.status, x.papers) for x in result.sources),
+        error="; ".join(f"{x.name}: {x.error}" for x in result.failed_sources) or None,
         seconds=time.monotonic() - started,
     )
 

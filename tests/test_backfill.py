@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -125,13 +126,81 @@ def test_ctrl_c_keeps_finished_days_and_the_next_run_resumes(
             raise KeyboardInterrupt
 
     first = backfill(
-        config, days[0], days[-1], tmp_path / "in", progress=False, on_day=stop_on_third
+        config, days[0], days[-1], tmp_path / "in", progress=False, on_day=stop_on_third, jobs=1
     )
     assert first.interrupted and [o.date for o in first.produced] == days[:2]
     assert "run the same command again" in first.summary()
     assert (tmp_path / "out" / "index.html").is_file()  # the site covers what was finished
     second = backfill(config, days[0], days[-1], tmp_path / "in", progress=False)
     assert second.skipped == days[:2] and [o.date for o in second.produced] == days[2:]
+
+
+def test_ctrl_c_with_worker_processes_finishes_the_days_in_progress(tmp_path: Path) -> None:
+    days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 8)
+    config = config_for(tmp_path)
+    seen: list[dt.date] = []
+
+    def stop_at_first(outcome: backfill_mod.DayOutcome) -> None:
+        seen.append(outcome.date)
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+
+    first = backfill(
+        config, days[0], days[-1], tmp_path / "in", progress=False, on_day=stop_at_first, jobs=2
+    )
+    assert first.interrupted
+    produced = [o.date for o in first.produced]
+    assert produced == sorted(produced) and 1 <= len(produced) < len(days)
+    with Store.open(config.database_path) as store:
+        # every day a worker finished is reported, none more
+        assert store.completed_days(days[0], days[-1]) == set(produced)
+    second = backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=2)
+    assert second.skipped == produced
+    assert sorted(produced + [o.date for o in second.produced]) == days
+    with Store.open(config.database_path) as store:
+        for day in days:
+            assert len([r for r in store.runs_for(day) if r.completed]) == 1, day
+
+
+def _normalized_tree(folder: Path) -> dict[str, str]:
+    """Every output file, with the generation time (the only thing that may differ) masked."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            text = path.read_text()
+            text = re.sub(r'"generated_at": "[^"]*"', '"generated_at": ""', text)
+            text = re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated", text)
+            text = re.sub(r"<(lastBuildDate|pubDate)>[^<]*</", "<", text)
+            out[str(path.relative_to(folder))] = text
+    return out
+
+
+def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -> None:
+    days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 6, per_day=12)
+    # a paper of the first day listed again on the last: each day counts only the days
+    # up to it, although phase 1 stored all of them before any day was produced
+    last = tmp_path / "in" / f"{days[-1]}.jsonl"
+    first_row = (tmp_path / "in" / f"{days[0]}.jsonl").read_text().splitlines()[0]
+    last.write_text(last.read_text() + first_row + "\n")
+    reports = {}
+    for jobs in (1, 2):
+        config = Config(
+            output_dir=str(tmp_path / f"out{jobs}"), database=str(tmp_path / f"db{jobs}.sqlite")
+        )
+        reports[jobs] = backfill(
+            config, days[0], days[-1], tmp_path / "in", progress=False, jobs=jobs
+        )
+    assert [o.date for o in reports[2].produced] == days
+    one, two = _normalized_tree(tmp_path / "out1"), _normalized_tree(tmp_path / "out2")
+    assert len(one) == 4 * len(days) + 3  # four files a day, feed, papers feed, archive
+    assert one == two
+    repeated = json.loads(first_row)["id"]
+
+    def seen_days(day: dt.date) -> int:
+        digest = json.loads(one[f"{day}/digest.json"])
+        return next(p["seen_days"] for p in digest["papers"] if p["id"] == repeated)
+
+    assert seen_days(days[0]) == 1 and seen_days(days[-1]) == 2
 
 
 def test_cli_backfill_prints_a_summary_and_a_one_line_error(tmp_path: Path) -> None:
@@ -154,7 +223,7 @@ def test_a_killed_backfill_resumes_without_redoing_or_losing_days(tmp_path: Path
     days = write_days(tmp_path / "in", dt.date(2025, 3, 1), 40)
     db = tmp_path / "out" / ".." / "var" / "digest.sqlite"
     cmd = [sys.executable, "-m", "digest", "backfill", "--since", str(days[0]),
-           "--until", str(days[-1]), "--input", "in", "--output", "out"]  # fmt: skip
+           "--until", str(days[-1]), "--input", "in", "--output", "out", "--jobs", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     done_before_kill = 0
     deadline = time.monotonic() + 120
@@ -166,8 +235,15 @@ def test_a_killed_backfill_resumes_without_redoing_or_losing_days(tmp_path: Path
                 break
         time.sleep(0.05)
     assert proc.poll() is None, "the backfill finished before it could be killed"
+    workers = _children(proc.pid)
+    assert len(workers) == 2
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
+    # its worker processes do not outlive it (they would hold days' locks, or sit idle)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)]
 
     resumed = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
@@ -182,3 +258,16 @@ def test_a_killed_backfill_resumes_without_redoing_or_losing_days(tmp_path: Path
     assert skipped >= done_before_kill
     archive = (tmp_path / "out" / "index.html").read_text()
     assert all(str(day) in archive for day in days)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

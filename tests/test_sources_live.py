@@ -332,7 +332,7 @@ def test_rerun_of_the_same_day_uses_the_cached_body(server: FixtureServer, tmp_p
     first = pipeline.run(config, HF_DAY, output=tmp_path / "out")
     second = pipeline.run(config, HF_DAY, output=tmp_path / "out")
     assert (
-        [len(x.papers) for x in first.listings] == [len(x.papers) for x in second.listings] == [3]
+        [x.papers for x in first.sources] == [x.papers for x in second.sources] == [3]
     )
     assert server.hits("/api/daily_papers")[1].headers["If-None-Match"] == '"d"'
     assert len(second.digest.papers) == 3

@@ -12,7 +12,7 @@ from digest import pipeline
 from digest.cli import cli
 from digest.cli.options import DATE, config_option, inputs_option, load
 from digest.errors import EXIT_NO_PAPERS
-from digest.models import Listing
+from digest.models import SourceStatus
 
 
 @cli.command()
@@ -33,9 +33,9 @@ def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | No
       digest ingest --date 2025-03-13 --input ../shared/seeds/000_aad4745849f3a6a8.txt
     """
     config = load(config_path)
-    listings = pipeline.ingest(config, day, inputs)
-    _report(listings)
-    if listings and not any(x.ok for x in listings):
+    statuses = [SourceStatus.of(x) for x in pipeline.ingest(config, day, inputs)]
+    _report(statuses)
+    if statuses and not any(x.ok for x in statuses):
         raise SystemExit(1)
 
 
@@ -79,7 +79,7 @@ def run(
         SmtpSettings.from_config(config)
         Links.from_config(config)
     result = pipeline.run(config, day or dt.date.today(), inputs, send=send)
-    _report(result.listings)
+    _report(result.sources)
     d = result.digest
     click.echo(
         f"{d.date}: {len(d.papers)} papers, {len(d.themes)} themes, {len(d.trending)} trending"
@@ -91,9 +91,9 @@ def run(
     raise SystemExit(result.exit_code)
 
 
-def _report(listings: Sequence[Listing]) -> None:
-    for x in listings:
+def _report(statuses: Sequence[SourceStatus]) -> None:
+    for x in statuses:
         if x.ok:
-            click.echo(f"{x.source}: {x.status}, {len(x.papers)} papers ({x.kind})", err=True)
+            click.echo(f"{x.name}: {x.status}, {x.papers} papers ({x.kind})", err=True)
         else:
-            click.echo(f"digest: warning: {x.source}: {x.error}", err=True)
+            click.echo(f"digest: warning: {x.name}: {x.error}", err=True)

@@ -105,6 +105,12 @@ def _status(config: Config, scheduler: Scheduler) -> int:
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Days produced at once, each in a worker process (default: one per CPU).",
+)
 @config_option
 def backfill(
     since: dt.date,
@@ -113,12 +119,15 @@ def backfill(
     force: bool,
     output: Path | None,
     progress: bool | None,
+    jobs: int | None,
     config_path: Path | None,
 ) -> None:
     """Produce the digests of a date range, never emailed; the feed and archive once at the end.
 
-    Resumable: dates already done are skipped (unless --force), so after Ctrl-C or a
-    crash the same command carries on where it stopped. Exit code 1 when a day failed.
+    Every day's listings are stored first, oldest first; then the days are produced,
+    --jobs at a time. Resumable: dates already done are skipped (unless --force), so
+    after Ctrl-C or a crash the same command carries on where it stopped. Exit code 1
+    when a day failed.
 
     \b
     Example:
@@ -127,7 +136,9 @@ def backfill(
     config = load(config_path)
     if output is not None:
         config = config.with_overrides(output_dir=str(output.resolve()))
-    report = backfill_mod.backfill(config, since, until, input_path, force=force, progress=progress)
+    report = backfill_mod.backfill(
+        config, since, until, input_path, force=force, progress=progress, jobs=jobs
+    )
     click.echo(report.summary())  # failed days were reported as they happened
     if report.interrupted:
         raise SystemExit(130)

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.models import ERROR, Digest, Listing
+from digest.models import ERROR, Digest, Listing, SourceStatus
 from digest.store.db import connect, transaction
 
 MIGRATIONS = [
@@ -265,15 +265,15 @@ class RunLog:
     def stage(self, name: str) -> None:
         self.store.mark_stage(self.run_id, name)
 
-    def finish(self, listings: Sequence[Listing], digest: Digest, sent: int | None) -> str:
+    def finish(self, sources: Sequence[SourceStatus], digest: Digest, sent: int | None) -> str:
         """Record the result; returns the day's status (ok, empty or error)."""
-        status = day_status(listings, len(digest.papers))
-        sources = [
-            {"name": x.source, "status": x.status, "papers": len(x.papers), "error": x.error}
-            for x in listings
+        status = day_status(sources, len(digest.papers))
+        rows = [
+            {"name": x.name, "status": x.status, "papers": x.papers, "error": x.error}
+            for x in sources
         ]
         self.store.finish_run(
-            self.run_id, status, len(digest.papers), len(digest.themes), sent, sources
+            self.run_id, status, len(digest.papers), len(digest.themes), sent, rows
         )
         self.finished = True
         return status
@@ -283,7 +283,7 @@ class RunLog:
         self.finished = True
 
 
-def day_status(listings: Sequence[Listing], papers: int) -> str:
+def day_status(listings: Sequence[Listing] | Sequence[SourceStatus], papers: int) -> str:
     """``error`` when every source failed (worth retrying), else ``ok`` or ``empty``.
 
     A stale feed or an empty listing is a quiet day, not a failure: the day is done.

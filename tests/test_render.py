@@ -444,7 +444,7 @@ def test_inlining_with_kept_rules_equals_a_fresh_premailer() -> None:
     """The parsed stylesheet is kept per process; a different stylesheet is parsed afresh."""
     from premailer import Premailer
 
-    from digest.render.email import PREMAILER_OPTIONS
+    from digest.render.inline import PREMAILER_OPTIONS
 
     def fresh(html: str) -> str:
         return str(Premailer(html, **PREMAILER_OPTIONS).transform())

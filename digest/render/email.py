@@ -14,7 +14,9 @@ document, so the budget is decided *before* inlining the email:
   A draft with a kind the kept sample lacks brings in a sample of its own day.
 
 The result is measured; only if the estimate fell short (an overriding stylesheet
-with descendant selectors) does a smaller pass run.
+with descendant selectors) does a smaller pass run. The drafts of one email share each
+paper's block (:class:`_PaperBlocks`), and :func:`digest.render.inline.inline_css` spares
+premailer itself the emails whose kinds of element it has styled before.
 """
 
 from __future__ import annotations
@@ -26,9 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from premailer import Premailer
-
 from digest.config import Config
+from digest.render.inline import inline_css
 from digest.render.templating import env_for, render
 from digest.render.view import DayView, PaperView, limit, papers_by_rank
 
@@ -41,63 +42,6 @@ SMALL_DAY = 60  # papers; a bigger day goes straight to the sample
 SAMPLE_PAPERS = 8  # papers in the sample premailer measures
 SAFETY = 0.99  # of the budget, for what the per-element estimate cannot see
 MIN_PAPERS = 1  # even a tiny budget shows the top paper
-
-
-PREMAILER_OPTIONS: dict[str, Any] = {
-    "allow_network": False,
-    # keep !important on the leftover @media rules, or dark mode loses to inline styles
-    "strip_important": False,
-    "cssutils_logging_level": logging.CRITICAL,
-    "disable_validation": True,
-    "remove_classes": False,
-    # no bgcolor/width/align copied from the CSS: the template writes the few that
-    # Outlook needs itself, and premailer would also put them where HTML forbids them
-    "disable_basic_attributes": ["bgcolor", "width", "height", "align", "valign"],
-}
-
-
-# the attributes premailer (3.10) may copy from an element's inlined style
-_BASIC_ATTRIBUTES = frozenset({"bgcolor", "width", "height", "align", "valign"})
-
-
-def inline_css(html: str) -> str:
-    """CSS of the ``<style>`` block copied onto elements; @media and :hover rules stay in it."""
-    return str(_KeptRulesPremailer(html, **PREMAILER_OPTIONS).transform())
-
-
-class _KeptRulesPremailer(Premailer):
-    """Premailer that turns a stylesheet into rules once per process, not once per email.
-
-    Every email carries the same ``<style>`` block; premailer (3.10) would read its rules
-    and write back the leftover @media rules with cssutils each time, about a third of a
-    25-paper email's inlining. Both depend on the stylesheet and the fixed options alone.
-    """
-
-    _parsed: dict[tuple[str, int], tuple[list[Any], list[Any], str]] = {}
-
-    def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list, list]:
-        key = (css_body, ruleset_index)
-        kept = self._parsed.get(key)
-        if kept is None:
-            rules, leftover = super()._parse_style_rules(css_body, ruleset_index)
-            if len(self._parsed) >= _CACHE_SIZE:
-                self._parsed.clear()
-            kept = self._parsed[key] = (rules, leftover, super()._css_rules_to_string(leftover))
-        return list(kept[0]), kept[1]
-
-    def _style_to_basic_html_attributes(
-        self, element: Any, style_content: str, force: bool = False
-    ) -> None:
-        # it runs for every styled element, yet with every attribute it could copy disabled
-        # (PREMAILER_OPTIONS) it writes nothing: a sixth of the inlining, skipped
-        if not _BASIC_ATTRIBUTES.issubset(self.disable_basic_attributes):
-            super()._style_to_basic_html_attributes(element, style_content, force)
-
-    def _css_rules_to_string(self, rules: list[Any]) -> str:
-        for _, leftover, text in self._parsed.values():
-            if rules is leftover:
-                return text
-        return str(super()._css_rules_to_string(rules))
 
 
 def render_email(

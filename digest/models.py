@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -225,6 +226,9 @@ class Digest:
     themes: tuple[Theme, ...] = ()
     trending: tuple[str, ...] = ()
     _by_id: dict[str, RankedPaper] = field(default_factory=dict, compare=False, repr=False)
+    # the digest.json text, made once: the store keeps it and the writer writes it. Not an init
+    # field, so dataclasses.replace() starts a new digest without the old one's text.
+    _text: list[str] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({p.paper.id: p for p in self.papers})
@@ -269,6 +273,12 @@ class Digest:
             ],
             "trending": list(self.trending),
         }
+
+    def to_json_text(self) -> str:
+        """The text of ``digest.json``: ``to_json()`` as indented JSON, then a newline."""
+        if not self._text:
+            self._text.append(json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return self._text[0]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Digest:

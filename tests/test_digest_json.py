@@ -78,3 +78,38 @@ def test_schema_rejects_a_paper_without_an_id() -> None:
     del data["papers"][0]["id"]
     with pytest.raises(jsonschema.ValidationError):
         _validate(data)
+
+
+def _small_digest(title: str = 'Café $x$ "quoted"') -> Digest:
+    paper = Paper(id="2501.00001", title=title, authors=("Zoë", "李"), keywords=("k",))
+    return Digest(
+        date=dt.date(2025, 1, 1),
+        generated_at=dt.datetime(2025, 1, 1, 7, 30, tzinfo=dt.UTC),
+        sources=(SourceStatus("hf", "hf_daily", "ok", 1),),
+        papers=(RankedPaper(paper, ("hf",), "t0", 0.123456789, True),),
+        themes=(Theme("t0", "Tiny theme", ("tiny",), ("2501.00001",), momentum=1.23456),),
+        trending=("2501.00001",),
+    )
+
+
+def test_json_text_is_the_indented_json_once_made_and_new_for_a_changed_digest() -> None:
+    import dataclasses
+
+    digest = _small_digest()
+    text = digest.to_json_text()
+    assert text == json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n"
+    assert digest.to_json_text() is text  # made once: the store and the writer share it
+    other = dataclasses.replace(digest, trending=())
+    assert json.loads(other.to_json_text())["trending"] == []
+
+
+def test_stored_digest_is_the_json_text_and_reads_back_equal(tmp_path: Path) -> None:
+    from digest.store import Store
+
+    digest = _small_digest()
+    with Store.open(tmp_path / "db.sqlite") as store:
+        store.save_digest(digest)
+        [body] = store.conn.execute("SELECT body FROM digests").fetchone()
+        assert body == digest.to_json_text()
+        again = store.digest_for(digest.date)
+    assert again is not None and again.to_json() == digest.to_json()

@@ -25,7 +25,8 @@ class DigestsMixin:
     conn: sqlite3.Connection
 
     def save_digest(self, digest: Digest) -> None:
-        body = json.dumps(digest.to_json(), ensure_ascii=False)
+        # the digest.json text itself (indented), made once for the store and the output file
+        body = digest.to_json_text()
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO digests(date, generated_at, papers, body) VALUES (?, ?, ?, ?) "

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from digest.config import TrendingConfig
@@ -154,8 +155,19 @@ def order_themes(themes: Sequence[Theme], trending: set[str]) -> tuple[Theme, ..
 # paper again each day (sklearn's vectorizer loops over tokens in Python). The same papers
 # come back for a week, so each one's token counts are kept once, as ids in a vocabulary
 # of every token seen, and each day only maps those ids onto today's columns.
-_TOKEN_IDS: dict[str, int] = {}
-_COUNTS: dict[str, tuple[str, str, np.ndarray, np.ndarray]] = {}  # id -> title, abstract, ids, n
+
+
+class _TokenIds(dict[str, int]):
+    """Token -> id; a new token takes the next id (looked up in C, Python only when new)."""
+
+    def __missing__(self, token: str) -> int:
+        found = self[token] = len(self)
+        return found
+
+
+_TOKEN_IDS = _TokenIds()
+# id -> title, abstract, ids, n; oldest first (OrderedDict: dropping the oldest stays O(1))
+_COUNTS: OrderedDict[str, tuple[str, str, np.ndarray, np.ndarray]] = OrderedDict()
 _COUNTS_SIZE = 8192
 _TOKEN_IDS_SIZE = 500_000  # a scheduler running for years starts the ids afresh
 
@@ -181,17 +193,26 @@ def _assign(themes: ThemeResult, papers: Sequence[Paper]) -> list[str | None]:
     vectorizer = projector.vectorizer
     rows = [_counts(papers[i]) for i in unknown]
     vocabulary = vectorizer.vocabulary_
-    today_ids = np.fromiter(map(_token_id, vocabulary), dtype=np.int64, count=len(vocabulary))
+    # a word of today's that no kept paper has needs no id (-1): looked up in C, not added
+    today_ids = np.fromiter(
+        map(_TOKEN_IDS.get, vocabulary, repeat(-1)), dtype=np.int64, count=len(vocabulary)
+    )
+    in_kept = today_ids >= 0
     columns = np.full(len(_TOKEN_IDS), -1, dtype=np.int64)
-    columns[today_ids] = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+    columns[today_ids[in_kept]] = np.fromiter(
+        vocabulary.values(), dtype=np.int64, count=len(vocabulary)
+    )[in_kept]
     lengths = np.array([len(ids) for ids, _ in rows], dtype=np.int64)
     ids = np.concatenate([ids for ids, _ in rows])
     counts = np.concatenate([n for _, n in rows])
     cols = columns[ids]
     known = cols >= 0
+    # the rows are contiguous already: CSR straight away (no COO step), columns then sorted
+    # as the COO route sorted them, so sums run in the same order and give the same floats
     row_of = np.repeat(np.arange(len(rows)), lengths)[known]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row_of, minlength=len(rows)))))
     x = sp.csr_matrix(
-        (counts[known], (row_of, cols[known])),
+        (counts[known], cols[known], indptr),
         shape=(len(rows), len(vocabulary)),
         dtype=vectorizer.dtype,
     )
@@ -228,13 +249,6 @@ def _reproducible(vectorizer: object) -> bool:
     )
 
 
-def _token_id(token: str) -> int:
-    found = _TOKEN_IDS.get(token)
-    if found is None:
-        found = _TOKEN_IDS[token] = len(_TOKEN_IDS)
-    return found
-
-
 def _counts(paper: Paper) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of the paper's clustering document and how often each occurs."""
     kept = _COUNTS.get(paper.id)
@@ -245,9 +259,9 @@ def _counts(paper: Paper) -> tuple[np.ndarray, np.ndarray]:
     from digest.themes.text import tokens
 
     counted = Counter(tokens(document(paper)))
-    ids = np.fromiter(map(_token_id, counted), dtype=np.int64, count=len(counted))
+    ids = np.fromiter(map(_TOKEN_IDS.__getitem__, counted), dtype=np.int64, count=len(counted))
     n = np.fromiter(counted.values(), dtype=np.float32, count=len(counted))
     if len(_COUNTS) >= _COUNTS_SIZE:
-        del _COUNTS[next(iter(_COUNTS))]
+        _COUNTS.popitem(last=False)
     _COUNTS[paper.id] = (paper.title, paper.abstract, ids, n)
     return ids, n

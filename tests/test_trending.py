@@ -166,3 +166,22 @@ def test_the_window_is_placed_as_themes_assign_places_it(fixtures) -> None:
     assert _assign(result, window) == expected  # again, from the kept counts
     assert expected[len(past)] is None
     assert len({t for t in expected if t}) > 1
+
+
+def test_papers_without_words_are_placed_nowhere_among_papers_with_words(fixtures) -> None:
+    """Rows of the kept-count matrix are built directly: an empty paper (no token at all) or
+    one with only unknown words must not shift the rows of the papers after it."""
+    import json
+
+    from digest.trending import _assign
+
+    rows = [json.loads(x) for x in (fixtures / "themes-mini.jsonl").read_text().splitlines()]
+    papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
+    result = find_themes(papers[:50], ThemesConfig(min_theme_size=3), background=papers[50:])
+    empty = Paper(id="e1", title="", abstract="")
+    unknown = Paper(id="u1", title="Zzz", abstract="qqq")
+    window = [empty, *papers[50:60], unknown, empty, *papers[60:]]
+    expected = result.assign(window)
+    assert _assign(result, window) == expected
+    assert expected[0] is None and expected[11] is None
+    assert sum(t is not None for t in expected) == len(papers) - 50

@@ -274,3 +274,39 @@ def test_papers_by_day_shows_a_later_listing_s_longer_abstract_and_that_day_s_co
     assert [(p.id, p.upvotes) for p in window[D1]] == [("2503.00001", None), ("2503.00002", None)]
     assert [(p.id, p.upvotes) for p in window[D2]] == [("2503.00001", 7)]
     assert window[D1][1] is first[1]  # unchanged: the very same Paper, not decoded again
+
+
+def test_a_paper_changed_by_another_process_is_read_again(store: Store, tmp_path: Path) -> None:
+    """Decoded papers are kept per process; a change made through another connection shows."""
+    store.save_listing(listing(D1, "arxiv", arxiv("2503.00001", "A")))
+    assert store.papers_by_day(D1, D1)[D1][0].keywords == ()
+    with Store.open(tmp_path / "db.sqlite") as other:
+        other.save_listing(listing(D1, "hf", Paper("2503.00001", "A", keywords=("kw",))))
+    assert store.papers_by_day(D1, D1)[D1][0].keywords == ("kw",)
+    assert [d.paper.keywords for d in store.day_papers(D1)] == [("kw",)]
+
+
+def test_a_database_from_before_paper_revisions_is_migrated(tmp_path: Path) -> None:
+    from digest.store import db, papers
+
+    path = tmp_path / "db.sqlite"
+    conn = db.connect(path)
+    db.migrate(conn, "papers", papers.MIGRATIONS[:2])
+    conn.execute(
+        "INSERT INTO papers(id, title, title_key, abstract, first_seen) "
+        "VALUES ('2503.00001', 'A', 'a', 'Old.', '2025-03-11')"
+    )
+    conn.execute(
+        "INSERT INTO appearances(paper_id, date, source, position) "
+        "VALUES ('2503.00001', '2025-03-11', 'a', 0)"
+    )
+    conn.execute(
+        "INSERT INTO listings(date, source, kind, status, papers, saved_at) "
+        "VALUES ('2025-03-11', 'a', 'jsonl', 'ok', 1, 'then')"
+    )
+    conn.close()
+    with Store.open(path) as store:
+        assert [d.paper.abstract for d in store.day_papers(D1)] == ["Old."]
+        store.save_listing(listing(D2, "b", Paper("2503.00001", "A", abstract="Old, longer.")))
+        assert [d.paper.abstract for d in store.day_papers(D2)] == ["Old, longer."]
+        assert store.papers_by_day(D1, D2)[D1][0].abstract == "Old, longer."

@@ -14,7 +14,9 @@ import json
 import logging
 import marshal
 import sqlite3
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
 
@@ -63,14 +65,22 @@ MIGRATIONS = [
     """
     ALTER TABLE listings ADD COLUMN checksum TEXT
     """,
+    # revision: a random number drawn again whenever a paper's fields change, so a process
+    # may keep the papers it decoded and read again only changed ones (in any database)
+    """
+    ALTER TABLE papers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    UPDATE papers SET revision = random()
+    """,
 ]
 log = logging.getLogger("digest")
 _CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
+# the stored fields of a Paper, in Paper's order
+_FIELDS = "title, abstract, authors, url, categories, code_url, keywords, ai_summary"
 
 _UPSERT = """
 INSERT INTO papers (id, title, title_key, abstract, authors, url, categories, code_url, keywords,
-                    ai_summary, first_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ai_summary, first_seen, revision)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, random())
 ON CONFLICT(id) DO UPDATE SET
     abstract = CASE WHEN length(excluded.abstract) > length(papers.abstract)
                     THEN excluded.abstract ELSE papers.abstract END,
@@ -116,7 +126,10 @@ class PapersMixin:
             if _keep_stored(listing, stored, checksum):
                 return SaveResult(listing.date, listing.source, 0, 0, 0, unchanged=True)
             papers, duplicates, known = self._resolve_ids(listing.papers)
+            stored = [p.id for p, _ in papers if p.id in known]
+            before = self._stored_fields(stored)
             self.conn.executemany(_UPSERT, (_paper_row(p, key, day) for p, key in papers))
+            self._renew_revisions(before, self._stored_fields(stored))
             self.conn.execute(
                 "DELETE FROM appearances WHERE date = ? AND source = ?", (day, listing.source)
             )
@@ -204,6 +217,25 @@ class PapersMixin:
             out.append((p, tk))
         return out, len(keyed) - len(out), stored_ids
 
+    def _stored_fields(self, ids: list[str]) -> dict[str, tuple[object, ...]]:
+        out: dict[str, tuple[object, ...]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = self.conn.execute(
+                f"SELECT id, {_FIELDS} FROM papers WHERE id IN ({_marks(chunk)})", chunk
+            )
+            out.update((r[0], tuple(r)[1:]) for r in rows)
+        return out
+
+    def _renew_revisions(
+        self, before: dict[str, tuple[object, ...]], after: dict[str, tuple[object, ...]]
+    ) -> None:
+        """Draw a new revision for every paper whose fields the upsert changed."""
+        changed = [pid for pid, fields in after.items() if before.get(pid, fields) != fields]
+        self.conn.executemany(
+            "UPDATE papers SET revision = random() WHERE id = ?", ((pid,) for pid in changed)
+        )
+
     def _merge(self, old_id: str, new_id: str) -> None:
         """Move a title-keyed paper and its appearances onto its arXiv id."""
         if self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (new_id,)).fetchone():
@@ -218,74 +250,105 @@ class PapersMixin:
             self.conn.execute("DELETE FROM appearances WHERE paper_id = ?", (old_id,))
             self.conn.execute("DELETE FROM papers WHERE id = ?", (old_id,))
         else:
-            self.conn.execute("UPDATE papers SET id = ? WHERE id = ?", (new_id, old_id))
+            self.conn.execute(
+                "UPDATE papers SET id = ?, revision = random() WHERE id = ?", (new_id, old_id)
+            )
 
     def day_papers(self, day: dt.date) -> list[DayPaper]:
         """Every distinct paper listed on ``day``, best position first."""
         iso = day.isoformat()
-        rows = self.conn.execute(
-            """
-            SELECT p.*, a.source, a.position, a.upvotes, a.comments, a.announce_type,
-                   (SELECT papers FROM listings l WHERE l.date = a.date AND l.source = a.source) AS size,
-                   (SELECT count(DISTINCT b.date) FROM appearances b
-                     WHERE b.paper_id = p.id AND b.date <= a.date) AS seen_days
-            FROM appearances a JOIN papers p ON p.id = a.paper_id
-            WHERE a.date = ?
-            ORDER BY a.position, a.source
-            """,
-            (iso,),
-        ).fetchall()
-        by_id: dict[str, dict] = {}
+        with _snapshot(self.conn):
+            rows = self.conn.execute(
+                """
+                SELECT a.paper_id, p.revision, a.source, a.position, a.upvotes, a.comments,
+                       a.announce_type,
+                       (SELECT papers FROM listings l
+                         WHERE l.date = a.date AND l.source = a.source) AS size,
+                       (SELECT count(DISTINCT b.date) FROM appearances b
+                         WHERE b.paper_id = a.paper_id AND b.date <= a.date) AS seen_days
+                FROM appearances a JOIN papers p ON p.id = a.paper_id
+                WHERE a.date = ?
+                ORDER BY a.position, a.source
+                """,
+                (iso,),
+            ).fetchall()
+            bases = self._papers({(r[0], r[1]) for r in rows})
+        by_id: dict[str, list] = {}  # id -> [first row, sources, upvotes, comments]
         for r in rows:
-            entry = by_id.get(r["id"])
+            entry = by_id.get(r[0])
             if entry is None:
-                by_id[r["id"]] = {
-                    "row": r,
-                    "sources": [r["source"]],
-                    "upvotes": r["upvotes"],
-                    "comments": r["comments"],
-                }
+                by_id[r[0]] = [r, [r[2]], r[4], r[5]]
                 continue
-            entry["sources"].append(r["source"])
-            for k in ("upvotes", "comments"):
-                if r[k] is not None and (entry[k] is None or r[k] > entry[k]):
-                    entry[k] = r[k]
-        out = []
-        for entry in by_id.values():
-            r = entry["row"]
-            paper = _paper_from_row(r, entry["upvotes"], entry["comments"], r["announce_type"])
-            out.append(
-                DayPaper(
-                    paper=paper,
-                    sources=tuple(sorted(set(entry["sources"]))),
-                    position=r["position"],
-                    seen_days=r["seen_days"],
-                    listing_size=r["size"] or 1,
-                )
+            entry[1].append(r[2])
+            for k, value in ((2, r[4]), (3, r[5])):
+                if value is not None and (entry[k] is None or value > entry[k]):
+                    entry[k] = value
+        return [
+            DayPaper(
+                paper=_with_counts(bases[pid], upvotes, comments, r[6]),
+                sources=tuple(sorted(set(sources))),
+                position=r[3],
+                seen_days=r[8],
+                listing_size=r[7] or 1,
             )
-        return out
+            for pid, (r, sources, upvotes, comments) in by_id.items()
+        ]
 
     def papers_by_day(self, start: dt.date, end: dt.date) -> dict[dt.date, list[Paper]]:
-        """Papers listed on each day in [start, end], for trailing windows and background IDF."""
-        # appearances are grouped before the join, so the sorter never carries abstracts
-        rows = self.conn.execute(
-            """
-            SELECT g.day, g.up, g.com, g.at, p.*
-            FROM (SELECT date AS day, paper_id, max(upvotes) AS up, max(comments) AS com,
-                         min(announce_type) AS at, min(position) AS pos
-                  FROM appearances WHERE date BETWEEN ? AND ? GROUP BY date, paper_id) g
-            JOIN papers p ON p.id = g.paper_id
-            ORDER BY g.day, g.pos, g.paper_id
-            """,
-            (start.isoformat(), end.isoformat()),
-        )
+        """Papers listed on each day in [start, end], for trailing windows and background IDF.
+
+        Each day lists its papers by best position, then id.
+        """
+        # only ids and counts are read (decoded papers are reused unless their revision
+        # changed), and grouped here: a GROUP BY and ORDER BY in SQLite took twice as long
+        with _snapshot(self.conn):
+            rows = self.conn.execute(
+                "SELECT a.date, a.position, a.paper_id, p.revision, a.upvotes, a.comments, "
+                "a.announce_type FROM appearances a JOIN papers p ON p.id = a.paper_id "
+                "WHERE a.date BETWEEN ? AND ?",
+                (start.isoformat(), end.isoformat()),
+            ).fetchall()
+            bases = self._papers({(r[2], r[3]) for r in rows})
+        # one entry per day and paper: best position, most upvotes and comments, and the
+        # least announce type (as SQL's min/max, which skip NULLs)
+        entries: dict[tuple[str, str], list] = {}
+        for r in rows:
+            entry = entries.get((r[0], r[2]))
+            if entry is None:
+                entries[(r[0], r[2])] = list(r)
+                continue
+            entry[1] = min(entry[1], r[1])
+            for k, pick in ((4, max), (5, max), (6, min)):
+                if r[k] is not None:
+                    entry[k] = r[k] if entry[k] is None else pick(entry[k], r[k])
         out: dict[dt.date, list[Paper]] = {}
         days: dict[str, list[Paper]] = {}
-        for r in rows:
-            papers = days.get(r[0])
+        # (day, position, id) is unique: the sort never compares the rest
+        for day, _, pid, _, up, com, at in sorted(entries.values()):
+            papers = days.get(day)
             if papers is None:
-                papers = days[r[0]] = out.setdefault(dt.date.fromisoformat(r[0]), [])
-            papers.append(_recent_paper(r))
+                papers = days[day] = out.setdefault(dt.date.fromisoformat(day), [])
+            papers.append(_with_counts(bases[pid], up, com, at))
+        return out
+
+    def _papers(self, wanted: set[tuple[str, int]]) -> dict[str, Paper]:
+        """The papers ``(id, revision)``, without per-day counts: decoded ones are reused, the
+        others are read."""
+        out: dict[str, Paper] = {}
+        missing = []
+        for pid, revision in wanted:
+            kept = _KEPT.get(pid)
+            if kept is not None and kept[0] == revision:
+                out[pid] = kept[1]
+            else:
+                missing.append(pid)
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            rows = self.conn.execute(
+                f"SELECT id, revision, {_FIELDS} FROM papers WHERE id IN ({_marks(chunk)})", chunk
+            )
+            for r in rows:
+                out[r[0]] = _keep(r[0], r[1], _paper_from_fields(r[0], tuple(r)[2:]))
         return out
 
     def listings_for(self, day: dt.date) -> list[dict]:
@@ -371,39 +434,59 @@ def _paper_row(p: Paper, title_key: str, day: str) -> tuple[object, ...]:
     )
 
 
-# Windows of consecutive days share most of their papers: a Paper is rebuilt (three JSON
-# decodes) only when its stored row or that day's counts differ from the one kept here.
-_RECENT: dict[str, tuple[tuple[object, ...], Paper]] = {}
-_RECENT_SIZE = 8192  # a 7-day window holds ~1,500 distinct papers
+# Windows of consecutive days share most of their papers: each paper's fields are decoded
+# (three JSON lists) once per process and kept with the revision they were read at; the
+# revision changes whenever the stored fields do, in this process or another.
+_KEPT: OrderedDict[str, tuple[int, Paper, dict[tuple[object, ...], Paper]]] = OrderedDict()
+_KEPT_SIZE = 8192  # a 7-day window holds ~1,500 distinct papers
 
 
-def _recent_paper(r: sqlite3.Row) -> Paper:
-    """``_paper_from_row`` for a ``papers_by_day`` row (day, up, com, at, p.*)."""
-    fields = tuple(r)[1:]
-    kept = _RECENT.get(r["id"])
-    if kept is not None and kept[0] == fields:
-        return kept[1]
-    paper = _paper_from_row(r, r["up"], r["com"], r["at"])
-    if len(_RECENT) >= _RECENT_SIZE:
-        del _RECENT[next(iter(_RECENT))]
-    _RECENT[r["id"]] = (fields, paper)
+def _keep(pid: str, revision: int, paper: Paper) -> Paper:
+    if len(_KEPT) >= _KEPT_SIZE:
+        _KEPT.popitem(last=False)  # the oldest; O(1), unlike next(iter(a dict)) after deletes
+    _KEPT[pid] = (revision, paper, {})
     return paper
 
 
-def _paper_from_row(
-    r: sqlite3.Row, upvotes: int | None, comments: int | None, announce: str | None
+def _with_counts(
+    paper: Paper, upvotes: int | None, comments: int | None, announce: str | None
 ) -> Paper:
+    """``paper`` with one day's counts; the same object again for the same counts."""
+    if upvotes is None and comments is None and announce is None:
+        return paper
+    kept = _KEPT.get(paper.id)
+    variants = kept[2] if kept is not None and kept[1] is paper else {}
+    key = (upvotes, comments, announce)
+    found = variants.get(key)
+    if found is None:
+        found = variants[key] = replace(
+            paper, upvotes=upvotes, comments=comments, announce_type=announce
+        )
+    return found
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction (unless one is open), so that ids and fields read in two queries
+    belong to the same state of a database that another process may be writing."""
+    if conn.in_transaction:
+        yield
+        return
+    with transaction(conn, immediate=False):
+        yield
+
+
+def _paper_from_fields(pid: str, fields: tuple[object, ...]) -> Paper:
+    """A Paper without per-day counts from the stored ``_FIELDS``."""
+    title, abstract, authors, url, categories, code_url, keywords, ai_summary = fields
     return Paper(
-        id=r["id"],
-        title=r["title"],
-        abstract=r["abstract"],
-        authors=tuple(json.loads(r["authors"])),
-        url=r["url"],
-        categories=tuple(json.loads(r["categories"])),
-        upvotes=upvotes,
-        comments=comments,
-        code_url=r["code_url"],
-        keywords=tuple(json.loads(r["keywords"])),
-        ai_summary=r["ai_summary"],
-        announce_type=announce,
+        id=pid,
+        title=title,  # type: ignore[arg-type]
+        abstract=abstract,  # type: ignore[arg-type]
+        authors=tuple(json.loads(authors)),  # type: ignore[arg-type]
+        url=url,  # type: ignore[arg-type]
+        categories=tuple(json.loads(categories)),  # type: ignore[arg-type]
+        code_url=code_url,  # type: ignore[arg-type]
+        keywords=tuple(json.loads(keywords)),  # type: ignore[arg-type]
+        ai_summary=ai_summary,  # type: ignore[arg-type]
     )

@@ -147,3 +147,17 @@ def test_ligatures_as_replaced_one_after_another(text: str) -> None:
     for old, new in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”")):
         expected = expected.replace(old, new)
     assert _ligatures(text) == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from(["(", "[", ")", "]", ",", ".", ";", ":", "!", "?", " ", "  ", "a"])
+    ).map("".join)
+    | st.text(max_size=40)
+)
+def test_punctuation_spacing_as_the_patterns_would(text: str) -> None:
+    from digest.render.latex import _collapse_spaces, _tidy_punctuation
+
+    collapsed = _collapse_spaces(text)
+    expected = re.sub(r"([(\[]) +", r"\1", re.sub(r" +([,.;:!?)\]])", r"\1", collapsed))
+    assert _tidy_punctuation(collapsed) == expected

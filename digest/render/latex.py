@@ -125,21 +125,43 @@ _TOKEN = re.compile(
     r"|([^\\${}^_~]+)",  # plain text
     re.S,
 )
-_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])")
-_SPACE_AFTER_OPEN = re.compile(r"([(\[]) +")
+# on collapsed text (single spaces): a space is dropped before closing punctuation
+_SPACE_BEFORE_PUNCT = re.compile(r" (?=[,.;:!?)\]])")
 
 
 def latex_to_text(source: str) -> str:
     """``source`` with its LaTeX turned into plain Unicode text; spaces collapsed."""
     if not source:
         return ""
-    if not any(c in source for c in "\\$^_{}~"):
+    if not _has_markup(source):
         return _collapse_spaces(_ligatures(source))
     tokens = list(_tokens(source))
     out = _Reader(tokens).read_all()
     out = unicodedata.normalize("NFC", out)
-    out = _collapse_spaces(out)
-    return _SPACE_AFTER_OPEN.sub(r"\1", _SPACE_BEFORE_PUNCT.sub(r"\1", out))
+    return _tidy_punctuation(_collapse_spaces(out))
+
+
+def _tidy_punctuation(text: str) -> str:
+    """``text`` (spaces collapsed) without a space before , . ; : ! ? ) ] or after ( [."""
+    text = _SPACE_BEFORE_PUNCT.sub("", text)
+    if "( " in text:  # plain replacements: four times faster than a pattern here
+        text = text.replace("( ", "(")
+    if "[ " in text:
+        text = text.replace("[ ", "[")
+    return text
+
+
+def _has_markup(text: str) -> bool:
+    # unrolled: a generator over the seven characters cost more than the scans themselves
+    return (
+        "\\" in text
+        or "$" in text
+        or "{" in text
+        or "}" in text
+        or "^" in text
+        or "_" in text
+        or "~" in text
+    )
 
 
 def _collapse_spaces(text: str) -> str:

@@ -57,6 +57,28 @@ def test_truncated_and_corrupt_gzip() -> None:
     _one_line_error(corrupt, "gzip")
 
 
+def test_gzip_members_and_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.formats as formats
+
+    rows = gzip.decompress((LISTINGS / "2025-03-18.jsonl.gz").read_bytes()).splitlines(True)
+    half = len(rows) // 2
+    two_members = gzip.compress(b"".join(rows[:half])) + gzip.compress(b"".join(rows[half:]))
+    assert len(_parse(two_members).papers) == len(_parse(b"".join(rows)).papers)
+    _one_line_error(two_members + b"\0\0\0", "garbage after the end")
+    # a small file that unzips into more than the limit is refused, not unzipped into memory
+    bomb = gzip.compress(b"\n" * 3_000_000)
+    assert len(bomb) < 10_000
+    monkeypatch.setattr(formats, "MAX_LISTING_BYTES", 2**20)
+    message = _one_line_error(
+        bomb, "over 1 MiB; split it into smaller dated listing files once unzipped"
+    )
+    assert "once unzipped" in message
+    big = tmp_path / "2025-03-18.jsonl"
+    big.write_bytes(b"\n" * (2**20 + 1))
+    with pytest.raises(InputError, match="2025-03-18.jsonl: over 1 MiB"):
+        read_listing(big)
+
+
 def test_truncated_and_malformed_xml() -> None:
     raw = (LISTINGS / "arxiv_rss2_4items.xml").read_bytes()
     _one_line_error(raw[: len(raw) // 2], "truncated XML feed")

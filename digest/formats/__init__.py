@@ -16,7 +16,6 @@ nothing else escapes them.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import re
 import zlib
 from collections import deque
@@ -34,6 +33,10 @@ HINTS = ("hf_daily", "feed", "jsonl", "text")
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[\w.]+$")
 _CONTENT = re.compile(rb"[^ \t\r\n]")
 _NOT_LISTINGS = ("~", ".tmp", ".part", ".swp", ".bak")
+GZIP_MAGIC = b"\x1f\x8b"
+# the largest listing read, before and after gunzip: a whole file is parsed in memory, and
+# Python objects take several times its size (a real day is a few MB; 1 GiB is a big dump)
+MAX_LISTING_BYTES = 2**30
 # a text file without the page header is a listing only if most "titles" have an abstract
 MIN_ABSTRACT_SHARE = 0.8
 
@@ -137,6 +140,8 @@ def parse_bytes(
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, or an ``InputError`` saying why they cannot be read."""
     try:
+        if path.stat().st_size > MAX_LISTING_BYTES:
+            raise InputError(f"{path}: {_too_big(MAX_LISTING_BYTES)}")
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -169,15 +174,35 @@ def listings_in_folder(folder: Path, day: dt.date) -> list[Path]:
         raise InputError(f"{folder}: cannot list this folder: {exc.strerror or exc}") from None
 
 
-def _gunzip(raw: bytes, name: str) -> bytes:
-    if raw[:2] != b"\x1f\x8b":
+def _gunzip(raw: bytes, name: str, limit: int | None = None) -> bytes:
+    """``raw`` unzipped when it is gzip (every member), refusing more than ``limit`` bytes:
+    a small file must not unzip into more memory than the machine has."""
+    limit = MAX_LISTING_BYTES if limit is None else limit
+    if raw[:2] != GZIP_MAGIC:
         return raw
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise InputError(f"{name}: truncated gzip file (it ends in the middle)") from None
-    except (OSError, zlib.error) as exc:
-        raise InputError(f"{name}: corrupt gzip file ({exc})") from None
+    members: list[bytes] = []
+    size = 0
+    rest = raw
+    while rest:
+        if rest[:2] != GZIP_MAGIC:
+            raise InputError(f"{name}: corrupt gzip file (garbage after the end)")
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            member = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error as exc:
+            raise InputError(f"{name}: corrupt gzip file ({exc})") from None
+        size += len(member)
+        if size > limit:
+            raise InputError(f"{name}: {_too_big(limit)} once unzipped")
+        if not inflater.eof:
+            raise InputError(f"{name}: truncated gzip file (it ends in the middle)")
+        members.append(member)
+        rest = inflater.unused_data
+    return b"".join(members)
+
+
+def _too_big(limit: int) -> str:
+    return f"over {limit / 2**20:,.0f} MiB; split it into smaller dated listing files"
 
 
 def _parse(

@@ -84,8 +84,7 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
     loop for plain text: the plain text's email wraps a few hundred strings a day.
     """
     first = indent if first is None else first
-    words = _plain_words(text)
-    if words is None or width - max(len(first), len(indent)) < 1:
+    if not _is_plain(text) or width - max(len(first), len(indent)) < 1:
         return "\n".join(
             textwrap.wrap(
                 text,
@@ -96,11 +95,13 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
                 break_on_hyphens=False,
             )
         )
+    room = width - len(first)
+    if len(text) <= room:
+        return first + text  # one line (author lists, badges, short titles)
     lines: list[str] = []
     line: list[str] = []
-    room = width - len(first)
     used = 0
-    for word in words:
+    for word in text.split(" "):
         if not line:  # a word longer than the line stands alone on it
             line.append(word)
             used = len(word)
@@ -117,12 +118,12 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
     return "\n".join(lines)
 
 
-def _plain_words(text: str) -> list[str] | None:
-    """The words of ``text`` when it is plain (words with single spaces between them, every
-    other character printable), else None: textwrap's whitespace rules are then not needed."""
-    if not text or not text.isprintable() or "  " in text or text[0] == " " or text[-1] == " ":
-        return [] if text == "" else None
-    return text.split(" ")
+def _is_plain(text: str) -> bool:
+    """Words with single spaces between them, every other character printable: textwrap's
+    whitespace rules (tabs, newlines, runs of spaces) have nothing to do."""
+    if not text or text[0] == " " or text[-1] == " ":
+        return False
+    return text.isprintable() and "  " not in text
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -113,3 +113,27 @@ def test_a_backfill_of_big_days_needs_one_premailer_pass(premailer_passes) -> No
     for count in (300, 280, 500):
         render_email(build_view(synthetic_digest(count, themes=10), config), config, "u")
     assert len(premailer_passes) == 1
+
+
+def test_a_draft_estimate_is_its_skeleton_plus_its_paper_blocks() -> None:
+    """render_email sizes a draft from its skeleton and the papers' blocks: the same figure
+    as the whole draft's estimate."""
+    from digest.render.email import _NO_BLOCKS, Growth, _PaperBlocks
+
+    config = site_config()
+    view = build_view(synthetic_digest(90, themes=9), config)
+    ranked = papers_by_rank(view)
+    blocks = _PaperBlocks(config)
+
+    def draft(n: int, paper_html: object) -> str:
+        shown = limit(view, {p.id for p in ranked[:n]})
+        return render(config, "email.html", day=shown, unsubscribe_url="u", paper_html=paper_html)
+
+    growth = Growth.measure(draft(8, blocks), inline_css(draft(8, blocks)))
+    for n in (1, 8, 33, 89, 90):
+        whole = draft(n, blocks)
+        assert whole == drafts(90, themes=9, shown=(n,))[0].replace("%%UNSUBSCRIBE_URL%%", "u")
+        pieces = growth.estimate(draft(n, _NO_BLOCKS)) + sum(
+            growth.size(blocks[p]) for p in ranked[:n]
+        )
+        assert pieces == growth.estimate(whole)

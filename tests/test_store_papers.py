@@ -276,6 +276,40 @@ def test_papers_by_day_shows_a_later_listing_s_longer_abstract_and_that_day_s_co
     assert window[D1][1] is first[1]  # unchanged: the very same Paper, not decoded again
 
 
+def test_each_day_reads_paper_fields_as_of_that_day_even_when_later_days_are_stored(
+    store: Store,
+) -> None:
+    """A backfill stores every day before producing them: a later listing's longer abstract or
+    new code link must not show in an earlier day's papers or in its trailing window."""
+    short = arxiv("2503.00001", "A")
+    longer = Paper(
+        id="2503.00001",
+        title="A",
+        abstract="Abstract of A, now much longer.",
+        code_url="https://github.com/a/a",
+    )
+    store.save_listing(listing(D1, "arxiv", short, arxiv("2503.00002", "B")))
+    store.save_listing(listing(D2, "arxiv", arxiv("2503.00003", "C")))
+    store.save_listing(listing(D3, "arxiv", longer))
+    [day1, _] = store.day_papers(D1)
+    assert (day1.paper.abstract, day1.paper.code_url) == ("Abstract of A.", None)
+    window = store.papers_by_day(D1, D2)  # the window of D3: D3's listing is seen
+    assert window[D1][0].abstract == "Abstract of A, now much longer."
+    window = store.papers_by_day(D1, D1)  # the window of D2: it is not
+    assert (window[D1][0].abstract, window[D1][0].code_url) == ("Abstract of A.", None)
+    assert store.papers_by_day(D1, D1, as_of=D3)[D1][0].code_url == "https://github.com/a/a"
+    [day3] = store.day_papers(D3)
+    assert (day3.paper.abstract, day3.paper.code_url) == (longer.abstract, longer.code_url)
+
+
+def test_a_listing_saved_out_of_date_order_changes_the_paper_for_every_day(store: Store) -> None:
+    store.save_listing(listing(D3, "arxiv", arxiv("2503.00001", "A")))
+    longer = Paper(id="2503.00001", title="A", abstract="Abstract of A, now much longer.")
+    store.save_listing(listing(D1, "arxiv", longer))  # the past, saved late: merged as before
+    assert [d.paper.abstract for d in store.day_papers(D3)] == [longer.abstract]
+    assert [d.paper.abstract for d in store.day_papers(D1)] == [longer.abstract]
+
+
 def test_a_paper_changed_by_another_process_is_read_again(store: Store, tmp_path: Path) -> None:
     """Decoded papers are kept per process; a change made through another connection shows."""
     store.save_listing(listing(D1, "arxiv", arxiv("2503.00001", "A")))
@@ -308,5 +342,5 @@ def test_a_database_from_before_paper_revisions_is_migrated(tmp_path: Path) -> N
     with Store.open(path) as store:
         assert [d.paper.abstract for d in store.day_papers(D1)] == ["Old."]
         store.save_listing(listing(D2, "b", Paper("2503.00001", "A", abstract="Old, longer.")))
+        assert [d.paper.abstract for d in store.day_papers(D1)] == ["Old."]
         assert [d.paper.abstract for d in store.day_papers(D2)] == ["Old, longer."]
-        assert store.papers_by_day(D1, D2)[D1][0].abstract == "Old, longer."

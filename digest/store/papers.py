@@ -71,10 +71,27 @@ MIGRATIONS = [
     ALTER TABLE papers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     UPDATE papers SET revision = random()
     """,
+    # a paper's fields as they were before a later day's listing changed them, so that day D
+    # reads them as of D even when later days are stored already (a backfill stores them first)
+    """
+    CREATE TABLE paper_history (
+        paper_id TEXT NOT NULL,
+        until_date TEXT NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL,
+        authors TEXT NOT NULL,
+        url TEXT NOT NULL,
+        categories TEXT NOT NULL,
+        code_url TEXT,
+        keywords TEXT NOT NULL,
+        ai_summary TEXT,
+        PRIMARY KEY (paper_id, until_date)
+    ) WITHOUT ROWID
+    """,
 ]
 log = logging.getLogger("digest")
 _CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
-# the stored fields of a Paper, in Paper's order
+# the stored fields of a Paper, in Paper's order; papers and paper_history both have them
 _FIELDS = "title, abstract, authors, url, categories, code_url, keywords, ai_summary"
 
 _UPSERT = """
@@ -129,7 +146,7 @@ class PapersMixin:
             stored = [p.id for p, _ in papers if p.id in known]
             before = self._stored_fields(stored)
             self.conn.executemany(_UPSERT, (_paper_row(p, key, day) for p, key in papers))
-            self._renew_revisions(before, self._stored_fields(stored))
+            self._note_changes(before, self._stored_fields(stored), day, listing.source)
             self.conn.execute(
                 "DELETE FROM appearances WHERE date = ? AND source = ?", (day, listing.source)
             )
@@ -227,14 +244,40 @@ class PapersMixin:
             out.update((r[0], tuple(r)[1:]) for r in rows)
         return out
 
-    def _renew_revisions(
-        self, before: dict[str, tuple[object, ...]], after: dict[str, tuple[object, ...]]
+    def _note_changes(
+        self,
+        before: dict[str, tuple[object, ...]],
+        after: dict[str, tuple[object, ...]],
+        day: str,
+        source: str,
     ) -> None:
-        """Draw a new revision for every paper whose fields the upsert changed."""
+        """Give changed papers a new revision, and keep their former fields for earlier days.
+
+        The former fields are kept when the paper was listed before ``day`` and never after
+        it: days are then stored in date order, as a backfill or a daily run does, and the
+        former fields are exactly what days before ``day`` saw. Saved out of date order, a
+        paper's fields stay merged in the order the listings were saved.
+        """
         changed = [pid for pid, fields in after.items() if before.get(pid, fields) != fields]
+        if not changed:
+            return
         self.conn.executemany(
             "UPDATE papers SET revision = random() WHERE id = ?", ((pid,) for pid in changed)
         )
+        for start in range(0, len(changed), _CHUNK):
+            chunk = changed[start : start + _CHUNK]
+            rows = self.conn.execute(
+                "SELECT paper_id, min(date) < ?, max(date) > ? FROM appearances "
+                f"WHERE paper_id IN ({_marks(chunk)}) AND NOT (date = ? AND source = ?) "
+                "GROUP BY paper_id",
+                [day, day, *chunk, day, source],
+            )
+            in_order = [pid for pid, earlier, later in rows if earlier and not later]
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO paper_history (paper_id, until_date, {_FIELDS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((pid, day, *before[pid]) for pid in in_order),
+            )
 
     def _merge(self, old_id: str, new_id: str) -> None:
         """Move a title-keyed paper and its appearances onto its arXiv id."""
@@ -253,9 +296,14 @@ class PapersMixin:
             self.conn.execute(
                 "UPDATE papers SET id = ?, revision = random() WHERE id = ?", (new_id, old_id)
             )
+        self.conn.execute(
+            "UPDATE OR IGNORE paper_history SET paper_id = ? WHERE paper_id = ?", (new_id, old_id)
+        )
+        self.conn.execute("DELETE FROM paper_history WHERE paper_id = ?", (old_id,))
 
     def day_papers(self, day: dt.date) -> list[DayPaper]:
-        """Every distinct paper listed on ``day``, best position first."""
+        """Every distinct paper listed on ``day``, best position first, with its fields as of
+        ``day`` (later days' listings, even when stored already, do not show)."""
         iso = day.isoformat()
         with _snapshot(self.conn):
             rows = self.conn.execute(
@@ -272,7 +320,7 @@ class PapersMixin:
                 """,
                 (iso,),
             ).fetchall()
-            bases = self._papers({(r[0], r[1]) for r in rows})
+            bases = self._papers_as_of({(r[0], r[1]) for r in rows}, iso)
         by_id: dict[str, list] = {}  # id -> [first row, sources, upvotes, comments]
         for r in rows:
             entry = by_id.get(r[0])
@@ -294,11 +342,16 @@ class PapersMixin:
             for pid, (r, sources, upvotes, comments) in by_id.items()
         ]
 
-    def papers_by_day(self, start: dt.date, end: dt.date) -> dict[dt.date, list[Paper]]:
+    def papers_by_day(
+        self, start: dt.date, end: dt.date, as_of: dt.date | None = None
+    ) -> dict[dt.date, list[Paper]]:
         """Papers listed on each day in [start, end], for trailing windows and background IDF.
 
+        Their fields are as of ``as_of`` (default: the day after ``end``, the day whose
+        trailing window this is): listings of later days, even when stored already, do not show.
         Each day lists its papers by best position, then id.
         """
+        as_of_iso = (as_of or end + dt.timedelta(days=1)).isoformat()
         # only ids and counts are read (decoded papers are reused unless their revision
         # changed), and grouped here: a GROUP BY and ORDER BY in SQLite took twice as long
         with _snapshot(self.conn):
@@ -308,7 +361,7 @@ class PapersMixin:
                 "WHERE a.date BETWEEN ? AND ?",
                 (start.isoformat(), end.isoformat()),
             ).fetchall()
-            bases = self._papers({(r[2], r[3]) for r in rows})
+            bases = self._papers_as_of({(r[2], r[3]) for r in rows}, as_of_iso)
         # one entry per day and paper: best position, most upvotes and comments, and the
         # least announce type (as SQL's min/max, which skip NULLs)
         entries: dict[tuple[str, str], list] = {}
@@ -331,9 +384,9 @@ class PapersMixin:
             papers.append(_with_counts(bases[pid], up, com, at))
         return out
 
-    def _papers(self, wanted: set[tuple[str, int]]) -> dict[str, Paper]:
-        """The papers ``(id, revision)``, without per-day counts: decoded ones are reused, the
-        others are read."""
+    def _papers_as_of(self, wanted: set[tuple[str, int]], as_of: str) -> dict[str, Paper]:
+        """The papers ``(id, revision)`` without per-day counts, with their fields as of the
+        ISO date ``as_of``: decoded ones are reused, the others are read."""
         out: dict[str, Paper] = {}
         missing = []
         for pid, revision in wanted:
@@ -349,6 +402,16 @@ class PapersMixin:
             )
             for r in rows:
                 out[r[0]] = _keep(r[0], r[1], _paper_from_fields(r[0], tuple(r)[2:]))
+        # fields that a later day's listing changed: the oldest record after as_of is what
+        # as_of saw; records are few (a paper whose abstract grew, a filled-in code link)
+        earlier = self.conn.execute(
+            f"SELECT paper_id, {_FIELDS} FROM paper_history WHERE until_date > ? "
+            "ORDER BY until_date DESC",
+            (as_of,),
+        ).fetchall()
+        for r in earlier:
+            if r[0] in out:
+                out[r[0]] = _paper_from_fields(r[0], tuple(r)[1:])
         return out
 
     def listings_for(self, day: dt.date) -> list[dict]:

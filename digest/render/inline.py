@@ -107,22 +107,28 @@ def _inline_known_kinds(html: str) -> str | None:
         tree, page, root = _parse(html)
     except (etree.ParserError, ValueError):
         return None  # premailer says what is wrong
-    elements = _elements(page)
-    if elements is None:
+    blocks = list(page.iter("style"))
+    if len(blocks) != 1 or blocks[0].attrib or next(page.iter("head"), None) is None:
         return None
-    block = next(page.iter("style"))
+    block = blocks[0]
     learned = _LEARNED.get(block.text or "")
     if learned is None:
         return None
-    styles: list[tuple[Any, str]] = []
-    for element in elements:
-        style = learned.styles.get((element.tag, element.get("class")))
+    # one pass over the elements: styled as they come, since a page we give up on is
+    # thrown away (premailer parses its own)
+    styles = learned.styles
+    for element in page.iter(etree.Element):
+        tag = element.tag
+        if tag == "style":
+            continue
+        attributes = element.attrib
+        if tag == "img" or "style" in attributes:
+            return None
+        style = styles.get((tag, attributes.get("class")))
         if style is None:
             return None  # a kind premailer has not shown yet
         if style:
-            styles.append((element, style))
-    for element, style in styles:
-        element.set("style", style)
+            attributes["style"] = style
     if learned.leftover is None:
         block.getparent().remove(block)
     else:

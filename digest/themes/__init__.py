@@ -53,11 +53,23 @@ class ThemeResult:
 
 
 def document(paper: Paper) -> str:
-    """The cleaned text clustering reads: title, then abstract. Cached, because the same
-    papers come back as background and as history on the following days."""
+    """The cleaned text clustering reads: title, then abstract. Kept per paper, because the
+    same papers come back as background and as history on the following days (the same
+    string each time, whose hash Python keeps: the caches keyed by documents stay cheap)."""
+    kept = _DOCUMENTS.get(paper.id)
+    if kept is not None and kept[0] == paper.title and kept[1] == paper.abstract:
+        return kept[2]
     from digest.themes.text import clean_cached
 
-    return f"{clean_cached(paper.title)}.\n{clean_cached(paper.abstract)}"
+    doc = f"{clean_cached(paper.title)}.\n{clean_cached(paper.abstract)}"
+    if len(_DOCUMENTS) >= _DOCUMENTS_SIZE:
+        del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest
+    _DOCUMENTS[paper.id] = (paper.title, paper.abstract, doc)
+    return doc
+
+
+_DOCUMENTS: dict[str, tuple[str, str, str]] = {}  # paper id -> title, abstract, document
+_DOCUMENTS_SIZE = 8192
 
 
 def find_themes(
@@ -100,11 +112,7 @@ def _find_themes(
     extra = _background_papers(background, today, config.background_max_papers)
     clean_titles = [clean_cached(p.title) for p in ordered]
     clean_abstracts = [clean_cached(p.abstract) for p in ordered]
-    result = group_documents(
-        [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)],
-        config,
-        [document(p) for p in extra],
-    )
+    result = group_documents([document(p) for p in ordered], config, [document(p) for p in extra])
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     described = describe(

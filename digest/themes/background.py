@@ -107,41 +107,15 @@ def blended_idf(
     return np.log((1.0 + total) / (1.0 + df)) + 1.0
 
 
-# Store papers come back on the following days (themes.background_days): each document's
-# distinct tokens are kept as ids in one growing vocabulary, so a day's store counts are one
-# bincount over arrays already made, not a count of every token of a thousand papers.
-_TERM_IDS: dict[str, int] = {}
-_DOC_TERM_IDS: dict[str, np.ndarray] = {}  # cleaned document -> ids of its distinct tokens
-_DOC_CACHE_SIZE = 8192
-_TERM_IDS_SIZE = 500_000  # a scheduler running for years starts the ids afresh
-
-
 def store_document_frequencies(terms: Sequence[str], docs: Sequence[str]) -> np.ndarray:
-    """How many of ``docs`` (cleaned documents) use each of ``terms`` (themes tokens)."""
-    if len(_TERM_IDS) > _TERM_IDS_SIZE:
-        _TERM_IDS.clear()
-        _DOC_TERM_IDS.clear()
-    ids = np.concatenate([_doc_term_ids(doc) for doc in docs] or [np.zeros(0, np.int64)])
-    counts = np.bincount(ids, minlength=len(_TERM_IDS) + 1)
-    at = np.fromiter(map(_TERM_IDS.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
+    """How many of ``docs`` (cleaned documents) use each of ``terms`` (themes tokens).
+
+    Store papers come back on the following days (``themes.background_days``): each one's
+    distinct token ids are kept (:func:`digest.themes.text.distinct_token_ids`), so a day's
+    store counts are one bincount over arrays already made."""
+    from digest.themes.text import TERMS, distinct_token_ids, term_ids
+
+    ids = np.concatenate([distinct_token_ids(doc) for doc in docs] or [np.zeros(0, np.int64)])
+    counts = np.bincount(ids, minlength=len(TERMS) + 1)
+    at = term_ids(terms)
     return np.where(at >= 0, counts[at], 0).astype(np.float64)
-
-
-def _doc_term_ids(doc: str) -> np.ndarray:
-    found = _DOC_TERM_IDS.get(doc)
-    if found is None:
-        from digest.themes.text import distinct_tokens
-
-        distinct = distinct_tokens(doc)
-        found = np.fromiter(map(_term_id, distinct), dtype=np.int64, count=len(distinct))
-        if len(_DOC_TERM_IDS) >= _DOC_CACHE_SIZE:
-            del _DOC_TERM_IDS[next(iter(_DOC_TERM_IDS))]
-        _DOC_TERM_IDS[doc] = found
-    return found
-
-
-def _term_id(term: str) -> int:
-    found = _TERM_IDS.get(term)
-    if found is None:
-        found = _TERM_IDS[term] = len(_TERM_IDS)
-    return found

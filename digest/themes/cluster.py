@@ -27,7 +27,7 @@ from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms l
 from digest.config import ThemesConfig
 from digest.themes.background import blended_idf, load_model
 from digest.themes.kmeans import spherical_kmeans
-from digest.themes.text import tokens
+from digest.themes.text import TERMS, renew_term_ids, token_ids, tokens
 
 NO_GROUP = -1  # a document with no usable words
 MAX_K_CANDIDATES = 8  # beyond this, candidates are spaced geometrically
@@ -99,6 +99,7 @@ def group_documents(
     """Group ``docs`` (already passed through ``clean_text``); ``background`` only informs IDF."""
     n = len(docs)
     vectorizer = make_vectorizer(n)
+    renew_term_ids()
     try:
         x = fit_tfidf(vectorizer, docs)
     except ValueError:  # empty vocabulary: no document has a usable word
@@ -135,28 +136,36 @@ def fit_tfidf(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix
     columns in alphabetical order, and within a row in the order scikit-learn leaves them
     (the order terms first appear in the day), which fixes the sums of the normalization.
     Raises ValueError as ``fit_transform`` does when no term is left."""
-    token_lists = [vectorizer.tokenizer(doc) for doc in docs]
-    flat = [t for toks in token_lists for t in toks]
-    if not flat:
+    if vectorizer.tokenizer is not tokens:
+        raise TypeError("fit_tfidf counts the tokens of digest.themes.text.tokens only")
+    # each document's token ids are kept (the same papers come back as background)
+    per_doc = [token_ids(doc) for doc in docs]
+    flat = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.int64)
+    if not len(flat):
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n = len(docs)
-    first_seen = {t: i for i, t in enumerate(dict.fromkeys(flat))}
-    rows = np.repeat(np.arange(n), [len(toks) for toks in token_lists])
-    cols = np.fromiter(map(first_seen.__getitem__, flat), dtype=np.int64, count=len(flat))
+    # columns numbered in the order terms first appear in the day, as scikit-learn counts
+    seen, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty(len(seen), dtype=np.int64)
+    rank[order] = np.arange(len(seen))
+    in_day = seen[order]  # the id of each first-seen column
+    rows = np.repeat(np.arange(n), np.fromiter(map(len, per_doc), dtype=np.int64, count=n))
     counts = sp.csr_matrix(
-        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, cols)), shape=(n, len(first_seen))
+        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, rank[inverse])),
+        shape=(n, len(seen)),
     )  # duplicates summed, columns sorted within each row
     max_df, min_df = vectorizer.max_df, vectorizer.min_df
     # an int is a number of documents, a float a share of them
     high: float = max_df if isinstance(max_df, int) else max_df * n
     low: float = min_df if isinstance(min_df, int) else min_df * n
-    df = np.bincount(counts.indices, minlength=len(first_seen))
+    df = np.bincount(counts.indices, minlength=len(seen))
     keep = (df <= high) & (df >= low)
     if not keep.any():
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    kept_terms = [t for t, i in first_seen.items() if keep[i]]
+    kept_terms = [TERMS[i] for i in in_day[keep].tolist()]
     vocabulary = {t: i for i, t in enumerate(sorted(kept_terms))}
-    column = np.full(len(first_seen), -1, dtype=np.int64)
+    column = np.full(len(seen), -1, dtype=np.int64)
     column[np.flatnonzero(keep)] = [vocabulary[t] for t in kept_terms]
     in_row = keep[counts.indices]
     x = sp.csr_matrix(

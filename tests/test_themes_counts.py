@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 from digest.models import Paper
 from digest.themes import document
 from digest.themes.cluster import fit_tfidf, make_vectorizer
-from digest.themes.labels import _ASCII_TOKEN, _TOKEN
 from digest.themes.text import (
-    _ASCII_WORD,
     _LATEX_CMD,
     _LATEX_MATH,
     _URL,
@@ -112,16 +110,3 @@ def clean_text_reference_tail(text: str) -> str:
 
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
-
-
-@given(ascii_text)
-def test_ascii_words_are_the_unicode_rule_on_ascii_text(text: str) -> None:
-    assert _ASCII_WORD.findall(text) == _WORD.findall(text)
-
-
-@given(ascii_text)
-def test_ascii_label_tokens_are_the_unicode_rule_on_ascii_text(text: str) -> None:
-    assert _ASCII_TOKEN.findall(text) == _TOKEN.findall(text)

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, count, repeat
 
 import numpy as np
 
@@ -34,7 +34,6 @@ ABSTRACT_CHARS = 400
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
-_ASCII_TOKEN = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z]+)*|[^\w\s]+|\d+")  # _TOKEN on ASCII text
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
@@ -53,19 +52,47 @@ class _IsContent(dict[str, bool]):
 _IS_CONTENT = _IsContent()
 
 
+def _label_cuts() -> dict[int, str]:
+    """ASCII text -> words and cuts for :func:`runs`: letters and hyphens stay, whitespace and
+    the underscore (which no token holds) become spaces, digits and other punctuation a "|"
+    (any non-word token cuts a run, and several in a row cut once)."""
+    table: dict[int, str] = {}
+    for c in map(chr, range(128)):
+        if c == "-" or (c.isalpha() and _TOKEN.fullmatch(c)):
+            continue
+        table[ord(c)] = "|" if _TOKEN.fullmatch(c) else " "
+    return table
+
+
+_LABEL_CUTS = str.maketrans(_label_cuts())  # one character for one: str.translate's fast path
+
+
 def runs(cleaned: str) -> list[list[str]]:
     """Maximal runs of content words, cut at stop-words, digits and punctuation."""
-    out: list[list[str]] = []
+    return [list(run) for run in _runs(cleaned)]
+
+
+def _split_runs(cleaned: str) -> list[tuple[str, ...]]:
+    if cleaned.isascii():
+        # the tokens of _TOKEN without a regex, in half the time: after the cuts, a
+        # hyphen that does not join two letters ("--", at either end of a word) cuts too
+        text = f" {cleaned.translate(_LABEL_CUTS)} ".replace("|", " | ")
+        if "-" in text:
+            text = text.replace("--", " | ").replace("- ", " | ").replace(" -", " | ")
+        found = text.split()
+    else:
+        found = _TOKEN.findall(cleaned)
+    out: list[tuple[str, ...]] = []
     run: list[str] = []
     is_content = _IS_CONTENT
-    for tok in (_ASCII_TOKEN if cleaned.isascii() else _TOKEN).findall(cleaned):
+    for tok in found:
         if is_content[tok]:
             run.append(tok)
         elif run:
-            out.append(run)
+            out.append(tuple(run))
             run = []
     if run:
-        out.append(run)
+        out.append(tuple(run))
     return out
 
 
@@ -90,18 +117,15 @@ def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
 
 @lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(map(tuple, runs(cleaned)))
+    return tuple(_split_runs(cleaned))
 
 
 def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
     """How often each word ends a run of title words, smoothed: English noun phrases end on
     their noun ("medical image *segmentation*"), so adjectives and verbs that lead into one
     ("deep", "self-supervised", "targeting") score low and nouns high."""
-    ends: Counter[str] = Counter()
-    seen: Counter[str] = Counter()
-    for run in title_runs:
-        seen.update(run)
-        ends[run[-1]] += 1
+    ends = Counter(run[-1] for run in title_runs)
+    seen = Counter(chain.from_iterable(title_runs))
     return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
@@ -128,7 +152,7 @@ def describe(
         flat.extend(t)
     if not flat:
         return [(f"Theme {g + 1} papers", ()) for g in range(n_groups)]
-    vocab = {term: i for i, term in enumerate(dict.fromkeys(flat))}
+    vocab = dict(zip(dict.fromkeys(flat), count()))
     ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
     n = len(clean_titles)
     segments = np.array(
@@ -162,23 +186,38 @@ def describe(
     )
     lengths = np.fromiter(map(str.count, vocab, repeat(" ")), dtype=np.int64, count=len(vocab)) + 1
     used: set[str] = {REMAINDER_LABEL.casefold()}
+    titles_of: list[list[str]] = [[] for _ in range(n_groups)]
+    for title, group in zip(titles, groups, strict=True):
+        if 0 <= group < n_groups:
+            titles_of[group].append(title)
     out = []
     for g in range(n_groups):
-        own_titles = [t for t, gg in zip(titles, groups, strict=True) if gg == g]
-        top = _top_terms(scores[g], terms, lengths)
+        ranked = _ranked(scores[g])
+        top = _top_terms(scores[g], ranked, terms, lengths)
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
-            scores[g], share, titles_per_group[g], terms, lengths, vocab, own_titles, used, heads
-        )
+            scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
+            used, heads,
+        )  # fmt: skip
         used.add(label.casefold())
         out.append((label, top))
     return out
 
 
-def _top_terms(score: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> tuple[str, ...]:
+def _ranked(score: np.ndarray) -> np.ndarray:
+    """Indices of the terms scoring above 0, best first, ties in index order: the head of
+    ``np.argsort(-score, kind="stable")`` that the terms and the label read (they stop at a
+    score of 0), without sorting the many terms a group does not use."""
+    used = np.flatnonzero(score > 0)
+    return used[np.argsort(-score[used], kind="stable")]
+
+
+def _top_terms(
+    score: np.ndarray, ranked: np.ndarray, terms: np.ndarray, lengths: np.ndarray
+) -> tuple[str, ...]:
     chosen: list[str] = []
     covered: set[str] = set()
-    for i in np.argsort(-score, kind="stable"):
+    for i in ranked:
         if score[i] <= 0 or len(chosen) == TOP_TERMS:
             break
         words = set(terms[i].split())
@@ -191,6 +230,7 @@ def _top_terms(score: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> tup
 
 def _label(
     score: np.ndarray,
+    ranked: np.ndarray,
     share: np.ndarray,
     title_count: np.ndarray,
     terms: np.ndarray,
@@ -209,13 +249,12 @@ def _label(
 
     # topical words (class-based TF-IDF), shared by many titles, used mostly in this group
     candidates: list[tuple[float, str]] = []
-    in_titles = {str(terms[i]): float(title_count[i]) for i in np.flatnonzero(title_count > 0)}
     for i in np.flatnonzero((lengths >= 2) & (title_count >= need)):
         words = terms[i].split()
         topical = sum(word_score(w) for w in words) / len(words)
         value = topical * math.log1p(title_count[i]) * share[i] * heads.get(words[-1], 0.5)
         candidates.append((value, str(terms[i])))
-    singles = [i for i in np.argsort(-score, kind="stable")[:6] if lengths[i] == 1 and score[i] > 0]
+    singles = [i for i in ranked[:6] if lengths[i] == 1]
     for a in singles:
         for b in singles:
             if a <= b or _overlap(str(terms[a]), str(terms[b])):
@@ -227,7 +266,7 @@ def _label(
             candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))
     for _, phrase in candidates:
-        label = _cased(_completed(phrase, in_titles), own_titles)
+        label = _cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
         if " " in label and label.casefold() not in used:
             return label
     n, label = 1, "Theme papers"
@@ -244,22 +283,36 @@ def _overlap(a: str, b: str) -> bool:
     return stem(a) == stem(b) or bool(parts_a & parts_b)
 
 
-def _completed(phrase: str, in_titles: dict[str, float]) -> str:
+def _completed(
+    phrase: str,
+    title_count: np.ndarray,
+    terms: np.ndarray,
+    lengths: np.ndarray,
+    vocab: dict[str, int],
+) -> str:
     """``phrase`` extended word by word while most titles that use it go on the same way
     ("deep neural" becomes "deep neural networks"; "network" and "networks" count as one way).
     Stops at four words."""
     if " and " in phrase:
         return phrase
-    while phrase.count(" ") < 3 and in_titles.get(phrase, 0.0) > 0:
+
+    def in_titles(term: str) -> float:
+        i = vocab.get(term)
+        return float(title_count[i]) if i is not None else 0.0
+
+    while phrase.count(" ") < 3 and in_titles(phrase) > 0:
         ways: dict[str, list[tuple[float, str]]] = {}
-        for other, count in in_titles.items():
-            if other.count(" ") == phrase.count(" ") + 1 and f" {phrase} " in f" {other} ":
+        inside = f" {phrase} "
+        # the title phrases one word longer, in term order
+        for i in np.flatnonzero((lengths == phrase.count(" ") + 2) & (title_count > 0)):
+            other = str(terms[i])
+            if inside in f" {other} ":
                 key = " ".join(stem(w) for w in other.split())
-                ways.setdefault(key, []).append((count, other))
+                ways.setdefault(key, []).append((float(title_count[i]), other))
         if not ways:
             break
         best = max(ways.values(), key=lambda forms: (sum(c for c, _ in forms), min(forms)[1]))
-        if sum(c for c, _ in best) < max(2.0, 0.7 * in_titles[phrase]):
+        if sum(c for c, _ in best) < max(2.0, 0.7 * in_titles(phrase)):
             break
         phrase = min(best, key=lambda form: (-form[0], form[1]))[1]
     return phrase

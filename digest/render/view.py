@@ -42,6 +42,11 @@ class PaperView:
     trending: bool
     rising: bool  # its theme is rising
 
+    @property
+    def anchor(self) -> str:
+        """Its fragment id on the web page."""
+        return "paper-" + self.id.replace(":", "-").replace("/", "-")
+
 
 @dataclass(frozen=True)
 class ThemeView:
@@ -162,10 +167,12 @@ def build_view(digest: Digest, config: Config, keep: Collection[str] | None = No
 
 def limit(view: DayView, keep: Collection[str]) -> DayView:
     """``view`` listing only the papers in ``keep``; theme sizes still count every paper."""
-    themes = tuple(
-        replace(t, papers=tuple(p for p in t.papers if p.id in keep)) for t in view.themes
-    )
-    return replace(view, themes=themes)
+    themes = []
+    for t in view.themes:
+        papers = tuple(p for p in t.papers if p.id in keep)
+        # a theme that keeps all its papers is kept as it is (drafts of an email keep most)
+        themes.append(t if len(papers) == len(t.papers) else replace(t, papers=papers))
+    return replace(view, themes=tuple(themes))
 
 
 def papers_by_rank(view: DayView) -> list[PaperView]:

@@ -21,6 +21,7 @@ premailer itself the emails whose kinds of element it has styled before.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -258,6 +259,7 @@ def _kind(tag: re.Match[str]) -> tuple[str, str]:
     return _kind_of(tag.group(1), tag.group(2))
 
 
+@functools.lru_cache(maxsize=4096)  # the same few tags recur in every draft and block
 def _kind_of(tag: str, attributes: str) -> tuple[str, str]:
     found = _CLASS.search(attributes)
     classes = " ".join(sorted((found.group(1) or found.group(2) or "").split())) if found else ""

@@ -177,11 +177,14 @@ def _normalized_tree(folder: Path) -> dict[str, str]:
 
 def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 6, per_day=12)
-    # a paper of the first day listed again on the last: each day counts only the days
-    # up to it, although phase 1 stored all of them before any day was produced
+    # a paper of the first day listed again on the last, with a longer abstract: each day
+    # counts only the days up to it, and shows the abstract it had then, although phase 1
+    # stored every day before any was produced
     last = tmp_path / "in" / f"{days[-1]}.jsonl"
     first_row = (tmp_path / "in" / f"{days[0]}.jsonl").read_text().splitlines()[0]
-    last.write_text(last.read_text() + first_row + "\n")
+    longer = {**json.loads(first_row)}
+    longer["summary"] += " Now with a longer abstract."
+    last.write_text(last.read_text() + json.dumps(longer) + "\n")
     reports = {}
     for jobs in (1, 2):
         config = Config(
@@ -196,11 +199,13 @@ def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -
     assert one == two
     repeated = json.loads(first_row)["id"]
 
-    def seen_days(day: dt.date) -> int:
+    def paper(day: dt.date) -> dict:
         digest = json.loads(one[f"{day}/digest.json"])
-        return next(p["seen_days"] for p in digest["papers"] if p["id"] == repeated)
+        return next(p for p in digest["papers"] if p["id"] == repeated)
 
-    assert seen_days(days[0]) == 1 and seen_days(days[-1]) == 2
+    assert paper(days[0])["seen_days"] == 1 and paper(days[-1])["seen_days"] == 2
+    assert paper(days[0])["abstract"] == json.loads(first_row)["summary"]
+    assert paper(days[-1])["abstract"] == longer["summary"]
 
 
 def test_cli_backfill_prints_a_summary_and_a_one_line_error(tmp_path: Path) -> None:

@@ -54,12 +54,14 @@ def _lloyd(
         done = np.count_nonzero(new != labels, axis=1) <= n // 1000
         if step == last:
             done[:] = True
-        for i in np.flatnonzero(done):
-            out[active[i]] = (new[i], float(sims[i][every, new[i]].sum()))
-        if done.all():
-            break
-        going = np.flatnonzero(~done)
-        active, labels, sims = active[going], new[going], sims[going]
+        labels = new
+        if done.any():
+            for i in np.flatnonzero(done):
+                out[active[i]] = (new[i], float(sims[i][every, new[i]].sum()))
+            if done.all():
+                break
+            going = np.flatnonzero(~done)
+            active, labels, sims = active[going], new[going], sims[going]
         sums = _group_sums(z, labels, k)
         emptied = ~np.any(sums, axis=2)  # (runs, k)
         for i in np.flatnonzero(emptied.any(axis=1)):
@@ -116,7 +118,7 @@ def _plus_plus_together(
 
 
 def _unit_rows(a: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    norms = np.sqrt(np.add.reduce(a * a, axis=1, keepdims=True))  # np.linalg.norm's sum
     return a / np.where(norms > 0, norms, 1.0)
 
 
@@ -131,5 +133,5 @@ def _group_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     present = np.flatnonzero(sizes)
     starts = (np.cumsum(sizes) - sizes)[present]  # where each group begins in ``order``
     sums = np.zeros((runs * k, z.shape[1]))
-    sums[present] = np.add.reduceat(z[order % n], starts, axis=0)
+    sums[present] = np.add.reduceat(np.take(z, order % n, axis=0), starts, axis=0)
     return sums.reshape(runs, k, z.shape[1])

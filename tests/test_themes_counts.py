@@ -45,6 +45,7 @@ def test_fit_tfidf_is_fit_transform_bit_for_bit(fixtures: Path, size: int | None
     assert np.array_equal(got.indices, expected.indices)
     assert np.array_equal(got.data, expected.data)
     assert ours.vocabulary_ == reference.vocabulary_
+    assert list(ours.vocabulary_) == list(reference.get_feature_names_out())  # in column order
     assert np.array_equal(ours.idf_, reference.idf_)
     # fitted as scikit-learn leaves it: it places other days' papers the same way
     others = [clean_text("Robot grasping policies for medical image segmentation"), docs[0]]

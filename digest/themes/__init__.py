@@ -8,6 +8,7 @@ quality and speed are in ``docs/themes.md``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -63,12 +64,14 @@ def document(paper: Paper) -> str:
 
     doc = f"{clean_cached(paper.title)}.\n{clean_cached(paper.abstract)}"
     if len(_DOCUMENTS) >= _DOCUMENTS_SIZE:
-        del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest
+        _DOCUMENTS.popitem(last=False)  # the oldest
     _DOCUMENTS[paper.id] = (paper.title, paper.abstract, doc)
     return doc
 
 
-_DOCUMENTS: dict[str, tuple[str, str, str]] = {}  # paper id -> title, abstract, document
+# an OrderedDict drops its oldest entry at once; a dict's first key is found by skipping
+# the slots of every entry deleted before it
+_DOCUMENTS: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # id -> title, abstract, doc
 _DOCUMENTS_SIZE = 8192
 
 

@@ -20,14 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms less import
 
 from digest.config import ThemesConfig
 from digest.themes.background import blended_idf, load_model
 from digest.themes.kmeans import spherical_kmeans
-from digest.themes.text import TERMS, renew_term_ids, token_ids, tokens
+from digest.themes.text import (
+    TERMS,
+    keep_distinct_token_ids,
+    renew_term_ids,
+    token_ids,
+    tokens,
+)
 
 NO_GROUP = -1  # a document with no usable words
 MAX_K_CANDIDATES = 8  # beyond this, candidates are spaced geometrically
@@ -108,7 +114,7 @@ def group_documents(
     if background or (model is not None and config.prior_papers):
         day_idf = vectorizer.idf_
         vectorizer.idf_ = blended_idf(
-            vectorizer.get_feature_names_out(),
+            list(vectorizer.vocabulary_),  # fit_tfidf inserts the terms in column order
             x.getnnz(axis=0),
             n,
             background,
@@ -145,28 +151,32 @@ def fit_tfidf(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n = len(docs)
     # columns numbered in the order terms first appear in the day, as scikit-learn counts
-    seen, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    rank = np.empty(len(seen), dtype=np.int64)
-    rank[order] = np.arange(len(seen))
-    in_day = seen[order]  # the id of each first-seen column
+    first = np.full(len(TERMS), len(flat), dtype=np.int64)
+    np.minimum.at(first, flat, np.arange(len(flat)))
+    present = np.flatnonzero(first < len(flat))
+    in_day = present[np.argsort(first[present])]  # the id of each column
+    rank = np.empty(len(TERMS), dtype=np.int64)  # read only where present
+    rank[in_day] = np.arange(len(in_day))
     rows = np.repeat(np.arange(n), np.fromiter(map(len, per_doc), dtype=np.int64, count=n))
     counts = sp.csr_matrix(
-        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, rank[inverse])),
-        shape=(n, len(seen)),
+        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, rank[flat])),
+        shape=(n, len(in_day)),
     )  # duplicates summed, columns sorted within each row
+    keep_distinct_token_ids(docs, in_day[counts.indices], counts.indptr)
     max_df, min_df = vectorizer.max_df, vectorizer.min_df
     # an int is a number of documents, a float a share of them
     high: float = max_df if isinstance(max_df, int) else max_df * n
     low: float = min_df if isinstance(min_df, int) else min_df * n
-    df = np.bincount(counts.indices, minlength=len(seen))
+    df = np.bincount(counts.indices, minlength=len(in_day))
     keep = (df <= high) & (df >= low)
     if not keep.any():
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    kept_terms = [TERMS[i] for i in in_day[keep].tolist()]
-    vocabulary = {t: i for i, t in enumerate(sorted(kept_terms))}
-    column = np.full(len(seen), -1, dtype=np.int64)
-    column[np.flatnonzero(keep)] = [vocabulary[t] for t in kept_terms]
+    kept = np.flatnonzero(keep)
+    kept_terms = [TERMS[i] for i in in_day[kept].tolist()]
+    alphabetical = sorted(range(len(kept_terms)), key=kept_terms.__getitem__)
+    vocabulary = {kept_terms[i]: column for column, i in enumerate(alphabetical)}
+    column = np.full(len(in_day), -1, dtype=np.int64)
+    column[kept[alphabetical]] = np.arange(len(kept))
     in_row = keep[counts.indices]
     x = sp.csr_matrix(
         (
@@ -176,17 +186,33 @@ def fit_tfidf(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix
         ),
         shape=(n, len(vocabulary)),
     )
-    transformer = TfidfTransformer(
-        norm=vectorizer.norm,
-        use_idf=vectorizer.use_idf,
-        smooth_idf=vectorizer.smooth_idf,
-        sublinear_tf=vectorizer.sublinear_tf,
-    ).fit(x)
     # the vectorizer as fit_transform leaves it, so that it transforms other days' papers
     vectorizer.vocabulary_ = vocabulary
     vectorizer.fixed_vocabulary_ = False
-    vectorizer.idf_ = transformer.idf_
-    return sp.csr_matrix(transformer.transform(x, copy=False))
+    return _weighted(vectorizer, x)
+
+
+def _weighted(vectorizer: TfidfVectorizer, x: sp.csr_matrix) -> sp.csr_matrix:
+    """``TfidfTransformer(...).fit(x).transform(x)`` with the vectorizer's settings, as
+    scikit-learn computes it (same operations, same precision), without its checks; sets
+    the vectorizer's ``idf_``."""
+    idf = None
+    if vectorizer.use_idf:
+        df = np.bincount(x.indices, minlength=x.shape[1]).astype(x.dtype)
+        df += float(vectorizer.smooth_idf)
+        idf = np.full_like(df, x.shape[0] + int(vectorizer.smooth_idf), dtype=x.dtype)
+        idf /= df
+        np.log(idf, out=idf)
+        idf += 1.0
+        vectorizer.idf_ = idf
+    if vectorizer.sublinear_tf:
+        np.log(x.data, x.data)
+        x.data += 1.0
+    if idf is not None:
+        x.data *= idf[x.indices]
+    if vectorizer.norm is not None:
+        x = normalize(x, norm=vectorizer.norm, copy=False)
+    return sp.csr_matrix(x)
 
 
 def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import repeat
 
@@ -80,7 +81,10 @@ def clean_text(text: str) -> str:
     """Lower-cased, accent-stripped text with LaTeX, URLs and numbers removed."""
     # each pattern runs only on texts that can hold a match: the e-mail branch alone tried
     # every word of every abstract, 80% of the cleaning time
-    text = (_URL if "@" in text else _WEB_ADDRESS).sub(" ", text)
+    if "@" in text:
+        text = _URL.sub(" ", text)
+    elif "://" in text or "www." in text:  # what a web address starts with
+        text = _WEB_ADDRESS.sub(" ", text)
     if "$" in text or "\\" in text:
         text = _LATEX_MATH.sub(" ", text)
         text = _LATEX_CMD.sub(" ", text)
@@ -148,8 +152,9 @@ def _words(cleaned: str) -> list[str]:
 # document (concatenated and counted in numpy) rather than from every token as a string.
 TERMS: list[str] = []  # id -> token
 _TERM_ID: dict[str, int] = {}  # token -> id
-_DOC_IDS: dict[str, np.ndarray] = {}  # cleaned document -> ids of its tokens, in order
-_DOC_DISTINCT: dict[str, np.ndarray] = {}  # cleaned document -> ids of its distinct tokens
+# OrderedDicts: they drop their oldest entry at once (see digest.themes._DOCUMENTS)
+_DOC_IDS: OrderedDict[str, np.ndarray] = OrderedDict()  # cleaned document -> ids, in order
+_DOC_DISTINCT: OrderedDict[str, np.ndarray] = OrderedDict()  # ... -> ids of distinct tokens
 _DOC_CACHE_SIZE = 8192  # a week of background (1,000 papers) and its days, several times over
 _TERMS_SIZE = 500_000  # a scheduler running for years starts the ids afresh
 
@@ -216,9 +221,19 @@ def distinct_token_ids(cleaned: str) -> np.ndarray:
     return found
 
 
-def _keep(cache: dict[str, np.ndarray], key: str, value: np.ndarray) -> None:
+def keep_distinct_token_ids(docs: Sequence[str], ids: np.ndarray, indptr: np.ndarray) -> None:
+    """Keep the distinct token ids of each of ``docs`` as a count matrix of them holds them
+    (document i's are ``ids[indptr[i]:indptr[i + 1]]``): today's papers are tomorrow's
+    background, and this spares sorting each one's ids again."""
+    bounds = indptr.tolist()
+    for doc, start, end in zip(docs, bounds, bounds[1:], strict=False):
+        if doc not in _DOC_DISTINCT:
+            _keep(_DOC_DISTINCT, doc, ids[start:end].copy())
+
+
+def _keep(cache: OrderedDict[str, np.ndarray], key: str, value: np.ndarray) -> None:
     if len(cache) >= _DOC_CACHE_SIZE:
-        del cache[next(iter(cache))]  # the oldest: documents come back for a week, then not
+        cache.popitem(last=False)  # the oldest: documents come back for a week, then not
     cache[key] = value
 
 

@@ -80,8 +80,8 @@ def rfc822(moment: dt.datetime) -> str:
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
     """``text`` filled to ``width`` columns; long words (URLs) are never broken.
 
-    The lines of ``textwrap.wrap`` (long words and hyphens kept whole), found by a word
-    loop for plain text: the plain text's email wraps a few hundred strings a day.
+    The lines of ``textwrap.wrap`` (long words and hyphens kept whole), found by a loop
+    over lines for plain text: the plain text's email wraps a few hundred strings a day.
     """
     first = indent if first is None else first
     if not _is_plain(text) or width - max(len(first), len(indent)) < 1:
@@ -98,23 +98,19 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
     room = width - len(first)
     if len(text) <= room:
         return first + text  # one line (author lists, badges, short titles)
+    # greedy filling, a line at a time: a line ends at the last space that leaves it within
+    # the width, or (a long word) at the first space
     lines: list[str] = []
-    line: list[str] = []
-    used = 0
-    for word in text.split(" "):
-        if not line:  # a word longer than the line stands alone on it
-            line.append(word)
-            used = len(word)
-        elif used + 1 + len(word) <= room:
-            line.append(word)
-            used += 1 + len(word)
-        else:
-            lines.append((indent if lines else first) + " ".join(line))
-            room = width - len(indent)
-            line = [word]
-            used = len(word)
-    if line:
-        lines.append((indent if lines else first) + " ".join(line))
+    prefix, start = first, 0
+    while len(text) - start > room:
+        cut = text.rfind(" ", start, start + room + 1)
+        if cut < 0:
+            cut = text.find(" ", start)
+            if cut < 0:
+                break
+        lines.append(prefix + text[start:cut])
+        prefix, start, room = indent, cut + 1, width - len(indent)
+    lines.append(prefix + text[start:])
     return "\n".join(lines)
 
 

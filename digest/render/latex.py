@@ -172,11 +172,13 @@ def _collapse_spaces(text: str) -> str:
 
 def _ligatures(text: str) -> str:
     """Dashes and quotes typed the TeX way (---, --, ``, '') as the characters TeX prints."""
-    if "--" in text:  # three scans, not four: no "--", no "---" either
+    # a one-character scan runs at memchr speed, a two-character one far slower: look for
+    # the pair only where its character occurs (and no "--" means no "---" either)
+    if "-" in text and "--" in text:
         text = text.replace("---", "—").replace("--", "–")
-    if "``" in text:
+    if "`" in text and "``" in text:
         text = text.replace("``", "“")
-    if "''" in text:
+    if "'" in text and "''" in text:
         text = text.replace("''", "”")
     return text
 

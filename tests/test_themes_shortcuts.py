@@ -15,7 +15,16 @@ from digest.models import Paper
 from digest.themes import document
 from digest.themes.kmeans import _lloyd, _plus_plus, _plus_plus_together, spherical_kmeans
 from digest.themes.labels import _IS_CONTENT, _TOKEN, _ranked, _split_runs
-from digest.themes.text import TERMS, _words, distinct_token_ids, token_ids, tokens
+from digest.themes.text import (
+    _WORD,
+    STOP_WORDS,
+    TERMS,
+    _words,
+    distinct_token_ids,
+    stem,
+    token_ids,
+    tokens,
+)
 
 
 def unit_rows(seed: int, n: int = 120, dims: int = 8) -> np.ndarray:
@@ -74,8 +83,9 @@ def mini_docs(fixtures: Path) -> list[str]:
 def test_token_ids_are_the_tokens_numbered(fixtures: Path) -> None:
     docs = mini_docs(fixtures) + ["Éléments de géométrie, naïve Bayes.\n", "", "a b c of the"]
     for doc in docs:
-        assert [TERMS[i] for i in token_ids(doc)] == list(tokens(doc))
-        assert sorted(TERMS[i] for i in distinct_token_ids(doc)) == sorted(set(tokens(doc)))
+        rule = [stem(w) for w in _WORD.findall(doc) if w not in STOP_WORDS and len(w) > 1]
+        assert [TERMS[i] for i in token_ids(doc)] == rule == list(tokens(doc))
+        assert sorted(TERMS[i] for i in distinct_token_ids(doc)) == sorted(set(rule))
 
 
 ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
@@ -86,8 +96,6 @@ label_text = st.lists(
 
 @given(ascii_text)
 def test_ascii_words_are_the_unicode_rule_on_ascii_text(text: str) -> None:
-    from digest.themes.text import _WORD
-
     assert [w for w in _words(text) if len(w) > 1] == _WORD.findall(text)
 
 

@@ -8,8 +8,10 @@ quality and speed are in ``docs/themes.md``.
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -85,8 +87,22 @@ def find_themes(
     ordered = sorted(papers, key=lambda p: p.id)
     # the matrices are small: BLAS threads cost more in hand-offs than they save (a QR of
     # 3,000 x 30 took 0.18 s with two threads on a busy 2-core machine, 2 ms with one)
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"), _no_collection():
         return _find_themes(ordered, config, background)
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: the stage makes a few hundred thousand short-lived
+    objects and no cycles, and each collection it set off walked every object the process
+    holds (caches, the store's rows): 8% of the stage over a 228-day backfill."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=1)

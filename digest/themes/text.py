@@ -136,8 +136,10 @@ _TOKEN_OF = _TokenOf()
 
 @lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def tokens(cleaned: str) -> tuple[str, ...]:
-    """Tokenizer for the clustering vectorizer: content words, stemmed."""
-    return tuple(filter(None, map(_TOKEN_OF.__getitem__, _words(cleaned))))
+    """Tokenizer for the clustering vectorizer: content words, stemmed. Read from the token
+    ids, which the day's clustering has usually found already (trending asks again for the
+    same papers on the following days)."""
+    return tuple(map(TERMS.__getitem__, token_ids(cleaned).tolist()))
 
 
 def _words(cleaned: str) -> list[str]:

@@ -88,6 +88,11 @@ MIGRATIONS = [
         PRIMARY KEY (paper_id, until_date)
     ) WITHOUT ROWID
     """,
+    # ids and revisions in a few compact pages: a day's reads look revisions up here, not in
+    # the table's pages, which hold the abstracts (a new connection reads each page it needs)
+    """
+    CREATE INDEX papers_revision ON papers(id, revision)
+    """,
 ]
 log = logging.getLogger("digest")
 _CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
@@ -314,7 +319,7 @@ class PapersMixin:
                          WHERE l.date = a.date AND l.source = a.source) AS size,
                        (SELECT count(DISTINCT b.date) FROM appearances b
                          WHERE b.paper_id = a.paper_id AND b.date <= a.date) AS seen_days
-                FROM appearances a JOIN papers p ON p.id = a.paper_id
+                FROM appearances a JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id
                 WHERE a.date = ?
                 ORDER BY a.position, a.source
                 """,
@@ -357,7 +362,8 @@ class PapersMixin:
         with _snapshot(self.conn):
             rows = self.conn.execute(
                 "SELECT a.date, a.position, a.paper_id, p.revision, a.upvotes, a.comments, "
-                "a.announce_type FROM appearances a JOIN papers p ON p.id = a.paper_id "
+                "a.announce_type FROM appearances a "
+                "JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id "
                 "WHERE a.date BETWEEN ? AND ?",
                 (start.isoformat(), end.isoformat()),
             ).fetchall()

@@ -117,14 +117,36 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
 
 
 def publish_site(store: Store, config: Config, output: Path) -> None:
-    recent = store.recent_digests(max(config.render.feed_days, 3650))
-    site = render.render_site(recent, config)
+    """The feeds (the newest ``render.feed_days`` digests) and the archive (every day)."""
+    recent = store.recent_digests(config.render.feed_days)
+    site = render.render_site(recent, config, _archive(store, config, recent))
     files = {"index.html": site.index_html}
     if site.feed_xml:
         files["feed.xml"] = site.feed_xml
     if site.papers_xml:
         files["papers.xml"] = site.papers_xml
     writer.write_files(output, files)
+
+
+def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[render.ArchiveEntry]:
+    """Every day's archive entry. Each is made once from its digest and kept in the store,
+    so a run after years of digests reads the few it feeds, not all of them."""
+    loaded = {d.date: d for d in recent}
+    entries = []
+    made: dict[dt.date, tuple[str, dict]] = {}
+    for day, data in store.archive_entries().items():
+        entry = render.ArchiveEntry.from_json(data) if data else None
+        if entry is None:
+            digest = loaded.get(day) or store.digest_for(day)
+            if digest is None:  # removed meanwhile
+                continue
+            entry = render.ArchiveEntry.of(digest, config)
+            # tagged with the digest it was made from: one saved anew meanwhile stays NULL
+            made[day] = (digest.generated_at.isoformat(), entry.to_json())
+        entries.append(entry)
+    if made:
+        store.save_archive_entries(made)
+    return entries
 
 
 def run(

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import pytest
 from test_render import SITE, check_golden, fixture_digest, site_config, synthetic_digest
 
 from digest import pipeline
@@ -149,3 +150,52 @@ def test_publish_writes_every_output_through_the_writer(tmp_path: Path) -> None:
         assert (out / name).is_file()
     assert not list(out.rglob("*.tmp"))
     assert len(feedparser.parse((out / "feed.xml").read_bytes()).entries) == 2
+
+
+def test_the_archive_lists_every_day_but_reads_only_the_digests_it_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = dataclasses.replace(site_config(feed_days=3), output_dir=str(tmp_path / "out"))
+    out = tmp_path / "out"
+    digests = days_of(fixture_digest(), 8)
+    whole = render_site(digests, config)  # every digest in memory: the reference
+    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+        for digest in digests:
+            store.save_digest(digest)
+        pipeline.publish_site(store, config, out)  # makes and keeps the 8 archive entries
+        assert (out / "index.html").read_text() == whole.index_html
+        assert (out / "feed.xml").read_text() == render_site(digests[-3:], config).feed_xml
+
+        read: list[dt.date] = []
+        real_from_json = Digest.from_json
+
+        def counting(data: dict) -> Digest:
+            read.append(dt.date.fromisoformat(data["date"]))
+            return real_from_json(data)
+
+        monkeypatch.setattr(Digest, "from_json", staticmethod(counting))
+        pipeline.publish_site(store, config, out)
+        assert sorted(read) == [d.date for d in digests[-3:]]  # the feed's days only
+        assert (out / "index.html").read_text() == whole.index_html
+
+        # a day produced again gets a new entry; an entry of an older digest version too
+        day = digests[1].date
+        relabelled = dataclasses.replace(
+            digests[1],
+            themes=tuple(
+                dataclasses.replace(t, label=f"Renamed {t.label}") for t in digests[1].themes
+            ),
+            generated_at=digests[1].generated_at + dt.timedelta(hours=1),
+        )
+        store.save_digest(relabelled)
+        store.conn.execute(
+            "UPDATE digests SET archive = json_set(archive, '$.version', 0, '$.total', 999) "
+            "WHERE date = ?",
+            (digests[2].date.isoformat(),),
+        )
+        read.clear()
+        pipeline.publish_site(store, config, out)
+        assert sorted(read) == sorted([day, digests[2].date, *(d.date for d in digests[-3:])])
+        expected = render_site([*digests[:1], relabelled, *digests[2:]], config).index_html
+        assert (out / "index.html").read_text() == expected
+        assert "Renamed" in expected and "999 papers" not in expected

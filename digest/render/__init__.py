@@ -16,15 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from digest.config import Config
 from digest.models import Digest
 from digest.render.email import render_email
 from digest.render.templating import RenderError, render
+from digest.render.text import long_date
 from digest.render.view import DayView, build_view, ranked, site_link
 
 __all__ = [
     "UNSUBSCRIBE_PLACEHOLDER",
+    "ArchiveEntry",
     "RenderError",
     "RenderedDay",
     "RenderedSite",
@@ -60,10 +63,80 @@ def render_day(digest: Digest, config: Config) -> RenderedDay:
     return RenderedDay(email_html, email_txt, page_html, shown.shown)
 
 
-def render_site(digests: Sequence[Digest], config: Config) -> RenderedSite:
-    """The archive of ``digests`` (any order; shown newest first) and the feeds of the newest."""
+ARCHIVE_ENTRY_VERSION = 1  # bump when what ArchiveEntry.of takes from a digest changes
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """What the archive page shows of one day. Small: the store keeps one per digest, so
+    the archive of years of digests is rebuilt without reading every one of them."""
+
+    date: dt.date
+    total: int  # papers of the day
+    themes: tuple[str, ...]  # every theme's label, in the digest's order
+    labels: tuple[str, ...]  # the labels the archive lists (the remainder's only when alone)
+
+    @classmethod
+    def of(cls, digest: Digest, config: Config) -> ArchiveEntry:
+        view = build_view(digest, config, keep=())
+        themes = tuple(t.label for t in view.themes)
+        return cls(digest.date, view.total, themes, tuple(view.labels))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": ARCHIVE_ENTRY_VERSION,
+            "date": self.date.isoformat(),
+            "total": self.total,
+            "themes": list(self.themes),
+            "labels": list(self.labels),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArchiveEntry | None:
+        """The entry, or None when an older version of digest made it (make it again)."""
+        if data.get("version") != ARCHIVE_ENTRY_VERSION:
+            return None
+        return cls(
+            dt.date.fromisoformat(data["date"]),
+            data["total"],
+            tuple(data["themes"]),
+            tuple(data["labels"]),
+        )
+
+
+@dataclass(frozen=True)
+class _ArchiveDay:
+    """One line of the archive page (the template's ``day``)."""
+
+    date: dt.date
+    date_label: str
+    page_url: str
+    total: int
+    themes: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+def render_site(
+    digests: Sequence[Digest], config: Config, archive: Sequence[ArchiveEntry] | None = None
+) -> RenderedSite:
+    """The archive and the feeds of ``digests`` (any order; shown newest first).
+
+    ``archive``: the archive's days, when it lists more days than ``digests`` (which
+    then only feed the feeds); default: the days of ``digests``.
+    """
     newest_first = sorted(digests, key=lambda d: d.date, reverse=True)
-    days = [build_view(d, config, keep=()) for d in newest_first]
+    entries = [ArchiveEntry.of(d, config) for d in newest_first] if archive is None else archive
+    days = [
+        _ArchiveDay(
+            date=e.date,
+            date_label=long_date(e.date),
+            page_url=site_link(config, f"{e.date.isoformat()}/index.html"),
+            total=e.total,
+            themes=e.themes,
+            labels=e.labels,
+        )
+        for e in sorted(entries, key=lambda e: e.date, reverse=True)
+    ]
     index_html = render(
         config,
         "archive.html",

@@ -17,7 +17,10 @@ MIGRATIONS = [
         papers INTEGER NOT NULL,
         body TEXT NOT NULL
     )
-    """
+    """,
+    # what the archive page shows of the day (render.ArchiveEntry as JSON); NULL until the
+    # site is next published, and again whenever the digest is saved anew
+    "ALTER TABLE digests ADD COLUMN archive TEXT",
 ]
 
 
@@ -31,7 +34,7 @@ class DigestsMixin:
             self.conn.execute(
                 "INSERT INTO digests(date, generated_at, papers, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(date) DO UPDATE SET generated_at = excluded.generated_at, "
-                "papers = excluded.papers, body = excluded.body",
+                "papers = excluded.papers, body = excluded.body, archive = NULL",
                 (
                     digest.date.isoformat(),
                     digest.generated_at.isoformat(),
@@ -53,6 +56,23 @@ class DigestsMixin:
             ((until or dt.date.max).isoformat(), limit),
         )
         return [Digest.from_json(json.loads(r[0])) for r in rows]
+
+    def archive_entries(self) -> dict[dt.date, dict | None]:
+        """Every digest's date, oldest first, with its archive entry (None: not made yet)."""
+        rows = self.conn.execute("SELECT date, archive FROM digests ORDER BY date")
+        return {dt.date.fromisoformat(day): json.loads(e) if e else None for day, e in rows}
+
+    def save_archive_entries(self, entries: dict[dt.date, tuple[str, dict]]) -> None:
+        """Keep archive entries, each made from the digest ``generated_at`` names: one saved
+        anew meanwhile (by another process) keeps its NULL."""
+        with transaction(self.conn):
+            self.conn.executemany(
+                "UPDATE digests SET archive = ? WHERE date = ? AND generated_at = ?",
+                (
+                    (json.dumps(entry), day.isoformat(), generated)
+                    for day, (generated, entry) in entries.items()
+                ),
+            )
 
     def digest_dates(self) -> list[dt.date]:
         return [

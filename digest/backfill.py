@@ -20,6 +20,7 @@ regenerated once at the end.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -318,6 +319,9 @@ _worker: dict[str, object] = {}
 def _start_worker(job: DayJob, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and lets the days finish
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # what the parent made (modules, config) lives as long as the worker: out of the
+    # collector's walks, and its pages stay shared with the parent
+    gc.freeze()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker["job"] = job
     _worker["store"] = Store.open(job.config.database_path)

@@ -187,7 +187,7 @@ class DayJob:
         return produce_day(
             store, self.config, day,
             label=LABEL, output=self.output, site=False, force=self.force,
-            run_day=self.run_day, collected=statuses,
+            run_day=self.run_day, run_options={"collected": statuses, "store": store},
         )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ The CLI (``digest run``) and the scheduler call this same function.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -158,20 +159,36 @@ def run(
     site: bool = True,
     on_stage: Callable[[str], None] | None = None,
     collected: Sequence[SourceStatus] | None = None,
+    store: Store | None = None,
 ) -> RunResult:
     """Produce (and with ``send``, deliver) the digest of ``day``.
 
     ``collected``: the day's listings were already stored (by :func:`ingest`, as a
     backfill does before producing days in parallel); the sources stage is skipped
-    and these statuses are reported.
+    and these statuses are reported. ``store``: an open store to use and leave open
+    (a backfill worker keeps one for all its days, and SQLite's page cache with it);
+    default: the configured one, opened and closed here.
     """
     out = output or config.output_path
     report = on_stage or (lambda stage: log.debug("stage: %s", stage))
+    with contextlib.ExitStack() as stack:
+        st = store or stack.enter_context(Store.open(config.database_path))
+        return _run(st, config, day, inputs, out, send, site, report, collected)
+
+
+def _run(
+    store: Store,
+    config: Config,
+    day: dt.date,
+    inputs: Sequence[Path],
+    out: Path,
+    send: bool,
+    site: bool,
+    report: Callable[[str], None],
+    collected: Sequence[SourceStatus] | None,
+) -> RunResult:
     # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
-    with (
-        Store.open(config.database_path) as store,
-        store.day_run(day, on_wait=_say_waiting) as record,
-    ):
+    with store.day_run(day, on_wait=_say_waiting) as record:
 
         def note(stage: str) -> None:
             record.stage(stage)
@@ -208,6 +225,4 @@ def _dated(listing: Listing, day: dt.date) -> Listing:
 
 
 def _json_text(digest: Digest) -> str:
-    import json
-
-    return json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n"
+    return digest.to_json_text()  # made once: the store keeps the same text

@@ -21,7 +21,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -32,7 +32,6 @@ from digest import pipeline
 from digest.calendar import due_dates, parse_cron
 from digest.config import Config
 from digest.errors import DigestError
-from digest.models import SourceStatus
 from digest.store import Store
 from digest.store.runs import LockBusy, LockInfo, RunRecord, day_lock_name, day_status
 
@@ -106,7 +105,7 @@ def produce_day(
     site: bool = True,
     force: bool = False,
     run_day: RunDay = pipeline.run,
-    collected: Sequence[SourceStatus] | None = None,
+    run_options: Mapping[str, Any] | None = None,
 ) -> DayOutcome:
     """Produce ``day`` under its lock unless the run log says it is done (``force`` redoes it).
 
@@ -132,9 +131,11 @@ def produce_day(
             )
         started = time.monotonic()
         try:
-            # ``collected``: a backfill stored the day's listings already (see pipeline.run)
-            extra = {} if collected is None else {"collected": collected}
-            result = run_day(config, day, inputs, output, send=send, site=site, **extra)
+            # run_options: a backfill's (its worker's store, the statuses of the listings it
+            # stored already: see pipeline.run)
+            result = run_day(
+                config, day, inputs, output, send=send, site=site, **(run_options or {})
+            )
         except DigestError as exc:
             return DayOutcome(day, "error", error=str(exc), seconds=time.monotonic() - started)
         except Exception as exc:  # a bug in a stage must not stop the other days

@@ -2,15 +2,17 @@
 
 Days come from dated listing files (``YYYY-MM-DD.*`` in a folder: only the
 dates that have a file) or, without ``--input``, from the configured sources
-for every calendar date. A backfill runs in two phases:
+for every calendar date.
 
-1. **ingest**: every day's listings are read and stored, oldest first, in this
-   process (the store has one writer, and sources are fetched politely in order);
-2. **produce**: each day goes through :func:`digest.schedule.produce_day` with
-   ``site=False``, no email and the statuses from phase 1, in ``jobs`` worker
-   processes at once. A day reads only the store (its papers and the days before
-   it), which phase 1 completed, so days are independent and the result does not
-   depend on ``jobs`` or on which worker finishes first.
+- **store**: every day's listings are stored, oldest first, by this process (the
+  store has one writer, and live sources are fetched politely, in order), while
+  worker processes parse the next files;
+- **produce**: as soon as a day is stored it goes to a worker (``jobs`` of them, one
+  per CPU by default) through :func:`digest.schedule.produce_day`, with ``site=False``
+  and no email. A day reads only what was listed up to it (the store gives papers'
+  fields as of that day), so it does not matter that later days are being stored
+  meanwhile, nor which worker finishes first: the output is the same with any ``jobs``
+  and equals day-by-day runs.
 
 Finished days are in the run log, so a second backfill (after Ctrl-C, a crash or
 SIGKILL) skips them unless ``force``. The feed and the archive index are
@@ -56,8 +58,8 @@ class BackfillReport:
     produced: list[DayOutcome] = field(default_factory=list)
     skipped: list[dt.date] = field(default_factory=list)
     seconds: float = 0.0
-    ingest_seconds: float = 0.0  # phase 1
-    produce_seconds: float = 0.0  # phase 2
+    ingest_seconds: float = 0.0  # until every day was stored (days are produced meanwhile)
+    produce_seconds: float = 0.0  # from then on
     interrupted: bool = False
 
     @property
@@ -149,12 +151,19 @@ def backfill(
     # connection must not cross fork()
     workers = WorkerPool(job, size) if size > 1 else Workers(job)
     try:
-        collected = _ingest_all(config, todo, workers, report, progress, on_day)
-        report.ingest_seconds = time.monotonic() - started
-        with _bar(len(collected), "produce", progress) as bar:
-            workers.produce(collected, lambda outcome: _record(outcome, report, bar, on_day))
-    except KeyboardInterrupt:
-        report.interrupted = True
+        with _bar(len(todo), progress) as bar:
+
+            def record(outcome: DayOutcome) -> None:
+                _record(outcome, report, bar, on_day)
+
+            try:
+                for day, statuses in _stored(config, todo, workers, record):
+                    workers.submit(day, statuses, record)
+                report.ingest_seconds = time.monotonic() - started
+                workers.finish(record)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                workers.stop(record)
     finally:
         workers.close()
     report.produce_seconds = time.monotonic() - started - report.ingest_seconds
@@ -191,19 +200,16 @@ class DayJob:
         )  # fmt: skip
 
 
-def _ingest_all(
+def _stored(
     config: Config,
     todo: Sequence[tuple[dt.date, tuple[Path, ...]]],
     workers: Workers,
-    report: BackfillReport,
-    progress: bool | None,
-    on_day: Callable[[DayOutcome], None] | None,
-) -> list[tuple[dt.date, tuple[SourceStatus, ...]]]:
-    """Phase 1: store every day's listings, oldest first (the workers parse files
-    meanwhile). A day whose sources cannot be read at all is reported failed here and
-    not produced; the next backfill retries it."""
-    collected = []
-    with Store.open(config.database_path) as store, _bar(len(todo), "ingest", progress) as bar:
+    record: Callable[[DayOutcome], None],
+) -> Iterator[tuple[dt.date, tuple[SourceStatus, ...]]]:
+    """Store every day's listings, oldest first (the workers parse files meanwhile), and
+    yield each day once it is stored. A day whose sources cannot be read at all is
+    recorded failed and not produced; the next backfill retries it."""
+    with Store.open(config.database_path) as store:
         for day, listings in workers.read(todo, store):
             if not isinstance(listings, Exception):
                 try:
@@ -212,46 +218,54 @@ def _ingest_all(
                     listings = exc
             if isinstance(listings, Exception):
                 log.debug("ingest of %s failed", day, exc_info=listings)
-                _record(DayOutcome(day, "error", error=_message(listings)), report, bar, on_day)
+                record(DayOutcome(day, "error", error=_message(listings)))
                 continue
-            collected.append((day, tuple(SourceStatus.of(x) for x in listings)))
-            bar.set_postfix_str(day.isoformat(), refresh=False)
-            bar.update(1)
-    return collected
+            yield day, tuple(SourceStatus.of(x) for x in listings)
 
 
 def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
 
 
-Days = Sequence[tuple[dt.date, tuple[SourceStatus, ...]]]
 Read = Iterator[tuple[dt.date, "list[Listing] | Exception"]]
 
 
 class Workers:
-    """Phase 1's reading and phase 2's producing, in this process."""
+    """Reading listings and producing days, in this process (``jobs=1``)."""
 
     def __init__(self, job: DayJob) -> None:
         self.job = job
+        self.store: Store | None = None
 
     def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
         """Each day's listings (or why they could not be read), in ``todo``'s order."""
         for day, inputs in todo:
             yield day, _collect(self.job.config, day, inputs, store)
 
-    def produce(self, days: Days, record: Callable[[DayOutcome], None]) -> None:
-        """Produce ``days``, recording each outcome as it ends."""
-        with Store.open(self.job.config.database_path) as store:
-            for day, statuses in days:
-                record(self.job.produce(store, day, statuses))
+    def submit(
+        self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
+    ) -> None:
+        """Produce ``day`` (its listings are stored, and every earlier day's), recording its
+        outcome when it ends: here at once, in a pool when a worker is done with it."""
+        if self.store is None:
+            self.store = Store.open(self.job.config.database_path)
+        record(self.job.produce(self.store, day, statuses))
+
+    def finish(self, record: Callable[[DayOutcome], None]) -> None:
+        """Wait for every day submitted, recording each outcome."""
+
+    def stop(self, record: Callable[[DayOutcome], None]) -> None:
+        """After Ctrl-C: drop the days not started, let the others end and record them."""
 
     def close(self) -> None:
-        pass
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 class WorkerPool(Workers):
     """The same in forked worker processes: files are parsed while this process stores
-    the days before, and days are produced ``size`` at a time."""
+    the days before them, and days are produced ``size`` at a time."""
 
     def __init__(self, job: DayJob, size: int) -> None:
         super().__init__(job)
@@ -263,6 +277,7 @@ class WorkerPool(Workers):
             initargs=(job, os.getpid()),
         )
         self.pool.submit(os.getpid).result()  # forks every worker now, before the store opens
+        self.running: dict[Future[DayOutcome], dt.date] = {}
 
     def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
         if not all(inputs for _, inputs in todo):  # live sources: fetched here, politely in order
@@ -276,18 +291,23 @@ class WorkerPool(Workers):
         while ahead:
             yield _listings(*ahead.popleft())
 
-    def produce(self, days: Days, record: Callable[[DayOutcome], None]) -> None:
-        running = {self.pool.submit(_produce_in_worker, day, s): day for day, s in days}
-        try:
-            for future in as_completed(list(running)):
-                record(_outcome(future, running.pop(future)))
-        except KeyboardInterrupt:
-            # days not started are dropped; the days being produced finish, and count
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            for future, day in running.items():
-                if not future.cancelled():
-                    record(_outcome(future, day))
-            raise
+    def submit(
+        self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
+    ) -> None:
+        self.running[self.pool.submit(_produce_in_worker, day, statuses)] = day
+        for future in [f for f in self.running if f.done()]:
+            record(_outcome(future, self.running.pop(future)))
+
+    def finish(self, record: Callable[[DayOutcome], None]) -> None:
+        for future in as_completed(list(self.running)):
+            record(_outcome(future, self.running.pop(future)))
+
+    def stop(self, record: Callable[[DayOutcome], None]) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        running, self.running = self.running, {}
+        for future, day in running.items():
+            if not future.cancelled():
+                record(_outcome(future, day))
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -390,10 +410,9 @@ def _not_done(
     return todo
 
 
-def _bar(total: int, stage: str, enabled: bool | None) -> tqdm:
+def _bar(total: int, enabled: bool | None) -> tqdm:
     return tqdm(
         total=total,
-        desc=stage,
         unit="day",
         file=sys.stderr,
         disable=(not sys.stderr.isatty()) if enabled is None else not enabled,

@@ -4,9 +4,8 @@ Days come from dated listing files (``YYYY-MM-DD.*`` in a folder: only the
 dates that have a file) or, without ``--input``, from the configured sources
 for every calendar date.
 
-- **store**: every day's listings are stored, oldest first, by this process (the
-  store has one writer, and live sources are fetched politely, in order), while
-  worker processes parse the next files;
+- **store**: every day's listings are read and stored, oldest first, by this process
+  (the store has one writer, and live sources are fetched politely, in order);
 - **produce**: as soon as a day is stored it goes to a worker (``jobs`` of them, one
   per CPU by default) through :func:`digest.schedule.produce_day`, with ``site=False``
   and no email. A day reads only what was listed up to it (the store gives papers'
@@ -26,15 +25,16 @@ import gc
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from tqdm import tqdm
@@ -50,6 +50,7 @@ from digest.store import Store
 log = logging.getLogger("digest.backfill")
 
 LABEL = "digest backfill"
+MAX_RUN_DAYS = 16  # consecutive days a worker is given at most at once
 
 
 @dataclass
@@ -149,7 +150,7 @@ def backfill(
     job = DayJob(config, out, force, run_day)
     # the worker processes are forked before this process opens the store again: a SQLite
     # connection must not cross fork()
-    workers = WorkerPool(job, size) if size > 1 else Workers(job)
+    workers = WorkerPool(job, size, len(todo)) if size > 1 else Workers(job)
     try:
         with _bar(len(todo), progress) as bar:
 
@@ -157,7 +158,7 @@ def backfill(
                 _record(outcome, report, bar, on_day)
 
             try:
-                for day, statuses in _stored(config, todo, workers, record):
+                for day, statuses in _stored(config, todo, record):
                     workers.submit(day, statuses, record)
                 report.ingest_seconds = time.monotonic() - started
                 workers.finish(record)
@@ -203,14 +204,14 @@ class DayJob:
 def _stored(
     config: Config,
     todo: Sequence[tuple[dt.date, tuple[Path, ...]]],
-    workers: Workers,
     record: Callable[[DayOutcome], None],
 ) -> Iterator[tuple[dt.date, tuple[SourceStatus, ...]]]:
-    """Store every day's listings, oldest first (the workers parse files meanwhile), and
-    yield each day once it is stored. A day whose sources cannot be read at all is
-    recorded failed and not produced; the next backfill retries it."""
+    """Read and store every day's listings, oldest first, and yield each day once it is
+    stored. A day whose sources cannot be read at all is recorded failed and not
+    produced; the next backfill retries it."""
     with Store.open(config.database_path) as store:
-        for day, listings in workers.read(todo, store):
+        for day, inputs in todo:
+            listings = _collect(config, day, inputs, store)
             if not isinstance(listings, Exception):
                 try:
                     pipeline.store_listings(store, listings, day)
@@ -227,20 +228,12 @@ def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
 
 
-Read = Iterator[tuple[dt.date, "list[Listing] | Exception"]]
-
-
 class Workers:
-    """Reading listings and producing days, in this process (``jobs=1``)."""
+    """Days produced in this process, each as soon as it is stored (``jobs=1``)."""
 
     def __init__(self, job: DayJob) -> None:
         self.job = job
         self.store: Store | None = None
-
-    def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
-        """Each day's listings (or why they could not be read), in ``todo``'s order."""
-        for day, inputs in todo:
-            yield day, _collect(self.job.config, day, inputs, store)
 
     def submit(
         self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
@@ -264,53 +257,93 @@ class Workers:
 
 
 class WorkerPool(Workers):
-    """The same in forked worker processes: files are parsed while this process stores
-    the days before them, and days are produced ``size`` at a time."""
+    """Days produced in forked worker processes, ``size`` at a time, while this process
+    reads and stores the next ones.
 
-    def __init__(self, job: DayJob, size: int) -> None:
+    A worker is given runs of consecutive days: a day's background and trending window
+    are the days just before it, which the worker then has decoded and tokenized
+    already (days dealt out one by one made each worker redo its neighbour's days).
+    Runs shrink towards the end so that the workers finish together.
+    """
+
+    def __init__(self, job: DayJob, size: int, days: int) -> None:
         super().__init__(job)
         self.size = size
+        self.unsubmitted = days  # days not given to a worker yet
+        context = multiprocessing.get_context("fork")
+        self.outcomes: multiprocessing.Queue[DayOutcome] = context.Queue()
+        self.stopping = context.Event()
         self.pool = ProcessPoolExecutor(
             max_workers=size,
-            mp_context=multiprocessing.get_context("fork"),
+            mp_context=context,
             initializer=_start_worker,
-            initargs=(job, os.getpid()),
+            initargs=(job, os.getpid(), self.outcomes, self.stopping),
         )
         self.pool.submit(os.getpid).result()  # forks every worker now, before the store opens
-        self.running: dict[Future[DayOutcome], dt.date] = {}
-
-    def read(self, todo: Sequence[tuple[dt.date, tuple[Path, ...]]], store: Store) -> Read:
-        if not all(inputs for _, inputs in todo):  # live sources: fetched here, politely in order
-            yield from super().read(todo, store)
-            return
-        ahead: deque[tuple[dt.date, Future[list[Listing]]]] = deque()
-        for day, inputs in todo:
-            ahead.append((day, self.pool.submit(_read_in_worker, day, inputs)))
-            if len(ahead) > 2 * self.size:  # bounds the listings waiting in memory
-                yield _listings(*ahead.popleft())
-        while ahead:
-            yield _listings(*ahead.popleft())
+        self.run: list[tuple[dt.date, tuple[SourceStatus, ...]]] = []
+        self.running: dict[Future[None], list[dt.date]] = {}  # days not reported yet
+        self.waiting: set[dt.date] = set()
 
     def submit(
         self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
     ) -> None:
-        self.running[self.pool.submit(_produce_in_worker, day, statuses)] = day
-        for future in [f for f in self.running if f.done()]:
-            record(_outcome(future, self.running.pop(future)))
+        self.run.append((day, statuses))
+        self.unsubmitted -= 1
+        if len(self.run) >= self._run_length():
+            self._send_run()
+        self._report(record, timeout=0)
+
+    def _run_length(self) -> int:
+        # about a quarter of each worker's share of what is left: long runs while there is
+        # much to do, single days at the end
+        left = self.unsubmitted + len(self.run)
+        return max(1, min(MAX_RUN_DAYS, left // (4 * self.size)))
+
+    def _send_run(self) -> None:
+        if self.run:
+            days = [day for day, _ in self.run]
+            self.running[self.pool.submit(_produce_in_worker, self.run)] = days
+            self.waiting.update(days)
+            self.run = []
 
     def finish(self, record: Callable[[DayOutcome], None]) -> None:
-        for future in as_completed(list(self.running)):
-            record(_outcome(future, self.running.pop(future)))
+        self._send_run()
+        while self.waiting:
+            self._report(record, timeout=0.2)
+
+    def _report(self, record: Callable[[DayOutcome], None], timeout: float) -> None:
+        """Record the outcomes the workers sent; days of a run whose worker died are failed."""
+        try:
+            while True:
+                outcome = (
+                    self.outcomes.get(timeout=timeout) if timeout else self.outcomes.get_nowait()
+                )
+                timeout = 0
+                self.waiting.discard(outcome.date)
+                record(outcome)
+        except queue.Empty:
+            pass
+        for future in [f for f in self.running if f.done()]:
+            days = self.running.pop(future)
+            if future.cancelled() or future.exception() is None:
+                continue
+            self._report(record, timeout=0)  # what the worker sent before it died
+            for day in days:
+                if day in self.waiting:
+                    self.waiting.discard(day)
+                    record(_failed(day, future.exception()))
 
     def stop(self, record: Callable[[DayOutcome], None]) -> None:
+        self.stopping.set()  # the workers end the days they are producing, then stop
         self.pool.shutdown(wait=True, cancel_futures=True)
-        running, self.running = self.running, {}
-        for future, day in running.items():
-            if not future.cancelled():
-                record(_outcome(future, day))
+        self.run = []
+        self.waiting.clear()
+        self._report(record, timeout=0)
 
     def close(self) -> None:
+        self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.outcomes.close()
 
 
 def _collect(
@@ -322,29 +355,21 @@ def _collect(
         return exc
 
 
-def _listings(
-    day: dt.date, future: Future[list[Listing]]
-) -> tuple[dt.date, list[Listing] | Exception]:
-    try:
-        return day, future.result()
-    except BrokenProcessPool:
-        raise
-    except Exception as exc:
-        return day, exc
+_worker: dict[str, object] = {}  # a worker process's job, store and channels
 
 
-_worker: dict[str, object] = {}
-
-
-def _start_worker(job: DayJob, parent: int) -> None:
+def _start_worker(
+    job: DayJob, parent: int, outcomes: multiprocessing.Queue[DayOutcome], stopping: Event
+) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and lets the days finish
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # what the parent made (modules, config) lives as long as the worker: out of the
     # collector's walks, and its pages stay shared with the parent
     gc.freeze()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    _worker["job"] = job
-    _worker["store"] = Store.open(job.config.database_path)
+    _worker.update(
+        job=job, store=Store.open(job.config.database_path), outcomes=outcomes, stopping=stopping
+    )
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -355,24 +380,21 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _read_in_worker(day: dt.date, inputs: tuple[Path, ...]) -> list[Listing]:
-    job = _worker["job"]
-    assert isinstance(job, DayJob)
-    return sources.collect(job.config, day, inputs, None)
-
-
-def _produce_in_worker(day: dt.date, statuses: tuple[SourceStatus, ...]) -> DayOutcome:
-    job = _worker["job"]
-    store = _worker["store"]
+def _produce_in_worker(run: list[tuple[dt.date, tuple[SourceStatus, ...]]]) -> None:
+    """Produce a run of consecutive days, sending each outcome as soon as it is known."""
+    job, store = _worker["job"], _worker["store"]
+    outcomes, stopping = _worker["outcomes"], _worker["stopping"]
     assert isinstance(job, DayJob) and isinstance(store, Store)
-    return job.produce(store, day, statuses)
+    for day, statuses in run:
+        if stopping.is_set():  # type: ignore[attr-defined]
+            return
+        outcomes.put(job.produce(store, day, statuses))  # type: ignore[attr-defined]
 
 
-def _outcome(future: Future[DayOutcome], day: dt.date) -> DayOutcome:
-    try:
-        return future.result()
-    except BrokenProcessPool:
+def _failed(day: dt.date, exc: BaseException | None) -> DayOutcome:
+    if isinstance(exc, BrokenProcessPool):
         return DayOutcome(day, "error", error="a worker process died; run again to produce it")
+    return DayOutcome(day, "error", error=f"{type(exc).__name__}: {exc}")
 
 
 def _record(

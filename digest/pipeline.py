@@ -201,7 +201,8 @@ def _run(
             statuses = list(collected)
         note("themes")
         digest = build_digest(store, config, day, statuses)
-        store.save_digest(digest)
+        # the archive's line for the day, made here: a backfill's workers make them all
+        store.save_digest(digest, archive=render.ArchiveEntry.of(digest, config).to_json())
         note("render")
         publish(store, config, digest, out, site=site)
         sent = None

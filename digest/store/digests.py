@@ -27,19 +27,23 @@ MIGRATIONS = [
 class DigestsMixin:
     conn: sqlite3.Connection
 
-    def save_digest(self, digest: Digest) -> None:
+    def save_digest(self, digest: Digest, archive: dict | None = None) -> None:
+        """Keep ``digest`` (replacing the day's former one) with its archive entry (None:
+        made when the site is next published)."""
         # the digest.json text itself (indented), made once for the store and the output file
         body = digest.to_json_text()
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO digests(date, generated_at, papers, body) VALUES (?, ?, ?, ?) "
+                "INSERT INTO digests(date, generated_at, papers, body, archive) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(date) DO UPDATE SET generated_at = excluded.generated_at, "
-                "papers = excluded.papers, body = excluded.body, archive = NULL",
+                "papers = excluded.papers, body = excluded.body, archive = excluded.archive",
                 (
                     digest.date.isoformat(),
                     digest.generated_at.isoformat(),
                     len(digest.papers),
                     body,
+                    json.dumps(archive) if archive is not None else None,
                 ),
             )
 

@@ -331,9 +331,7 @@ def test_rerun_of_the_same_day_uses_the_cached_body(server: FixtureServer, tmp_p
     config = config.with_overrides(sources=config.sources[:1])
     first = pipeline.run(config, HF_DAY, output=tmp_path / "out")
     second = pipeline.run(config, HF_DAY, output=tmp_path / "out")
-    assert (
-        [x.papers for x in first.sources] == [x.papers for x in second.sources] == [3]
-    )
+    assert [x.papers for x in first.sources] == [x.papers for x in second.sources] == [3]
     assert server.hits("/api/daily_papers")[1].headers["If-None-Match"] == '"d"'
     assert len(second.digest.papers) == 3
 

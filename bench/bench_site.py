@@ -1,6 +1,6 @@
 """The site step of a daily run (feed + archive) after years of digests.
 
-A store holds ``--days`` digests (default 3,650: ten years), each a copy of the fixture
+A store holds ``--days`` digests (default 730: two years), each a copy of the fixture
 day grown to ``--papers`` papers (default 200, an arXiv day) under its own date. Timed, in
 one run:
 
@@ -58,7 +58,7 @@ def grown(data: dict, papers: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=3650)
+    parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--papers", type=int, default=200)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))

@@ -60,7 +60,6 @@ class BackfillReport:
     skipped: list[dt.date] = field(default_factory=list)
     seconds: float = 0.0
     ingest_seconds: float = 0.0  # until every day was stored (days are produced meanwhile)
-    produce_seconds: float = 0.0  # from then on
     interrupted: bool = False
 
     @property
@@ -133,9 +132,9 @@ def backfill(
 ) -> BackfillReport:
     """Produce every planned day not yet done, then regenerate feed and archive.
 
-    ``jobs``: worker processes for the produce phase (None: one per CPU this process
-    may use; 1: everything in this process). ``progress``: tqdm bars on stderr (None:
-    only when stderr is a terminal). Ctrl-C stops after the days being produced;
+    ``jobs``: days produced at once, each in a worker process (None: one per CPU this
+    process may use; 1: everything in this process). ``progress``: a tqdm bar on stderr
+    (None: only when stderr is a terminal). Ctrl-C stops after the days being produced;
     what was finished is kept and the site is still regenerated.
     """
     days = plan(since, until, input_path)
@@ -147,6 +146,9 @@ def backfill(
     size = min(default_jobs() if jobs is None else jobs, max(len(todo), 1))
     if size < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
+    if size > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        log.warning("this system cannot fork worker processes: producing one day at a time")
+        size = 1
     job = DayJob(config, out, force, run_day)
     # the worker processes are forked before this process opens the store again: a SQLite
     # connection must not cross fork()
@@ -167,7 +169,6 @@ def backfill(
                 workers.stop(record)
     finally:
         workers.close()
-    report.produce_seconds = time.monotonic() - started - report.ingest_seconds
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
         # always: a run killed between its last day and this point left the site stale
@@ -177,7 +178,9 @@ def backfill(
 
 
 def default_jobs() -> int:
-    """One worker per CPU this process may run on."""
+    """One worker per CPU this process may run on; one process where fork() is missing."""
+    if "fork" not in multiprocessing.get_all_start_methods():  # Windows
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

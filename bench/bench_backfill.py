@@ -149,7 +149,6 @@ class CallTimer:
         ("digest.store.papers", "PapersMixin.save_listing", "store.save_listing"),
         ("digest.store.digests", "DigestsMixin.save_digest", "store.save_digest"),
         ("digest.render", "render_day", "render.render_day"),
-        ("digest.pipeline", "_json_text", "digest.json text"),
         ("digest.writer", "write_files", "writer.write_files"),
     )
 

@@ -107,7 +107,7 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
     writer.write_files(
         output,
         {
-            f"{day}/digest.json": _json_text(digest),
+            f"{day}/digest.json": digest.to_json_text(),  # made once: the store keeps it too
             f"{day}/email.html": rendered.email_html,
             f"{day}/email.txt": rendered.email_txt,
             f"{day}/index.html": rendered.page_html,
@@ -223,7 +223,3 @@ def _dated(listing: Listing, day: dt.date) -> Listing:
     from dataclasses import replace
 
     return replace(listing, date=day)
-
-
-def _json_text(digest: Digest) -> str:
-    return digest.to_json_text()  # made once: the store keeps the same text

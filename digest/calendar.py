@@ -85,6 +85,23 @@ def parse_cron(expr: str, tz: ZoneInfo | str) -> CronTrigger:
     )
 
 
+def send_time(day: dt.date, cron: str, tz: ZoneInfo | str) -> dt.datetime:
+    """When the digest of ``day`` is due: the cron's first fire on that date in ``tz``
+    (aware, UTC). Feeds date a day's items by it, so a backfilled year reads as its own
+    days, not as new today. A date the cron skips (a weekday-only line on a Sunday) takes
+    the time of day of the cron's next fire."""
+    trigger = parse_cron(cron, tz)
+    zone = trigger.timezone
+    midnight = dt.datetime.combine(day, dt.time(), zone)
+    fire = trigger.get_next_fire_time(None, midnight)
+    if fire is None:  # a cron that never fires again: the start of the day
+        return midnight.astimezone(dt.UTC)
+    local = fire.astimezone(zone)
+    if local.date() != day:
+        local = dt.datetime.combine(day, local.time(), zone)
+    return local.astimezone(dt.UTC)
+
+
 def _cron_dow(field_: str) -> str:
     if field_ == "*":
         return "*"

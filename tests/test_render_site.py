@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import email.utils
@@ -14,6 +15,7 @@ import pytest
 from test_render import SITE, check_golden, fixture_digest, site_config, synthetic_digest
 
 from digest import pipeline
+from digest.config import ScheduleConfig
 from digest.models import Digest
 from digest.render import render_site
 from digest.store import Store
@@ -112,6 +114,32 @@ def test_papers_feed_has_one_item_per_trending_paper() -> None:
     assert parsed.entries[0].link == "https://arxiv.org/abs/2503.07004"
     html_title = next(e for e in parsed.entries if "Bold" in e.title)
     assert html_title.title.startswith("<b>Bold</b> claims")  # text, as the title was written
+
+
+def test_feed_items_are_dated_by_their_day_at_the_send_time_not_the_build_time() -> None:
+    # a backfill builds a year at once: readers must show each day as its own, not as new today
+    built = dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)
+    digests = [dataclasses.replace(d, generated_at=built) for d in days_of(fixture_digest(), 3)]
+    config = dataclasses.replace(
+        site_config(),
+        schedule=ScheduleConfig(cron="45 6 * * 1-5", timezone="Europe/Berlin"),
+    )
+    site = render_site(digests, config)
+    days = feedparser.parse(site.feed_xml)
+    # 06:45 in Berlin, still on winter time in March: 05:45 UTC
+    assert [e.published_parsed[:6] for e in days.entries] == [
+        (2025, 3, 13, 5, 45, 0),
+        (2025, 3, 12, 5, 45, 0),
+        (2025, 3, 11, 5, 45, 0),
+    ]
+    papers = feedparser.parse(site.papers_xml)
+    assert not papers.bozo, papers.get("bozo_exception")
+    stamps = [calendar.timegm(e.published_parsed) for e in papers.entries]
+    assert len(stamps) == len(fixture_digest().trending)
+    # rank order in the dates: strictly decreasing, the top paper at the day's send time
+    assert all(a > b for a, b in zip(stamps, stamps[1:], strict=False))
+    assert stamps[0] == calendar.timegm((2025, 3, 13, 5, 45, 0))
+    assert papers.entries[0].title == "A Large-Scale Exploration of μ-Transfer"
 
 
 def test_archive_lists_days_newest_first_with_theme_labels() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from digest.calendar import send_time
 from digest.config import Config
 from digest.models import Digest
 from digest.render.email import render_email
@@ -153,8 +154,9 @@ def render_site(
     for d in recent:
         top = _feed_papers(d, config)
         view = build_view(d, config, keep=top)
-        day_items.append(_day_item(d, view, config))
-        paper_items.extend(_paper_items(d, view, config, skip=listed))
+        published = send_time(d.date, config.schedule.cron, config.schedule.timezone)
+        day_items.append(_day_item(view, config, published))
+        paper_items.extend(_paper_items(view, config, published, skip=listed))
     feed_xml = render(
         config,
         "feed.xml",
@@ -206,19 +208,24 @@ def _feed_papers(digest: Digest, config: Config) -> set[str]:
     return {p.paper.id for p in ranked(digest)[: config.trending.top_n]}
 
 
-def _day_item(digest: Digest, view: DayView, config: Config) -> _Item:
+def _day_item(view: DayView, config: Config, published: dt.datetime) -> _Item:
     labels = ", ".join(view.labels[:3])
     title = f"{view.heading}: {labels}" if labels else view.heading
     return _Item(
         title=title,
         link=view.page_url,
         guid=view.page_url,
-        published=_utc(digest.generated_at),
+        published=published,
         description=render(config, "feed_item.html", day=view),
     )
 
 
-def _paper_items(digest: Digest, view: DayView, config: Config, skip: set[str]) -> list[_Item]:
+def _paper_items(
+    view: DayView, config: Config, published: dt.datetime, skip: set[str]
+) -> list[_Item]:
+    """The day's papers, most trending first, each dated a second before the one above it:
+    readers that sort by date keep the rank order (and a day's papers stay after the next
+    day's, ranks being far fewer than the seconds of a day)."""
     items = []
     for theme in view.themes:
         for p in theme.papers:
@@ -232,7 +239,7 @@ def _paper_items(digest: Digest, view: DayView, config: Config, skip: set[str]) 
                         title=p.title,
                         link=p.url or view.page_link(theme),
                         guid=f"urn:digest:paper:{p.id}",
-                        published=_utc(digest.generated_at),
+                        published=published - dt.timedelta(seconds=p.rank),
                         description=render(config, "feed_paper.html", p=p, theme=theme, day=view),
                     ),
                 )

@@ -105,6 +105,10 @@ class EmailConfig:
     max_hard_failures: int = 3  # 5xx replies (over all digests) before a subscriber is "bouncing"
     retries: int = 3  # tries again after a 4xx reply or a dropped connection
     retry_backoff_s: float = 2.0  # the first wait; doubles at each retry
+    dkim_selector: str = ""  # DKIM signing is on when set (with dkim_domain): docs/delivery.md
+    dkim_domain: str = ""  # the d= domain; its selector._domainkey TXT holds the public key
+    dkim_key_env: str = "DIGEST_DKIM_KEY"  # variable holding the PEM private key ...
+    dkim_key_file: str = ""  # ... or a file holding it (read instead of the variable)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,36 @@ def _check_delivery(cfg: Config, file: Path) -> None:
     ):
         if "\n" in text or "\r" in text:
             raise ConfigError(f"{file}: '{key}' must be a single line")
+    _check_dkim(cfg.email, file)
+
+
+_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")
+
+
+def _check_dkim(email: EmailConfig, file: Path) -> None:
+    """DKIM needs a selector and a domain together; the key itself is read at send time."""
+    if email.dkim_selector and not email.dkim_domain:
+        raise ConfigError(
+            f"{file}: 'email.dkim_domain' is required when 'email.dkim_selector' is set "
+            "(the domain whose selector._domainkey TXT record holds the public key)"
+        )
+    if email.dkim_domain and not email.dkim_selector:
+        raise ConfigError(
+            f"{file}: 'email.dkim_selector' is required when 'email.dkim_domain' is set"
+        )
+    if email.dkim_key_file and not email.dkim_selector:
+        raise ConfigError(
+            f"{file}: 'email.dkim_key_file' is set but 'email.dkim_selector' is not: "
+            "set dkim_selector and dkim_domain to sign with it"
+        )
+    for key, value in (
+        ("email.dkim_selector", email.dkim_selector),
+        ("email.dkim_domain", email.dkim_domain),
+    ):
+        if value and not _DNS_NAME.match(value):
+            raise ConfigError(f"{file}: '{key}' must be a DNS name, got \"{value}\"")
+    if not email.dkim_key_env.strip():
+        raise ConfigError(f"{file}: 'email.dkim_key_env' must name an environment variable")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest.config import Config
+from digest.deliver.signing import DkimSigner
 from digest.errors import DigestError
 
 log = logging.getLogger("digest.deliver")
@@ -40,6 +41,7 @@ class SmtpSettings:
     username: str
     password: str
     timeout_s: float
+    dkim: DkimSigner | None = None  # signs each message as it is handed to the server
 
     @classmethod
     def from_config(cls, config: Config) -> SmtpSettings:
@@ -59,7 +61,10 @@ class SmtpSettings:
                     f"the environment variable {smtp.password_env} is not set: it holds the SMTP "
                     f"password for {smtp.username}@{smtp.host} (smtp.password_env)"
                 )
-        return cls(smtp.host, smtp.port, smtp.security, smtp.username, password, smtp.timeout_s)
+        dkim = DkimSigner.from_config(config)
+        return cls(
+            smtp.host, smtp.port, smtp.security, smtp.username, password, smtp.timeout_s, dkim
+        )
 
     def describe(self) -> str:
         return f"{self.host}:{self.port} ({self.security})"
@@ -182,6 +187,9 @@ class Mailer:
         """
         if data.count(b"\n") != data.count(b"\r\n"):
             raise ValueError("a message must use CRLF line ends")
+        if self.settings.dkim is not None:
+            # once per message, outside the retry loop: a retry sends the same signed bytes
+            data = self.settings.dkim.sign(data)
         last = Outcome(DEFERRED, None, "not tried")
         for attempt in range(self.retries + 1):
             if attempt:

@@ -194,3 +194,13 @@ def test_default_sender_and_a_bad_dns_seam(
         assert exc.code == 1
     err = capsys.readouterr().err.strip()
     assert err == "digest: error: DIGEST_DNS_SERVER must be IP or IP:PORT, got 'dns.example.org'"
+
+
+def test_help_lists_doctor_and_shows_the_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _doctor(capsys, "--help")[0] == 0
+    main(["--help"])
+    out = capsys.readouterr().out
+    assert "\n  doctor " in out
+    assert "Example:\n    digest doctor --config config/digest.toml\n" in (
+        "\n".join(_doctor(capsys, "--help")[1]) + "\n"
+    )

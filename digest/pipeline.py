@@ -17,7 +17,7 @@ from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
 from digest.store import Store
-from digest.store.runs import LockInfo
+from digest.store.runs import LockInfo, day_status
 
 log = logging.getLogger("digest")
 
@@ -42,14 +42,19 @@ class RunResult:
 
 
 def ingest(
-    config: Config, day: dt.date | None, inputs: Sequence[Path] = (), store: Store | None = None
+    config: Config,
+    day: dt.date | None,
+    inputs: Sequence[Path] = (),
+    store: Store | None = None,
+    undated: dt.date | None = None,
 ) -> list[Listing]:
     """Fetch or read the day's listings and store the good ones. Returns every listing, failed
-    ones too. ``day=None``: input files keep their own dates (see ``sources.collect``)."""
+    ones too. ``day=None``: files keep their own dates, an undated one takes ``undated``
+    (see ``sources.collect``)."""
     own = store is None
     st = store or Store.open(config.database_path)
     try:
-        return store_listings(st, sources.collect(config, day, inputs, st), day)
+        return store_listings(st, sources.collect(config, day, inputs, st, undated), day)
     finally:
         if own:
             st.close()
@@ -118,7 +123,9 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
 
 
 def publish_site(store: Store, config: Config, output: Path) -> None:
-    """The feeds (the newest ``render.feed_days`` digests) and the archive (every day)."""
+    """The feeds (the newest ``render.feed_days`` digests) and the archive (every day).
+    A day without papers is neither: the store keeps it (and its ``digest.json``) for the
+    run log's sake, but a reader is never shown "0 papers in 0 themes"."""
     recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
     files = {"index.html": site.index_html}
@@ -201,6 +208,11 @@ def _run(
             statuses = list(collected)
         note("themes")
         digest = build_digest(store, config, day, statuses)
+        if day_status(statuses, len(digest.papers)) == "error":
+            # every source failed: nothing is published and the day stays to do (the run
+            # log says error), so the next run retries it; a digest made earlier is kept
+            record.finish(statuses, digest, None)
+            return RunResult(day, tuple(statuses), digest, out, None)
         # the archive's line for the day, made here: a backfill's workers make them all
         store.save_digest(digest, archive=render.ArchiveEntry.of(digest, config).to_json())
         note("render")

@@ -11,8 +11,8 @@ import click
 from digest import pipeline
 from digest.cli import cli
 from digest.cli.options import DATE, config_option, inputs_option, load
-from digest.errors import EXIT_NO_PAPERS
-from digest.models import SourceStatus
+from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
+from digest.models import Listing, SourceStatus
 
 
 @cli.command()
@@ -33,14 +33,20 @@ def ingest(day: dt.date | None, inputs: tuple[Path, ...], config_path: Path | No
       digest ingest --date 2025-03-13 --input ../shared/seeds/000_aad4745849f3a6a8.txt
     """
     config = load(config_path)
-    statuses = [SourceStatus.of(x) for x in pipeline.ingest(config, day, inputs)]
-    _report(statuses)
-    if statuses and not any(x.ok for x in statuses):
+    listings = pipeline.ingest(config, day, inputs)
+    _report(listings)
+    if listings and not any(x.ok for x in listings):
         raise SystemExit(1)
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, default=None, help="The digest date (default: today).")
+@click.option(
+    "--date",
+    "day",
+    type=DATE,
+    default=None,
+    help="The digest date. Default: each listing's own date (its name or content), else today.",
+)
 @inputs_option
 @click.option(
     "--output",
@@ -61,6 +67,7 @@ def run(
 
     Writes OUTPUT/DATE/digest.json, email.html, email.txt, index.html, and
     OUTPUT/feed.xml and OUTPUT/index.html. Exit code 3 when the day has no papers.
+    Without --date, a dated listing keeps its own date (several dates: one digest each).
 
     \b
     Example:
@@ -78,9 +85,37 @@ def run(
 
         SmtpSettings.from_config(config)
         Links.from_config(config)
-    result = pipeline.run(config, day or dt.date.today(), inputs, send=send)
-    _report(result.sources)
+    if day is not None:
+        result = pipeline.run(config, day, inputs, send=send)
+        _report(result.sources, day)
+        raise SystemExit(_said(result))
+    # no --date: each listing is stored under its own date (an undated one under today's),
+    # then each date the listings name is produced, oldest first
+    today = dt.date.today()
+    listings = pipeline.ingest(config, None, inputs, undated=today)
+    _report(listings)
+    failed = [SourceStatus.of(x) for x in listings if x.date is None]
+    days = sorted({x.date for x in listings if x.date is not None}) or [today]
+    codes = []
+    for d in days:
+        statuses = [SourceStatus.of(x) for x in listings if x.date == d] + failed
+        codes.append(_said(pipeline.run(config, d, send=send, collected=statuses)))
+    raise SystemExit(max(codes, key=_SEVERITY.index))
+
+
+# the exit code of several days: the worst one's
+_SEVERITY = (EXIT_OK, EXIT_NO_PAPERS, EXIT_ERROR)
+
+
+def _said(result: pipeline.RunResult) -> int:
+    """Say what ``result`` produced; returns its exit code."""
     d = result.digest
+    if result.exit_code == EXIT_ERROR:
+        click.echo(
+            f"digest: nothing published for {d.date}: every source failed; the next run retries it",
+            err=True,
+        )
+        return EXIT_ERROR
     click.echo(
         f"{d.date}: {len(d.papers)} papers, {len(d.themes)} themes, {len(d.trending)} trending"
         f" -> {result.output_dir / d.date.isoformat()}"
@@ -88,12 +123,19 @@ def run(
     )
     if result.exit_code == EXIT_NO_PAPERS:
         click.echo(f"digest: no papers for {d.date}", err=True)
-    raise SystemExit(result.exit_code)
+    return result.exit_code
 
 
-def _report(statuses: Sequence[SourceStatus]) -> None:
-    for x in statuses:
-        if x.ok:
-            click.echo(f"{x.name}: {x.status}, {x.papers} papers ({x.kind})", err=True)
+def _report(found: Sequence[Listing] | Sequence[SourceStatus], day: dt.date | None = None) -> None:
+    """One line per source or file: how it fared and the date its papers were stored under."""
+    for x in found:
+        status = x if isinstance(x, SourceStatus) else SourceStatus.of(x)
+        date = day if isinstance(x, SourceStatus) else x.date
+        if status.ok:
+            click.echo(
+                f"{status.name}: {status.status}, {status.papers} papers ({status.kind})"
+                + (f", stored under {date}" if date else ""),
+                err=True,
+            )
         else:
-            click.echo(f"digest: warning: {x.name}: {x.error}", err=True)
+            click.echo(f"digest: warning: {status.name}: {status.error}", err=True)

@@ -56,12 +56,14 @@ def read_listing(
     day: dt.date | None = None,
     source: str | None = None,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
+    undated: dt.date | None = None,
 ) -> Listing:
     """Read one listing file.
 
     ``day`` is the listing's date when given; otherwise the date in the file name
-    (``YYYY-MM-DD.ext``), else the date in the content. ``source`` names the listing
-    (default ``file:<name>``). ``announce_types`` filters arXiv feed items (None keeps all).
+    (``YYYY-MM-DD.ext``), else the date in the content, else ``undated``. ``source`` names
+    the listing (default ``file:<name>``). ``announce_types`` filters arXiv feed items
+    (None keeps all).
     """
     raw = read_bytes(path)
     return parse_bytes(
@@ -70,6 +72,7 @@ def read_listing(
         day=day or date_from_name(path),
         source=source or f"file:{path.name}",
         announce_types=announce_types,
+        undated=undated,
     )
 
 
@@ -114,17 +117,19 @@ def parse_bytes(
     source: str,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
     hint: str | None = None,
+    undated: dt.date | None = None,
 ) -> Listing:
     """Parse a listing from bytes; ``name`` is used in messages, ``hint`` forces a format.
 
-    The listing's date is ``day`` when given, else the date the content states; a listing
-    with neither raises ``InputError``. The content's own date is kept in ``source_date``.
+    The listing's date is ``day`` when given, else the date the content states, else
+    ``undated``; a listing with none of them raises ``InputError``. The content's own date
+    is kept in ``source_date``.
     """
     if hint is not None and hint not in HINTS:
         raise ValueError(f"unknown format hint {hint!r}; expected one of {HINTS}")
     raw = _gunzip(raw, name)
     papers, kind, source_date = _parse(raw, name, day, announce_types, hint)
-    listing_date = day or source_date
+    listing_date = day or source_date or undated
     if listing_date is None:
         raise InputError(f"{name}: no date in this listing; pass --date")
     return Listing(

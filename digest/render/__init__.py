@@ -125,7 +125,8 @@ def render_site(
     ``archive``: the archive's days, when it lists more days than ``digests`` (which
     then only feed the feeds); default: the days of ``digests``.
     """
-    newest_first = sorted(digests, key=lambda d: d.date, reverse=True)
+    # a day without papers is no archive card and no feed item (the store keeps it anyway)
+    newest_first = sorted((d for d in digests if d.papers), key=lambda d: d.date, reverse=True)
     entries = [ArchiveEntry.of(d, config) for d in newest_first] if archive is None else archive
     days = [
         _ArchiveDay(
@@ -137,6 +138,7 @@ def render_site(
             labels=e.labels,
         )
         for e in sorted(entries, key=lambda e: e.date, reverse=True)
+        if e.total
     ]
     index_html = render(
         config,

@@ -19,17 +19,31 @@ from digest.sources.http import HttpClient
 
 
 def collect(
-    config: Config, day: dt.date | None, inputs: Sequence[Path] = (), store: object = None
+    config: Config,
+    day: dt.date | None,
+    inputs: Sequence[Path] = (),
+    store: object = None,
+    undated: dt.date | None = None,
 ) -> list[Listing]:
     """The listings for ``day``: from ``inputs`` when given, else from the enabled configured
-    sources. ``day=None`` (``digest ingest`` without ``--date``): each input file keeps the
-    date in its name or content, and configured sources are asked for today."""
+    sources. ``day=None`` (no ``--date``): each file keeps the date in its name or content
+    (a dated listing is never relabelled), a file without one and a folder of dated
+    listings take ``undated`` (none: an error asking for ``--date``), and live sources are
+    asked for today. Configured file sources take today when ``undated`` is None."""
     if inputs:
-        return [_from_path(path, day, None) for path in inputs]
+        return [_from_path(path, day, None, undated=undated) for path in inputs]
+    today = dt.date.today()
     listings = []
     for source in config.sources:
-        if source.enabled:
-            listings.append(_from_source(config, source, day or dt.date.today(), store))
+        if not source.enabled:
+            continue
+        if source.kind == "file":
+            path = config.resolve(source.path)
+            listings.append(
+                _from_path(path, day, source.name, source.announce_types, undated or today)
+            )
+        else:
+            listings.append(_from_source(config, source, day or today, store))
     return listings
 
 
@@ -38,12 +52,15 @@ def _from_path(
     day: dt.date | None,
     source: str | None,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
+    undated: dt.date | None = None,
 ) -> Listing:
-    """A listing file, or the file named ``<day>.*`` in a folder of dated listings."""
+    """A listing file, or the file named ``<day>.*`` in a folder of dated listings
+    (``undated`` when no ``day`` is given)."""
     name = source or f"file:{path.name}"
     kind = "directory" if path.is_dir() else "file"
     try:
         if kind == "directory":
+            day = day or undated
             if day is None:
                 raise InputError(f"{path}: a folder of dated listings needs --date to pick a day")
             matches = listings_in_folder(path, day)
@@ -56,14 +73,12 @@ def _from_path(
                 names = ", ".join(p.name for p in matches)
                 raise InputError(f"{path}: several listings for {day} in this folder ({names})")
             path = matches[0]
-        return read_listing(path, day, name, announce_types)
+        return read_listing(path, day, name, announce_types, undated)
     except DigestError as exc:
         return Listing(day, name, kind, (), ERROR, str(exc))
 
 
 def _from_source(config: Config, source: SourceConfig, day: dt.date, store: object) -> Listing:
-    if source.kind == "file":
-        return _from_path(config.resolve(source.path), day, source.name, source.announce_types)
     if source.kind in live.LIVE_KINDS:
         cache = store if isinstance(store, live.HttpCache) else None
         return live.fetch_listing(source, day, HttpClient(config.http), cache)

@@ -54,16 +54,18 @@ class DigestsMixin:
         return Digest.from_json(json.loads(row[0])) if row else None
 
     def recent_digests(self, limit: int, until: dt.date | None = None) -> list[Digest]:
-        """The newest ``limit`` digests up to ``until``, newest first."""
+        """The newest ``limit`` digests with papers up to ``until``, newest first (a day
+        without papers is kept, but is no day for the feeds)."""
         rows = self.conn.execute(
-            "SELECT body FROM digests WHERE date <= ? ORDER BY date DESC LIMIT ?",
+            "SELECT body FROM digests WHERE date <= ? AND papers > 0 ORDER BY date DESC LIMIT ?",
             ((until or dt.date.max).isoformat(), limit),
         )
         return [Digest.from_json(json.loads(r[0])) for r in rows]
 
     def archive_entries(self) -> dict[dt.date, dict | None]:
-        """Every digest's date, oldest first, with its archive entry (None: not made yet)."""
-        rows = self.conn.execute("SELECT date, archive FROM digests ORDER BY date")
+        """Every digest's date, oldest first, with its archive entry (None: not made yet).
+        Days without papers are left out: the archive lists only days worth opening."""
+        rows = self.conn.execute("SELECT date, archive FROM digests WHERE papers > 0 ORDER BY date")
         return {dt.date.fromisoformat(day): json.loads(e) if e else None for day, e in rows}
 
     def save_archive_entries(self, entries: dict[dt.date, tuple[str, dict]]) -> None:

@@ -35,8 +35,10 @@ SIGNED_HEADERS = (
     b"mime-version",
     b"content-type",
 )
-# relaxed/relaxed survives the re-folding and trailing-space changes relays make
-CANONICALIZE = (b"relaxed", b"relaxed")
+# Headers relaxed: relays re-fold them. Body simple: it is quoted-printable, so it has no
+# trailing whitespace or long lines for a relay to touch, and simple hashing takes a quarter
+# less CPU per message than relaxed (bench/bench_send.py).
+CANONICALIZE = (b"relaxed", b"simple")
 _PROBE = b"From: probe@example.invalid\r\nSubject: probe\r\n\r\nprobe\r\n"
 
 

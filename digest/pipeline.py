@@ -128,12 +128,8 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     run log's sake, but a reader is never shown "0 papers in 0 themes"."""
     recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
-    files = {"index.html": site.index_html}
-    if site.feed_xml:
-        files["feed.xml"] = site.feed_xml
-    if site.papers_xml:
-        files["papers.xml"] = site.papers_xml
-    writer.write_files(output, files)
+    # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
+    writer.write_files(output, site.files)
 
 
 def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[render.ArchiveEntry]:

@@ -286,6 +286,22 @@ def test_serves_archive_day_pages_and_feed(tmp_path: Path) -> None:
         assert client.get("/feed.xml").status_code == 200
 
 
+def test_serves_every_feed_format_with_its_type(tmp_path: Path) -> None:
+    config, client = _client(tmp_path)
+    types = {
+        "feed.xml": "application/xml",
+        "feed.atom": "application/atom+xml",
+        "feed.json": "application/json",
+        "papers.atom": "application/atom+xml",
+        "feeds.opml": "text/x-opml",
+    }
+    for name, mimetype in types.items():
+        reply = client.get(f"/{name}")
+        assert reply.status_code == 200, name
+        assert reply.mimetype == mimetype, name
+        assert reply.data == (config.output_path / name).read_bytes()
+
+
 def test_never_serves_outside_output_dotfiles_or_the_outbox(tmp_path: Path) -> None:
     config, client = _client(tmp_path)
     out = config.output_path

@@ -66,7 +66,8 @@ def run(
     """Produce one day's digest: ingest, themes, trending, renders (and email with --send).
 
     Writes OUTPUT/DATE/digest.json, email.html, email.txt, index.html, and
-    OUTPUT/feed.xml and OUTPUT/index.html. Exit code 3 when the day has no papers.
+    OUTPUT/index.html, the feeds (feed.xml, feed.atom, feed.json, papers.*) and
+    OUTPUT/feeds.opml. Exit code 3 when the day has no papers.
     Without --date, a dated listing keeps its own date (several dates: one digest each).
 
     \b

@@ -14,17 +14,25 @@ CSS is inlined once per digest, not once per subscriber.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from digest.calendar import send_time
 from digest.config import Config
 from digest.models import Digest
 from digest.render.email import render_email
+from digest.render.feeds import (
+    OPML_NAME,
+    Feed,
+    FeedChannel,
+    FeedItem,
+    feed_files,
+    opml,
+)
 from digest.render.templating import RenderError, render
 from digest.render.text import long_date
-from digest.render.view import DayView, build_view, ranked, site_link
+from digest.render.view import DayView, build_view, ranked, site_feed_links, site_link
 
 __all__ = [
     "UNSUBSCRIBE_PLACEHOLDER",
@@ -53,6 +61,8 @@ class RenderedSite:
     feed_xml: str
     index_html: str
     papers_xml: str = ""
+    feeds: tuple[Feed, ...] = ()  # every feed of the site, for the other formats and the OPML
+    files: Mapping[str, str] = field(default_factory=dict)  # {path: text}: all of the above
 
 
 def render_day(digest: Digest, config: Config) -> RenderedDay:
@@ -146,12 +156,14 @@ def render_site(
         title=config.title,
         days=days,
         feed_url=site_link(config, "feed.xml"),
+        feed_links=site_feed_links(config),
+        opml_url=site_link(config, OPML_NAME),
         subscribe_url=site_link(config, "subscribe"),
     )
     recent = newest_first[: config.render.feed_days]
     last_build = max((_utc(d.generated_at) for d in recent), default=None)
-    day_items: list[_Item] = []
-    paper_items: list[_Item] = []
+    day_items: list[FeedItem] = []
+    paper_items: list[FeedItem] = []
     listed: set[str] = set()  # a paper trending on several days is one item, the newest
     for d in recent:
         top = _feed_papers(d, config)
@@ -159,42 +171,34 @@ def render_site(
         published = send_time(d.date, config.schedule.cron, config.schedule.timezone)
         day_items.append(_day_item(view, config, published))
         paper_items.extend(_paper_items(view, config, published, skip=listed))
-    feed_xml = render(
-        config,
-        "feed.xml",
-        channel=_channel(config, "feed.xml", config.title, last_build),
-        items=day_items,
+    feeds = (
+        Feed(
+            "feed.xml",
+            _channel(config, "feed.xml", config.title, last_build),
+            tuple(day_items),
+        ),
+        Feed(
+            "papers.xml",
+            _channel(config, "papers.xml", f"{config.title}: papers", last_build),
+            tuple(paper_items[:PAPERS_FEED_MAX_ITEMS]),
+        ),
     )
-    papers_xml = render(
-        config,
-        "feed.xml",
-        channel=_channel(config, "papers.xml", f"{config.title}: papers", last_build),
-        items=paper_items[:PAPERS_FEED_MAX_ITEMS],
+    files = {"index.html": index_html}
+    for feed in feeds:
+        files.update(feed_files(config, feed))
+    files[OPML_NAME] = opml(config, f"{config.title}: feeds", feeds)
+    return RenderedSite(
+        feed_xml=files["feed.xml"],
+        index_html=index_html,
+        papers_xml=files["papers.xml"],
+        feeds=feeds,
+        files=files,
     )
-    return RenderedSite(feed_xml=feed_xml, index_html=index_html, papers_xml=papers_xml)
 
 
-@dataclass(frozen=True)
-class _Channel:
-    title: str
-    link: str
-    description: str
-    self_url: str
-    last_build: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class _Item:
-    title: str
-    link: str
-    guid: str
-    published: dt.datetime
-    description: str
-
-
-def _channel(config: Config, name: str, title: str, last_build: dt.datetime | None) -> _Channel:
+def _channel(config: Config, name: str, title: str, last_build: dt.datetime | None) -> FeedChannel:
     what = "one item per trending paper" if name == "papers.xml" else "one item per day"
-    return _Channel(
+    return FeedChannel(
         title=title,
         link=site_link(config),
         description=f"{config.title}: the day's trending research papers by theme, {what}.",
@@ -210,10 +214,10 @@ def _feed_papers(digest: Digest, config: Config) -> set[str]:
     return {p.paper.id for p in ranked(digest)[: config.trending.top_n]}
 
 
-def _day_item(view: DayView, config: Config, published: dt.datetime) -> _Item:
+def _day_item(view: DayView, config: Config, published: dt.datetime) -> FeedItem:
     labels = ", ".join(view.labels[:3])
     title = f"{view.heading}: {labels}" if labels else view.heading
-    return _Item(
+    return FeedItem(
         title=title,
         link=view.page_url,
         guid=view.page_url,
@@ -224,7 +228,7 @@ def _day_item(view: DayView, config: Config, published: dt.datetime) -> _Item:
 
 def _paper_items(
     view: DayView, config: Config, published: dt.datetime, skip: set[str]
-) -> list[_Item]:
+) -> list[FeedItem]:
     """The day's papers, most trending first, each dated a second before the one above it:
     readers that sort by date keep the rank order (and a day's papers stay after the next
     day's, ranks being far fewer than the seconds of a day)."""
@@ -237,7 +241,7 @@ def _paper_items(
             items.append(
                 (
                     p.rank,
-                    _Item(
+                    FeedItem(
                         title=p.title,
                         link=p.url or view.page_link(theme),
                         guid=f"urn:digest:paper:{p.id}",

@@ -11,7 +11,7 @@ import jinja2
 
 from digest.config import Config
 from digest.errors import DigestError
-from digest.render.text import plural, rfc822, wrap
+from digest.render.text import plural, rfc822, rfc3339, wrap
 
 
 class RenderError(DigestError):
@@ -38,7 +38,7 @@ def environment(templates_dir: str = "") -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, rfc822=rfc822)
+    env.filters.update(wrap=wrap, rfc822=rfc822, rfc3339=rfc3339)
     env.globals.update(plural=plural)
     return env
 

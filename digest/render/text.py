@@ -77,6 +77,13 @@ def rfc822(moment: dt.datetime) -> str:
     return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    """Atom and JSON Feed dates: ``2025-03-13T07:30:00Z`` (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
     """``text`` filled to ``width`` columns; long words (URLs) are never broken.
 

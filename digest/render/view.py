@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlparse
 
 from digest.config import Config
 from digest.models import Digest, RankedPaper
+from digest.render.feeds import FeedLink, feed_links
 from digest.render.latex import latex_to_text
 from digest.render.text import first_sentences, long_date, plural, short_authors
 
@@ -78,6 +79,7 @@ class DayView:
     feed_url: str
     total: int  # papers of the day
     themes: tuple[ThemeView, ...]
+    feed_links: tuple[FeedLink, ...] = ()  # the site's feeds, in every format
 
     @property
     def shown(self) -> int:
@@ -106,6 +108,13 @@ def site_link(config: Config, path: str = "") -> str:
     """An absolute URL under ``site_url`` (which may or may not end with a slash)."""
     base = config.site_url if config.site_url.endswith("/") else config.site_url + "/"
     return urljoin(base, path)
+
+
+def site_feed_links(config: Config) -> tuple[FeedLink, ...]:
+    """The site's feeds, each in every format, as a page's ``<link rel="alternate">``."""
+    return feed_links(config.title, site_link(config, "feed.xml")) + feed_links(
+        f"{config.title}: papers", site_link(config, "papers.xml")
+    )
 
 
 def ranked(digest: Digest) -> list[RankedPaper]:
@@ -162,6 +171,7 @@ def build_view(digest: Digest, config: Config, keep: Collection[str] | None = No
         feed_url=site_link(config, "feed.xml"),
         total=total,
         themes=themes,
+        feed_links=site_feed_links(config),
     )
 
 

@@ -34,8 +34,10 @@ log = logging.getLogger("digest.serve")
 # what the site publishes; anything else in the output folder stays private
 PUBLIC_SUFFIXES = frozenset(
     {".html", ".xml", ".json", ".txt", ".css", ".js", ".svg", ".png", ".jpg", ".jpeg", ".gif",
-     ".webp", ".ico", ".woff2", ".pdf"}
+     ".webp", ".ico", ".woff2", ".pdf", ".atom", ".opml"}
 )  # fmt: skip
+# types Python's mimetypes does not know, or knows too vaguely for feed readers
+MIME_TYPES = {".atom": "application/atom+xml", ".opml": "text/x-opml"}
 PRIVATE_DIRS = frozenset({"outbox"})
 
 
@@ -90,7 +92,8 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
             parts = (*parts, "index.html")
         if PurePosixPath(*parts).suffix.lower() not in PUBLIC_SUFFIXES:
             abort(404)
-        return send_from_directory(output, "/".join(parts))
+        suffix = PurePosixPath(*parts).suffix.lower()
+        return send_from_directory(output, "/".join(parts), mimetype=MIME_TYPES.get(suffix))
 
     @app.get("/subscribe")
     def subscribe_page() -> Response:

@@ -275,15 +275,22 @@ def test_publish_writes_every_format_through_the_writer(tmp_path: Path) -> None:
     assert newest["url"] == f"{SITE}2025-03-13/index.html"
 
 
-def test_feed_dates_are_rfc3339_in_utc_whatever_the_digest_zone() -> None:
-    digest = dataclasses.replace(
-        fixture_digest(),
-        generated_at=dt.datetime(2025, 3, 13, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+def test_every_format_dates_an_item_by_its_day_at_the_send_time_in_utc() -> None:
+    """The send time is 07:30 in Paris (UTC+1 in March): 06:30Z in RSS, Atom and JSON."""
+    config = dataclasses.replace(
+        site_config(),
+        schedule=dataclasses.replace(site_config().schedule, timezone="Europe/Paris"),
     )
-    rendered = render_site([digest], site_config())
+    digest = dataclasses.replace(
+        fixture_digest(), generated_at=dt.datetime(2025, 3, 14, 1, 0, tzinfo=dt.UTC)
+    )
+    rendered = render_site([digest], config)
     item = json.loads(rendered.files["feed.json"])["items"][0]
-    assert item["date_published"] == "2025-03-13T07:30:00Z"
-    assert "<updated>2025-03-13T07:30:00Z</updated>" in rendered.files["feed.atom"]
+    assert item["date_published"] == "2025-03-13T06:30:00Z"
+    assert "<published>2025-03-13T06:30:00Z</published>" in rendered.files["feed.atom"]
+    assert "<pubDate>Thu, 13 Mar 2025 06:30:00 GMT</pubDate>" in rendered.files["feed.xml"]
+    # the feed changed when the digest was made, after its day's send time
+    assert "<updated>2025-03-14T01:00:00Z</updated>" in rendered.files["feed.atom"]
 
 
 def _is_absolute_iri(value: str) -> bool:

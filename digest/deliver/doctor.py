@@ -27,7 +27,7 @@ import dns.exception
 import dns.resolver
 
 from digest.config import Config
-from digest.deliver.signing import DkimSigner
+from digest.deliver.signing import PROBE, DkimSigner
 from digest.deliver.smtp import SmtpSettings
 from digest.deliver.tokens import Links
 from digest.errors import DigestError
@@ -35,7 +35,6 @@ from digest.errors import DigestError
 DNS_SERVER_ENV = "DIGEST_DNS_SERVER"
 OK, WARN, MISSING, SKIPPED = "ok", "warn", "missing", "skipped"
 PROBE_ADDRESS = "doctor-probe@example.invalid"  # RFC 2606: never a real mailbox
-_PROBE = b"From: doctor@example.invalid\r\nSubject: probe\r\n\r\nprobe\r\n"
 
 
 @dataclass(frozen=True)
@@ -234,7 +233,7 @@ def _dkim_record(signer: DkimSigner | None, lookup: TxtLookup) -> Check:
             'configured private key>"',
         )
     # the published key must verify a probe signed with the configured private key
-    probe = signer.sign(_PROBE)
+    probe = signer.sign(PROBE)
 
     def published(_name: bytes, timeout: int = 5) -> bytes:
         return records[0].encode()

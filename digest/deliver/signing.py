@@ -39,7 +39,8 @@ SIGNED_HEADERS = (
 # trailing whitespace or long lines for a relay to touch, and simple hashing takes a quarter
 # less CPU per message than relaxed (bench/bench_send.py).
 CANONICALIZE = (b"relaxed", b"simple")
-_PROBE = b"From: probe@example.invalid\r\nSubject: probe\r\n\r\nprobe\r\n"
+# signed to check a key (here) and to match it with its DNS record (``digest doctor``)
+PROBE = b"From: probe@example.invalid\r\nSubject: probe\r\n\r\nprobe\r\n"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class DkimSigner:
         key, where = _read_key(config)
         signer = cls(email.dkim_selector, email.dkim_domain, key)
         try:
-            signer.sign(_PROBE)
+            signer.sign(PROBE)
         except (dkim.DKIMException, ValueError, IndexError) as exc:
             detail = " ".join(str(exc).split()) or type(exc).__name__
             raise DigestError(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from digest.store import digests, http_cache, papers, runs, subscribers
+from digest.store import digests, http_cache, papers, profiles, runs, subscribers
 from digest.store.db import connect, migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
 from digest.store.papers import PapersMixin, SaveResult
+from digest.store.profiles import ProfilesMixin
 from digest.store.runs import RunsMixin
 from digest.store.subscribers import SubscribersMixin
 
@@ -25,10 +26,11 @@ COMPONENTS: list[tuple[str, list[str]]] = [
     ("subscribers", subscribers.MIGRATIONS),
     ("http_cache", http_cache.MIGRATIONS),
     ("runs", runs.MIGRATIONS),
+    ("profiles", profiles.MIGRATIONS),
 ]
 
 
-class Store(PapersMixin, DigestsMixin, HttpCacheMixin, SubscribersMixin, RunsMixin):
+class Store(PapersMixin, DigestsMixin, HttpCacheMixin, SubscribersMixin, RunsMixin, ProfilesMixin):
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path

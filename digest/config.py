@@ -222,7 +222,7 @@ class Config:
     title: str = "Trending papers"
     site_url: str = "http://localhost:8080/"
     output_dir: str = "output"
-    database: str = ""  # default: var/digest.sqlite beside the output directory
+    database: str = ""  # default: var/<output folder name>.sqlite beside the output folder
     sources: tuple[SourceConfig, ...] = ()
     http: HttpConfig = field(default_factory=HttpConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
@@ -252,9 +252,32 @@ class Config:
 
     @property
     def database_path(self) -> Path:
+        """The configured database, else the output folder's own: ``var/<name>.sqlite``
+        beside it (never inside: the folder is served), so two output folders side by side
+        never share one archive. An install from before keeps its ``var/digest.sqlite``
+        (see :attr:`former_database`)."""
         if self.database:
             return self.resolve(self.database)
-        return self.output_path.parent / "var" / "digest.sqlite"
+        return self.former_database or self.own_database
+
+    @property
+    def own_database(self) -> Path:
+        out = self.output_path
+        return out.parent / "var" / f"{out.name or 'output'}.sqlite"
+
+    @property
+    def former_database(self) -> Path | None:
+        """The former default ``var/digest.sqlite`` beside the output folder, when it is still
+        this output's database: no database is configured, the folder's own does not exist
+        yet, and the folder holds a published site. Kept rather than starting an empty
+        database beside a site (and its subscribers) that was made from it."""
+        if self.database:
+            return None
+        out = self.output_path
+        former = out.parent / "var" / "digest.sqlite"
+        if former == self.own_database or self.own_database.exists():
+            return None
+        return former if former.is_file() and (out / "index.html").is_file() else None
 
     def with_overrides(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

@@ -230,7 +230,7 @@ def test_cli_backfill_prints_a_summary_and_a_one_line_error(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_a_killed_backfill_resumes_without_redoing_or_losing_days(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 1), 40)
-    db = tmp_path / "out" / ".." / "var" / "digest.sqlite"
+    db = tmp_path / "var" / "out.sqlite"  # the default: the output folder's own, beside it
     cmd = [sys.executable, "-m", "digest", "backfill", "--since", str(days[0]),
            "--until", str(days[-1]), "--input", "in", "--output", "out", "--jobs", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

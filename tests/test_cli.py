@@ -155,7 +155,7 @@ def test_ingest_without_date_keeps_each_files_own_date(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     from digest.store import Store
 
-    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+    with Store.open(tmp_path / "var" / "output.sqlite") as store:
         assert [d.isoformat() for d in store.listing_dates()] == ["2025-03-12"]
     folder = digest("ingest", "--input", str(tmp_path), cwd=tmp_path)
     assert folder.returncode == 1

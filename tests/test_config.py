@@ -110,6 +110,6 @@ def test_relative_paths_resolve_against_the_project_root(tmp_path: Path) -> None
     path.write_text("output_dir = 'site'\n")
     cfg = load_config(path)
     assert cfg.output_path == tmp_path / "site"
-    assert cfg.database_path == tmp_path / "var" / "digest.sqlite"
+    assert cfg.database_path == tmp_path / "var" / "site.sqlite"  # the output folder's own
     cfg = load_config(path).with_overrides(database="state/x.sqlite")
     assert cfg.database_path == tmp_path / "state" / "x.sqlite"

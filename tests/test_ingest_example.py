@@ -26,7 +26,7 @@ def _project_copy(tmp_path: Path) -> Path:
 
 def test_example_config_loads_and_points_at_the_bundled_listings() -> None:
     config = load_config(ROOT / "config" / "example.toml")
-    assert config.database == ""  # the default: var/ beside the output folder
+    assert config.database == ""  # the default: var/output.sqlite beside the output folder
     assert config.output_dir == "output"
     assert config.site_url == "http://localhost:8080/"
     [source] = config.sources
@@ -68,7 +68,7 @@ def test_make_run_command_produces_a_digest_with_papers(tmp_path: Path) -> None:
             "error": None,
         }
     ]
-    assert (tmp_path / "var" / "digest.sqlite").exists()  # not inside the real project
+    assert (tmp_path / "var" / "site.sqlite").exists()  # not inside the real project
 
 
 def test_sample_days_share_papers_so_seen_days_is_meaningful(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_an_empty_day_is_recorded_but_never_a_feed_item_or_archive_card(tmp_path
     archive = (out / "index.html").read_text(encoding="utf-8")
     assert "2025-03-14/index.html" in archive
     assert "2025-03-15" not in archive and "0 papers" not in archive
-    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+    with Store.open(tmp_path / "var" / "out.sqlite") as store:
         # the scheduler's catch-up starts after it: the day is done
         assert dt.date(2025, 3, 15) in store.completed_days(
             dt.date(2025, 3, 1), dt.date(2025, 4, 1)
@@ -92,7 +92,7 @@ def test_a_day_whose_sources_all_failed_is_not_published_nor_marked_done(tmp_pat
     assert (out / "feed.xml").read_bytes() == feed_before
     assert (out / "index.html").read_bytes() == archive_before
     assert json.loads((out / "2025-03-14" / "digest.json").read_text())["papers"]
-    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+    with Store.open(tmp_path / "var" / "out.sqlite") as store:
         done = store.completed_days(dt.date(2025, 3, 1), dt.date(2025, 4, 1))
         assert dt.date(2025, 3, 16) not in done  # the next run retries it
         assert store.digest_for(dt.date(2025, 3, 16)) is None
@@ -117,7 +117,8 @@ def test_a_dated_listing_keeps_its_own_date_without_date(
         done = invoke(command, "--input", str(seed), *extra)
     assert done.exit_code == 0, done.output
     assert "stored under 2025-03-14" in done.output
-    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+    db = "out.sqlite" if command == "run" else "output.sqlite"  # the output folder's own
+    with Store.open(tmp_path / "var" / db) as store:
         assert store.listing_dates() == [dt.date(2025, 3, 14)]
     if command == "run":
         made = json.loads((tmp_path / "out" / "2025-03-14" / "digest.json").read_text())

@@ -182,7 +182,7 @@ def test_import_without_header_and_confirmed_flag(
     plain.write_text("ada@example.org\nbob@example.org;extra\n\ncat@example.org,whatever\n")
     assert _cli("subscribers", "import", str(plain), "--confirmed") == 1
     assert "imported 2 new subscribers" in capsys.readouterr().out
-    with Store.open(tmp_path / "var" / "digest.sqlite") as store:
+    with Store.open(tmp_path / "var" / "output.sqlite") as store:
         assert [s.email for s in store.subscribers("confirmed")] == [
             "ada@example.org",
             "cat@example.org",

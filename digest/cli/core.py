@@ -75,10 +75,8 @@ def run(
       digest run --config config/example.toml --date 2025-03-13
       digest run --date 2025-06-02 --input papers.jsonl --output /tmp/out
     """
-    config = load(config_path)
-    if output is not None:
-        # the state database follows --output unless the config names one
-        config = config.with_overrides(output_dir=str(output.resolve()))
+    # the state database follows --output unless the config names one
+    config = load(config_path, output)
     if send:
         # missing SMTP settings or link secret: say so before any work, not after the renders
         from digest.deliver.smtp import SmtpSettings

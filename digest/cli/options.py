@@ -52,10 +52,25 @@ def inputs_option(f: Callable) -> Callable:
     )(f)
 
 
-def load(config_path: Path | None) -> Config:
+def load(config_path: Path | None, output: Path | None = None) -> Config:
+    """The config (``--config``, else ``config/digest.toml`` when it exists, else defaults);
+    ``output``: a command's ``--output``, which the default database follows."""
     if config_path is None and DEFAULT_CONFIG.exists():
         config_path = DEFAULT_CONFIG
-    return load_config(config_path)
+    config = load_config(config_path)
+    if output is not None:
+        config = config.with_overrides(output_dir=str(output.resolve()))
+    former = config.former_database
+    if former is not None:
+        # one line, every time, until the user settles it: silently starting a new empty
+        # database would lose the subscribers and the archive the site was made from
+        where = f"in {config.path}" if config.path else "in a config file"
+        click.echo(
+            f"digest: note: using {former}, the former default database; the default is now "
+            f'{config.own_database}: move it there, or set database = "{former}" {where}',
+            err=True,
+        )
+    return config
 
 
 def today() -> dt.date:

@@ -133,9 +133,7 @@ def backfill(
     Example:
       digest backfill --since 2025-03-18 --until 2025-12-31 --input ../shared/data/arxiv-daily/
     """
-    config = load(config_path)
-    if output is not None:
-        config = config.with_overrides(output_dir=str(output.resolve()))
+    config = load(config_path, output)
     report = backfill_mod.backfill(
         config, since, until, input_path, force=force, progress=progress, jobs=jobs
     )

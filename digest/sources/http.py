@@ -7,7 +7,8 @@ What it guarantees, per :meth:`HttpClient.get`:
   a ``304`` hands back the cached body, so a re-run of the same day still works;
 - retries on 408/429/5xx, timeouts, resets and truncated bodies, with exponential
   backoff and jitter, honouring ``Retry-After`` (seconds or HTTP-date) up to
-  ``http.max_backoff_s``; other 4xx fail at once;
+  ``http.max_backoff_s``; other 4xx fail at once, and so do a host name that does
+  not resolve and an unreachable network (an offline machine);
 - at least ``min_interval`` seconds between the starts of two requests to one host
   (arXiv asks for 3 s), shared by every client in the process;
 - a body that is shorter than its ``Content-Length``, or larger than
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import errno
 import http.client
 import random
+import socket
 import threading
 import time
 import urllib.error
@@ -215,6 +218,11 @@ class HttpClient:
             reason = exc.reason
             if isinstance(reason, TimeoutError):
                 raise _Transient(_describe(reason, self.config.timeout_s)) from None
+            offline = _offline(reason)
+            if offline:
+                # no DNS or no route: retrying with backoff only makes an offline run wait
+                # (40 s for the live config), so it fails at once, naming the host
+                raise FetchError(f"GET {url}: {urlsplit(url).hostname}: {offline}") from None
             raise _Transient(
                 f"cannot connect: {getattr(reason, 'strerror', None) or reason}"
             ) from None
@@ -287,6 +295,19 @@ def _gunzip(url: str, body: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise _Transient("truncated gzip body")
     return out
+
+
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
+def _offline(reason: object) -> str | None:
+    """What is wrong when ``reason`` says this machine cannot reach the host at all (a name
+    that does not resolve, no route to the network); None for anything worth a retry."""
+    if isinstance(reason, socket.gaierror):
+        return f"DNS resolution failed ({reason.strerror or reason}); is the network up?"
+    if isinstance(reason, OSError) and reason.errno in _UNREACHABLE:
+        return f"network unreachable ({reason.strerror or reason}); is the network up?"
+    return None
 
 
 def _describe(exc: BaseException, timeout: float) -> str:

@@ -56,7 +56,11 @@ def test_whole_journey_subscribe_confirm_receive_unsubscribe_excluded(tmp_path: 
             "text/plain",
             "text/html",
         ]
-        confirmed = client.get(_link(confirmation, "confirm"))
+        # following the link shows a button; only pressing it (POST) confirms
+        shown = client.get(_link(confirmation, "confirm"))
+        assert shown.status_code == 200 and b'<form method="post"' in shown.data
+        assert _status(config, "Reader@example.org") == "pending"
+        confirmed = client.post(_link(confirmation, "confirm"))
         assert confirmed.status_code == 200 and b"Subscribed" in confirmed.data
         assert _status(config, "Reader@example.org") == "confirmed"
 
@@ -129,6 +133,7 @@ def test_forged_or_tampered_tokens_get_a_clear_page_and_change_nothing(
         client.get(f"/unsubscribe?token={bad_unsub}"),
         client.post(f"/unsubscribe?token={bad_unsub}", data={"List-Unsubscribe": "One-Click"}),
         client.get(f"/confirm?token={bad_confirm}"),
+        client.post(f"/confirm?token={bad_confirm}"),
     ):
         assert reply.status_code == 400
         assert b"Link not valid" in reply.data and b"Nothing was changed" in reply.data
@@ -145,11 +150,13 @@ def test_token_signed_with_another_secret_or_for_another_purpose_is_rejected(
         store.add_subscriber("ada@example.org", "confirmed")
     client = create_app(config).test_client()
     other = Links("another-secret-0123456789", config.site_url, 3600)
-    assert client.get(f"/confirm?token={other.confirm_token('ada@example.org')}").status_code == 400
+    assert (
+        client.post(f"/confirm?token={other.confirm_token('ada@example.org')}").status_code == 400
+    )
     # an unsubscribe token is not a confirmation token, and the reverse
     links = Links.from_config(config)
     assert (
-        client.get(f"/confirm?token={links.unsubscribe_token('x@example.org')}").status_code == 400
+        client.post(f"/confirm?token={links.unsubscribe_token('x@example.org')}").status_code == 400
     )
     confirm_token = links.confirm_token("ada@example.org")
     assert client.post(f"/unsubscribe?token={confirm_token}").status_code == 400
@@ -164,12 +171,46 @@ def test_expired_confirmation_link_changes_nothing(tmp_path: Path) -> None:
     with time_machine.travel("2026-01-01 00:00:00+00:00", tick=False):
         token = Links.from_config(config).confirm_token("late@example.org")
     with time_machine.travel("2026-01-09 00:00:00+00:00", tick=False):  # default max age: 7 days
-        reply = client.get(f"/confirm?token={token}")
+        reply = client.post(f"/confirm?token={token}")
     assert reply.status_code == 400 and b"expired" in reply.data
     assert _status(config, "late@example.org") == "pending"
     with time_machine.travel("2026-01-06 00:00:00+00:00", tick=False):
-        assert client.get(f"/confirm?token={token}").status_code == 200
+        assert client.post(f"/confirm?token={token}").status_code == 200
     assert _status(config, "late@example.org") == "confirmed"
+
+
+def test_confirmation_link_dated_in_the_future_is_invalid_not_expired(tmp_path: Path) -> None:
+    config = setup_project(tmp_path, None)
+    with Store.open(config.database_path) as store:
+        store.add_subscriber("early@example.org", "pending")
+    client = create_app(config).test_client()
+    with time_machine.travel("2030-01-01 00:00:00+00:00", tick=False):
+        token = Links.from_config(config).confirm_token("early@example.org")
+    for reply in (client.get(f"/confirm?token={token}"), client.post(f"/confirm?token={token}")):
+        assert reply.status_code == 400 and b"not valid" in reply.data
+        assert b"expired" not in reply.data and b"Subscribe again" not in reply.data
+    assert _status(config, "early@example.org") == "pending"
+
+
+def test_confirmation_get_shows_a_button_and_changes_nothing(tmp_path: Path) -> None:
+    # a mail scanner fetches every link of a message: it must not subscribe anyone
+    config = setup_project(tmp_path, None)
+    with Store.open(config.database_path) as store:
+        store.add_subscriber("ada@example.org", "pending")
+    client = create_app(config).test_client()
+    token = Links.from_config(config).confirm_token("ada@example.org")
+    for _ in range(3):
+        page = client.get(f"/confirm?token={token}")
+        assert page.status_code == 200
+        assert f'<form method="post" action="/confirm?token={token}">'.encode() in page.data
+        assert page.headers["Cache-Control"] == "no-store"
+    assert _status(config, "ada@example.org") == "pending"
+    done = client.post(f"/confirm?token={token}")
+    assert done.status_code == 200 and b"Subscribed" in done.data
+    assert _status(config, "ada@example.org") == "confirmed"
+    # the link again, once confirmed: says so, no button
+    again = client.get(f"/confirm?token={token}")
+    assert b"Subscribed" in again.data and b"<form" not in again.data
 
 
 def test_confirm_does_not_resurrect_an_unsubscribed_address(tmp_path: Path) -> None:
@@ -178,8 +219,8 @@ def test_confirm_does_not_resurrect_an_unsubscribed_address(tmp_path: Path) -> N
         store.add_subscriber("ada@example.org", "unsubscribed")
     client = create_app(config).test_client()
     token = Links.from_config(config).confirm_token("ada@example.org")
-    reply = client.get(f"/confirm?token={token}")
-    assert reply.status_code == 200 and b"nothing was changed" in reply.data
+    for reply in (client.get(f"/confirm?token={token}"), client.post(f"/confirm?token={token}")):
+        assert reply.status_code == 200 and b"nothing was changed" in reply.data
     assert _status(config, "ada@example.org") == "unsubscribed"
 
 
@@ -240,13 +281,19 @@ def test_subscribing_a_confirmed_address_sends_nothing_and_reveals_nothing(tmp_p
     assert _status(config, "ada@example.org") == "confirmed"
 
 
-def test_smtp_refusal_of_the_confirmation_is_reported(tmp_path: Path) -> None:
-    rec = Recorder(rcpt_replies={"nobody@example.org": "550 5.1.1 no such user"})
+def test_smtp_refusal_of_the_confirmation_is_logged_and_the_client_gets_a_generic_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply_text = "550 5.1.1 no such user (relay mx7.internal.example, policy 12)"
+    rec = Recorder(rcpt_replies={"nobody@example.org": reply_text})
     with smtp_server(rec) as (rec, port):
         config = setup_project(tmp_path, port)
         client = create_app(config).test_client()
-        reply = client.post("/subscribe", data={"email": "nobody@example.org"})
-    assert reply.status_code == 400 and b"550 5.1.1 no such user" in reply.data
+        with caplog.at_level("WARNING", logger="digest.serve"):
+            reply = client.post("/subscribe", data={"email": "nobody@example.org"})
+    assert reply.status_code == 400 and b"could not be sent" in reply.data
+    assert b"no such user" not in reply.data and b"mx7" not in reply.data
+    assert "no such user" in caplog.text and "nobody@example.org" in caplog.text
 
 
 def test_subscriptions_closed_without_smtp_but_the_archive_is_served(tmp_path: Path) -> None:
@@ -324,6 +371,66 @@ def test_never_serves_outside_output_dotfiles_or_the_outbox(tmp_path: Path) -> N
         "/nope.html",
     ]:
         assert client.get(path).status_code == 404, path
+
+
+def test_symlinks_out_of_the_output_folder_are_not_followed(tmp_path: Path) -> None:
+    config, client = _client(tmp_path)
+    out = config.output_path
+    secret = tmp_path / "private.txt"
+    secret.write_text("root:x:0:0")
+    (out / "leak.txt").symlink_to(secret)
+    (out / "subscribers.json").symlink_to(config.database_path)
+    (out / "2025-06-02" / "db.html").symlink_to(config.database_path)
+    (out / "escape").symlink_to(tmp_path, target_is_directory=True)
+    (out / "loop.html").symlink_to(out / "loop.html")
+    (out / "fifo.txt").symlink_to("/dev/null")
+    (out / "2025-06-02" / "outbox").mkdir()
+    (out / "2025-06-02" / "outbox" / "000001-ada.html").write_text("personal token")
+    (out / "mail.html").symlink_to(out / "2025-06-02" / "outbox" / "000001-ada.html")
+    for path in [
+        "/leak.txt",
+        "/subscribers.json",
+        "/2025-06-02/db.html",
+        "/escape/private.txt",
+        "/loop.html",
+        "/fifo.txt",
+        "/mail.html",
+    ]:
+        reply = client.get(path)
+        assert reply.status_code == 404, path
+        assert b"root:x" not in reply.data and b"SQLite" not in reply.data, path
+    # a link that stays inside the folder, to a file the site publishes anyway, still works
+    (out / "latest.html").symlink_to(out / "2025-06-02" / "index.html")
+    latest = client.get("/latest.html")
+    assert latest.status_code == 200
+    assert latest.data == (out / "2025-06-02" / "index.html").read_bytes()
+
+
+def test_every_response_forbids_framing_and_foreign_scripts(tmp_path: Path) -> None:
+    config, client = _client(tmp_path)
+    token = Links.from_config(config).unsubscribe_token("ada@example.org")
+    for reply in (
+        client.get("/"),
+        client.get("/2025-06-02/"),
+        client.get("/2025-06-02/digest.json"),
+        client.get("/subscribe"),
+        client.post("/subscribe", data={"email": "x"}),
+        client.get("/confirm?token=bad"),
+        client.get(f"/unsubscribe?token={token}"),
+        client.get("/nope.html"),
+    ):
+        assert reply.headers["X-Frame-Options"] == "DENY"
+        csp = {
+            d.split()[0]: d.split()[1:]
+            for d in reply.headers["Content-Security-Policy"].split("; ")
+        }
+        assert csp["default-src"] == ["'none'"]
+        assert csp["frame-ancestors"] == ["'none'"]
+        assert "'self'" in csp["script-src"] and "'unsafe-inline'" not in csp["script-src"]
+        assert csp["form-action"] == ["'self'"] and csp["base-uri"] == ["'none'"]
+    # the generated pages hold no inline script the policy would block
+    for page in config.output_path.rglob("*.html"):
+        assert "<script" not in page.read_text("utf-8"), page
 
 
 @pytest.mark.slow

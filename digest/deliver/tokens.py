@@ -9,6 +9,7 @@ own salt, so one kind can never be replayed as the other.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
 
@@ -38,7 +39,7 @@ def secret_from_env(config: Config) -> str:
         raise DigestError(
             f"the environment variable {name} is not set: it holds the secret that signs "
             f"confirm and unsubscribe links (serve.secret_env); set it to a long random string, "
-            f'e.g. export {name}="$(python -c "import secrets; print(secrets.token_urlsafe(32))")"'
+            f'e.g. export {name}="$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")"'
         )
     if len(value) < MIN_SECRET_LENGTH:
         raise DigestError(
@@ -81,7 +82,11 @@ class Links:
         serializer = URLSafeTimedSerializer(self.secret, salt=_CONFIRM_SALT)
         try:
             return _as_email(serializer.loads(token, max_age=self.max_age_s))
-        except SignatureExpired:
+        except SignatureExpired as exc:
+            # itsdangerous also says "expired" of a link dated in the future: never made here
+            signed = exc.date_signed
+            if signed is not None and signed > dt.datetime.now(dt.UTC):
+                raise TokenError("this confirmation link is not valid") from None
             raise TokenError("this confirmation link has expired", expired=True) from None
         except BadData:
             raise TokenError("this confirmation link is not valid") from None

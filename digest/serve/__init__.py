@@ -4,10 +4,13 @@ A Flask app (:func:`create_app`) run under waitress (:func:`serve`) in
 production. Static files come only from the output folder and only of
 publishable kinds: no dotfiles, no outbox of dry-run emails, nothing outside.
 Subscribing is double opt-in: ``POST /subscribe`` stores the address as
-pending and mails a signed, expiring link to ``GET /confirm``. ``/unsubscribe``
-takes the signed token of a digest email: GET shows a button, POST (the same
-request a mail client's one-click button makes, RFC 8058) unsubscribes at once,
-needs no cookie, and never redirects.
+pending and mails a signed, expiring link to ``/confirm``, whose GET shows a
+button and whose POST confirms (mail scanners fetch every link in a message, so
+a GET must change nothing). ``/unsubscribe`` takes the signed token of a digest
+email: GET shows a button, POST (the same request a mail client's one-click
+button makes, RFC 8058) unsubscribes at once, needs no cookie, and never
+redirects. Every response carries the security headers of :data:`SECURITY_HEADERS`
+(an ``after_request`` hook, so pages added later get them too).
 """
 
 from __future__ import annotations
@@ -24,21 +27,39 @@ from digest.deliver.message import confirmation_message
 from digest.deliver.smtp import FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links, TokenError
 from digest.errors import DigestError, InputError
-from digest.serve.pages import page, subscribe_form, unsubscribe_form
+from digest.serve.files import MIME_TYPES, public_file
+from digest.serve.pages import confirm_form, page, subscribe_form, unsubscribe_form
 from digest.store import Store
 from digest.store import subscribers as subs
 from digest.store.db import connect
 
 log = logging.getLogger("digest.serve")
 
-# what the site publishes; anything else in the output folder stays private
-PUBLIC_SUFFIXES = frozenset(
-    {".html", ".xml", ".json", ".txt", ".css", ".js", ".svg", ".png", ".jpg", ".jpeg", ".gif",
-     ".webp", ".ico", ".woff2", ".pdf", ".atom", ".opml"}
-)  # fmt: skip
-# types Python's mimetypes does not know, or knows too vaguely for feed readers
-MIME_TYPES = {".atom": "application/atom+xml", ".opml": "text/x-opml"}
-PRIVATE_DIRS = frozenset({"outbox"})
+# The pages run no script of their own; scripts, workers and fetches are allowed from the
+# site itself only (a search index such as Pagefind is a 'self' script that instantiates
+# WebAssembly). Styles stay inline in the generated pages (and their bar widths are style
+# attributes), so style-src needs 'unsafe-inline'; every value in them is escaped.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
+    # tokens sit in URLs: never leak them through Referer
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def create_app(config: Config, output_dir: Path | None = None) -> Flask:
@@ -71,9 +92,9 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
 
     @app.after_request
     def _headers(resp: Response) -> Response:
-        # tokens sit in URLs: never leak them through Referer, never cache token pages
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["X-Content-Type-Options"] = "nosniff"
+        for name, value in SECURITY_HEADERS.items():
+            resp.headers.setdefault(name, value)
+        # token pages are never cached
         if request.path in ("/subscribe", "/confirm", "/unsubscribe"):
             resp.headers["Cache-Control"] = "no-store"
         return resp
@@ -84,16 +105,12 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
     @app.get("/")
     @app.get("/<path:path>")
     def static_file(path: str = "") -> Response:
-        parts = PurePosixPath(path).parts
-        if any(p.startswith(".") or p in PRIVATE_DIRS for p in parts):
+        found = public_file(output, path)
+        if found is None:
             abort(404)
-        target = output.joinpath(*parts) if parts else output
-        if target.is_dir():
-            parts = (*parts, "index.html")
-        if PurePosixPath(*parts).suffix.lower() not in PUBLIC_SUFFIXES:
-            abort(404)
-        suffix = PurePosixPath(*parts).suffix.lower()
-        return send_from_directory(output, "/".join(parts), mimetype=MIME_TYPES.get(suffix))
+        # types Python's mimetypes does not know, or knows too vaguely for feed readers
+        mimetype = MIME_TYPES.get(PurePosixPath(found).suffix.lower())
+        return send_from_directory(output, found, mimetype=mimetype)
 
     @app.get("/subscribe")
     def subscribe_page() -> Response:
@@ -131,11 +148,14 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
                     503, "Please try again later", "The confirmation email could not be sent."
                 )
             if outcome.status != SENT:
+                # the server's own words stay in the log: they may name hosts, policies, users
                 log.warning("confirmation to %s not sent: %s", address, outcome.detail)
                 return reply(
                     400 if outcome.status == FAILED else 503,
                     "The confirmation email could not be sent",
-                    f"The mail server answered: {outcome.detail}",
+                    "The mail server did not take the message for this address. "
+                    "Check the address, or try again later.",
+                    form=subscribe_form(),
                 )
         # the same answer whether or not the address was already confirmed: no list probing
         return reply(
@@ -145,10 +165,11 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
             "The digest starts once you follow it.",
         )
 
-    @app.get("/confirm")
-    def confirm() -> Response:
+    def confirm_target() -> tuple[str, str] | Response:
+        """(token, address) of a valid link to a pending address; else the page to answer."""
+        token = request.args.get("token", "")
         try:
-            address = links.confirmed_email(request.args.get("token", ""))
+            address = links.confirmed_email(token)
         except TokenError as exc:
             again = "Subscribe again to get a new link." if exc.expired else ""
             return reply(400, "Link not valid", f"Nothing was changed: {exc}.", again,
@@ -162,8 +183,26 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
                 "Subscribe again if you want the digest.",
                 form=subscribe_form(),
             )
-        if current.status == subs.PENDING:
-            store().set_subscriber_status(address, subs.CONFIRMED)
+        if current.status == subs.CONFIRMED:
+            return reply(200, "Subscribed", f"{address} will receive the digest every morning.")
+        return token, address
+
+    @app.get("/confirm")
+    def confirm_page() -> Response:
+        target = confirm_target()
+        if isinstance(target, Response):
+            return target
+        token, address = target
+        return reply(200, "Confirm your subscription", f"Send the digest to {address}?",
+                     form=confirm_form(token, address))  # fmt: skip
+
+    @app.post("/confirm")
+    def confirm() -> Response:
+        target = confirm_target()
+        if isinstance(target, Response):
+            return target
+        _token, address = target
+        store().set_subscriber_status(address, subs.CONFIRMED)
         return reply(200, "Subscribed", f"{address} will receive the digest every morning.")
 
     def unsubscribe_target() -> tuple[str, str] | Response:

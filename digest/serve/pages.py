@@ -39,3 +39,11 @@ def unsubscribe_form(token: str, email: str) -> str:
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
         f'<button type="submit">Unsubscribe {escape(email)}</button></form>'
     )
+
+
+def confirm_form(token: str, email: str) -> str:
+    # a button, not an action on GET: mail scanners that fetch every link must not subscribe
+    return (
+        f'<form method="post" action="/confirm?token={escape(token)}">'
+        f'<button type="submit">Confirm {escape(email)}</button></form>'
+    )

@@ -46,6 +46,7 @@ from digest.formats import date_from_name
 from digest.models import Listing, SourceStatus
 from digest.schedule import DayOutcome, RunDay, is_done, produce_day
 from digest.store import Store
+from digest.words import plural
 
 log = logging.getLogger("digest.backfill")
 
@@ -74,8 +75,8 @@ class BackfillReport:
         done = len(self.produced) - len(self.failed)
         rate = done / self.seconds if self.seconds > 0 else 0.0
         text = (
-            f"backfill: {done} days produced, {len(self.skipped)} already done, "
-            f"{len(self.failed)} failed, of {self.days}; {self.papers} papers in "
+            f"backfill: {plural(done, 'day')} produced, {len(self.skipped)} already done, "
+            f"{len(self.failed)} failed, of {self.days}; {plural(self.papers, 'paper')} in "
             f"{self.seconds:.1f} s ({rate:.2f} days/s)"
         )
         if self.interrupted:

@@ -98,7 +98,7 @@ class EmailConfig:
     from_name: str = ""  # display name; default: the config title
     reply_to: str = ""
     list_id: str = "digest.localhost"
-    subject_prefix: str = "Trending papers"
+    subject_prefix: str = ""  # before the date in the Subject; default: the config title
     unsubscribe_mailto: str = ""  # mailbox for the List-Unsubscribe mailto:; default: from_addr
     send_empty: bool = False
     rate_per_s: float = 50.0  # messages per second over one SMTP connection

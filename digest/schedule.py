@@ -34,6 +34,7 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.store import Store
 from digest.store.runs import LockBusy, LockInfo, RunRecord, day_lock_name, day_status
+from digest.words import plural
 
 log = logging.getLogger("digest.schedule")
 
@@ -62,7 +63,7 @@ class DayOutcome:
     def summary(self) -> str:
         if self.status == "skipped":
             return f"{self.date}: already done ({self.error or 'run log'})"
-        head = f"{self.date}: {self.status}, {self.papers} papers, {self.themes} themes"
+        head = f"{self.date}: {self.status}, {plural(self.papers, 'paper')}, {plural(self.themes, 'theme')}"
         sent = f"sent {self.sent}" if self.sent is not None else "not emailed"
         srcs = ", ".join(f"{n} {s} ({p})" for n, s, p in self.sources) or "no sources"
         tail = f"; error: {self.error}" if self.error else ""

@@ -60,7 +60,7 @@ def test_each_confirmed_subscriber_gets_one_multipart_message_with_list_headers(
         parts = list(msg.iter_parts())
         assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
         assert str(msg["From"]) == "Paper digest <news@digest.test>"
-        assert msg["Subject"].startswith("Trending papers, 2 Jun 2025: ")
+        assert msg["Subject"].startswith("Paper digest, 2 Jun 2025: ")  # the config title
         assert email.utils.parsedate_to_datetime(msg["Date"]).tzinfo is not None
         assert msg["Message-ID"].startswith("<digest.2025-06-02.") and msg["Message-ID"].endswith(
             "@digest.test>"

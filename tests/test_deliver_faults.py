@@ -185,7 +185,7 @@ def test_process_killed_mid_batch_then_rerun_sends_only_the_rest(tmp_path: Path)
         )
         assert second.returncode == 0, second.stderr
         assert "sent 21" in second.stdout
-        assert "resent 1 messages an interrupted run left without a reply" in second.stderr
+        assert "resent 1 message an interrupted run left without a reply" in second.stderr
     _exactly_once(rec, emails)
     with Store.open(config.database_path) as store:
         assert store.delivery_counts(DAY) == {"sent": 30}

@@ -13,6 +13,7 @@ from digest.cli import cli
 from digest.cli.options import DATE, config_option, inputs_option, load
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Listing, SourceStatus
+from digest.words import plural
 
 
 @cli.command()
@@ -116,7 +117,8 @@ def _said(result: pipeline.RunResult) -> int:
         )
         return EXIT_ERROR
     click.echo(
-        f"{d.date}: {len(d.papers)} papers, {len(d.themes)} themes, {len(d.trending)} trending"
+        f"{d.date}: {plural(len(d.papers), 'paper')}, {plural(len(d.themes), 'theme')}, "
+        f"{len(d.trending)} trending"
         f" -> {result.output_dir / d.date.isoformat()}"
         + (f"; sent {result.sent}" if result.sent is not None else "")
     )
@@ -132,7 +134,7 @@ def _report(found: Sequence[Listing] | Sequence[SourceStatus], day: dt.date | No
         date = day if isinstance(x, SourceStatus) else x.date
         if status.ok:
             click.echo(
-                f"{status.name}: {status.status}, {status.papers} papers ({status.kind})"
+                f"{status.name}: {status.status}, {plural(status.papers, 'paper')} ({status.kind})"
                 + (f", stored under {date}" if date else ""),
                 err=True,
             )

@@ -14,6 +14,7 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.store import Store
 from digest.store import subscribers as subs
+from digest.words import plural
 
 _OUTPUT = click.option(
     "--output",
@@ -90,7 +91,7 @@ def list_(status: str | None, config_path: Path | None) -> None:
         for s in store.subscribers(status):
             click.echo(f"{s.email}\t{s.status}\t{s.updated_at}")
         total = store.count_subscribers(status)
-    click.echo(f"{total} subscribers" + (f" ({status})" if status else ""), err=True)
+    click.echo(plural(total, "subscriber") + (f" ({status})" if status else ""), err=True)
 
 
 @subscribers.command("import")
@@ -117,8 +118,8 @@ def import_(file: Path, confirmed: bool, config_path: Path | None) -> None:
     with Store.open(config.database_path) as store:
         added, present = store.import_subscribers(parsed.rows)
     click.echo(
-        f"imported {added} new subscribers, {present} already present, "
-        f"{len(parsed.problems)} rows skipped"
+        f"imported {plural(added, 'new subscriber')}, {present} already present, "
+        f"{plural(len(parsed.problems), 'row')} skipped"
     )
     if parsed.problems:
         raise SystemExit(1)
@@ -139,7 +140,7 @@ def export(status: str | None, config_path: Path | None) -> None:
     config = _config(config_path)
     with Store.open(config.database_path) as store:
         count = write_subscribers(sys.stdout, store.subscribers(status))
-    click.echo(f"exported {count} subscribers", err=True)
+    click.echo(f"exported {plural(count, 'subscriber')}", err=True)
 
 
 @cli.command()
@@ -155,7 +156,9 @@ def send(
 
     Safe to rerun: after an interruption it sends only what is missing, and
     after a complete send it sends nothing unless --resend. Exit code 1 when
-    some messages were deferred (4xx replies): run it again later. The SMTP
+    some messages were deferred (4xx replies): run it again later; also when
+    nothing could be delivered (every recipient refused, now or by an earlier
+    run: --resend tries them again). The SMTP
     password comes from the variable smtp.password_env names; the
     link-signing secret from serve.secret_env.
 
@@ -175,7 +178,7 @@ def send(
             store, config, digest, config.output_path, resend=resend, dry_run=dry_run
         )
     click.echo(report.summary())
-    if report.deferred:
+    if report.deferred or report.delivered_nothing:
         raise SystemExit(1)
 
 

@@ -16,6 +16,7 @@ from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_OK
 from digest.schedule import SCHEDULER_LOCK, Scheduler
 from digest.store import Store
+from digest.words import plural
 
 
 @cli.command()
@@ -77,7 +78,11 @@ def _status(config: Config, scheduler: Scheduler) -> int:
             click.echo("recent runs:")
         for r in runs:
             sent = f"sent {r.sent}" if r.sent is not None else "not emailed"
-            what = f"{r.papers} papers, {sent}" if r.papers is not None else (r.error or r.stage)
+            what = (
+                f"{plural(r.papers, 'paper')}, {sent}"
+                if r.papers is not None
+                else (r.error or r.stage)
+            )
             click.echo(f"  {r.date} {r.status}: {what} ({r.label}, pid {r.pid}, {r.started_at})")
     return EXIT_OK if holder or done else EXIT_ERROR
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest import render, writer
-from digest.config import Config
+from digest.config import Config, EmailConfig
 from digest.deliver.message import MailTemplate, compile_mail
 from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links
@@ -28,6 +28,7 @@ from digest.errors import DigestError
 from digest.models import Digest
 from digest.store import Store
 from digest.store import subscribers as subs
+from digest.words import plural
 
 log = logging.getLogger("digest.deliver")
 
@@ -42,18 +43,41 @@ class SendReport:
     skipped_empty: bool = False
     dry_run: bool = False
     resumed: int = 0  # messages an interrupted run left in flight, sent again
+    # served by an earlier run of this round, so not tried again without --resend
+    already_sent: int = 0
+    already_refused: int = 0
+    confirmed: int = -1  # confirmed subscribers when the send began (-1: not counted)
+
+    @property
+    def delivered_nothing(self) -> bool:
+        """Someone was to get this digest, and nobody has (an error exit, not a quiet 0)."""
+        if self.skipped_empty or self.dry_run or self.sent or self.already_sent:
+            return False
+        return bool(self.failed or self.deferred or self.already_refused)
 
     def summary(self) -> str:
         if self.skipped_empty:
             return f"{self.day}: the digest has no papers; nothing sent (email.send_empty is off)"
         if self.dry_run:
-            return f"{self.day}: dry run, wrote {self.sent} messages to the outbox"
+            return f"{self.day}: dry run, wrote {plural(self.sent, 'message')} to the outbox"
         parts = [f"{self.day}: sent {self.sent}"]
         if self.failed:
             parts.append(f"{self.failed} refused (5xx)")
         if self.deferred:
             parts.append(f"{self.deferred} deferred (4xx or connection lost; run again to retry)")
-        return ", ".join(parts)
+        text = ", ".join(parts)
+        skipped = [
+            f"{self.already_sent} already sent" if self.already_sent else "",
+            f"{self.already_refused} already refused (5xx)" if self.already_refused else "",
+        ]
+        if any(skipped):
+            again = "retry" if self.already_refused and not self.already_sent else "send again"
+            text += f"; skipped {', '.join(s for s in skipped if s)}; --resend to {again}"
+        elif self.confirmed == 0 and not (self.sent or self.failed or self.deferred):
+            text += " (no confirmed subscribers)"
+        if self.delivered_nothing:
+            text += "; nothing was delivered"
+        return text
 
 
 def rendered_bodies(config: Config, digest: Digest, output_dir: Path) -> tuple[str, str]:
@@ -100,6 +124,14 @@ def deliver(
     template = compile_mail(config, digest, text, html_body)
     if not template.has_unsubscribe_link:
         log.warning("%s: the rendered email has no unsubscribe placeholder in both parts", day)
+    if config.email.from_addr == EmailConfig.from_addr:
+        where = config.path or "the configuration"
+        log.warning(
+            "email.from_addr is not set in %s: messages go out From %s, which mail servers "
+            "refuse or file as spam; set it in an [email] section",
+            where,
+            config.email.from_addr,
+        )
     if not config.site_url.startswith("https://"):
         log.warning("site_url is not https: mail clients will not offer one-click unsubscribe")
     if dry_run:
@@ -142,6 +174,9 @@ def _send_round(
 ) -> SendReport:
     day = digest.date.isoformat()
     round_ = store.send_round(digest.date, new=resend)
+    # what earlier runs of this round settled: skipped now, and the summary says so
+    before = store.delivery_counts(digest.date, round_)
+    confirmed = store.count_subscribers(subs.CONFIRMED)
     counts = {SENT: 0, FAILED: 0, DEFERRED: 0}
     resumed = 0
     mailer = Mailer(
@@ -176,18 +211,28 @@ def _send_round(
                     log.warning("%s: %s %s: %s", day, r.email, outcome.status, outcome.detail)
     except SmtpUnavailable as exc:
         raise DigestError(
-            f"{exc}; {counts[SENT]} messages were sent before this; "
+            f"{exc}; {plural(counts[SENT], 'message')} sent before this; "
             f"run the same command again to send the rest"
         ) from None
     if resumed:
         log.warning(
-            "%s: resent %d messages an interrupted run left without a reply (same Message-ID)",
+            "%s: resent %s an interrupted run left without a reply (same Message-ID)",
             day,
-            resumed,
+            plural(resumed, "message"),
         )
     if not counts[DEFERRED]:
         store.finish_round(digest.date, round_)
-    return SendReport(day, round_, counts[SENT], counts[FAILED], counts[DEFERRED], resumed=resumed)
+    return SendReport(
+        day,
+        round_,
+        counts[SENT],
+        counts[FAILED],
+        counts[DEFERRED],
+        resumed=resumed,
+        already_sent=before.get(SENT, 0),
+        already_refused=before.get(FAILED, 0),
+        confirmed=confirmed,
+    )
 
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")

@@ -8,6 +8,8 @@ import re
 import textwrap
 from collections.abc import Sequence
 
+from digest import words
+
 # A sentence ends at . ! or ? followed by space and a capital, digit or opening mark,
 # unless the dot belongs to a usual abbreviation ("e.g.", "et al.", "Fig."). Single-letter
 # initials are not abbreviations here: "we propose X. It ..." is far more common in abstracts.
@@ -129,5 +131,5 @@ def _is_plain(text: str) -> bool:
     return text.isprintable() and "  " not in text
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else many or word + 's'}"
+# the templates' plural() is the CLI's
+plural = words.plural

@@ -185,6 +185,7 @@ def test_default_sender_and_a_bad_dns_seam(
     assert checks["From"].startswith("missing From: email.from_addr is digest@localhost")
     assert str(bare) in checks["From"]
     assert checks["DNS"] == "skipped DNS: no From domain to look up (see From above)"
+    assert "alignment" not in checks  # nothing to align with: the From line says what to do
     assert "failed" in checks["List-Unsubscribe"]
 
     monkeypatch.setenv("DIGEST_DNS_SERVER", "dns.example.org")

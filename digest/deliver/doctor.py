@@ -147,9 +147,9 @@ def run_checks(config: Config, lookup: TxtLookup, http_timeout_s: float = 5.0) -
     dmarc: dict[str, str] = {}
     if usable_domain:
         checks += _dns_checks(domain, signer, lookup, dmarc)
+        checks.append(_alignment(domain, signer, dmarc))
     else:
         checks.append(Check("DNS", SKIPPED, "no From domain to look up (see From above)"))
-    checks.append(_alignment(domain, signer, dmarc))
     checks += _unsubscribe(config, http_timeout_s)
     return Report(tuple(checks))
 

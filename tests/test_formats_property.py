@@ -124,12 +124,23 @@ def test_random_bytes_after_a_format_prefix_only_raise_input_error(tail: bytes) 
 
 
 _SPACE = re.compile(r"\s+")
+# not XML 1.0 characters, and the bidi embedding/override/isolate controls
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
+)
 
 
 @settings(deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=80))
 def test_clean_space_equals_the_regex_definition(text: str) -> None:
-    assert clean_space(text) == _SPACE.sub(" ", text).strip()
+    spaced = _SPACE.sub(" ", text)
+    assert clean_space(text) == _SPACE.sub(" ", _FORBIDDEN.sub("", spaced)).strip()
+
+
+@settings(deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=80))
+def test_clean_space_leaves_no_forbidden_character(text: str) -> None:
+    assert not _FORBIDDEN.search(clean_space(text))
 
 
 @settings(deadline=None)

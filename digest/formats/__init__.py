@@ -21,12 +21,13 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from digest.errors import InputError
 from digest.formats import feeds, jsondata, text
 from digest.formats.base import decode_text
-from digest.models import EMPTY, OK, Listing, Paper
+from digest.models import EMPTY, OK, Listing, Paper, clean_space
 
 DEFAULT_ANNOUNCE_TYPES: tuple[str, ...] = ("new", "cross")
 HINTS = ("hf_daily", "feed", "jsonl", "text")
@@ -129,6 +130,7 @@ def parse_bytes(
         raise ValueError(f"unknown format hint {hint!r}; expected one of {HINTS}")
     raw = _gunzip(raw, name)
     papers, kind, source_date = _parse(raw, name, day, announce_types, hint)
+    papers = tuple(map(_clean_fields, papers))
     listing_date = day or source_date or undated
     if listing_date is None:
         raise InputError(f"{name}: no date in this listing; pass --date")
@@ -204,6 +206,41 @@ def _gunzip(raw: bytes, name: str, limit: int | None = None) -> bytes:
         members.append(member)
         rest = inflater.unused_data
     return b"".join(members)
+
+
+def _clean_fields(paper: Paper) -> Paper:
+    """``paper`` with every text field as :func:`clean_space` leaves it, so no source can
+    store a character that breaks the XML feeds or spoofs the display. The parsers clean
+    title and abstract as they read them; the rest is checked here in one pass: a text of
+    non-empty clean parts joined by single spaces is clean exactly when every part is."""
+    parts = (
+        paper.url,
+        paper.code_url,
+        paper.ai_summary,
+        paper.announce_type,
+        *paper.authors,
+        *paper.categories,
+        *paper.keywords,
+    )
+    joined = " ".join(p for p in parts if p)
+    if clean_space(joined) == joined:
+        return paper
+    return replace(
+        paper,
+        title=clean_space(paper.title),
+        abstract=clean_space(paper.abstract),
+        url=clean_space(paper.url),
+        code_url=clean_space(paper.code_url) or None,
+        ai_summary=clean_space(paper.ai_summary) or None,
+        announce_type=clean_space(paper.announce_type) or None,
+        authors=_clean_all(paper.authors),
+        categories=_clean_all(paper.categories),
+        keywords=_clean_all(paper.keywords),
+    )
+
+
+def _clean_all(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v for v in map(clean_space, values) if v)
 
 
 def _too_big(limit: int) -> str:

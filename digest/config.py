@@ -223,6 +223,9 @@ class Config:
     site_url: str = "http://localhost:8080/"
     output_dir: str = "output"
     database: str = ""  # default: var/<output folder name>.sqlite beside the output folder
+    # the most bytes one listing may hold, once unzipped (files and replies): parsing takes
+    # 4-7x this in memory (digest.formats.MAX_LISTING_BYTES has the figures)
+    max_listing_bytes: int = 64_000_000
     sources: tuple[SourceConfig, ...] = ()
     http: HttpConfig = field(default_factory=HttpConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
@@ -431,6 +434,7 @@ def _check(cfg: Config, file: Path) -> None:
             ("render.feed_days", cfg.render.feed_days),
             ("render.summary_sentences", cfg.render.summary_sentences),
             ("email.rate_per_s", cfg.email.rate_per_s),
+            ("max_listing_bytes", cfg.max_listing_bytes),
         ),
         strict=True,
     )

@@ -16,6 +16,7 @@ nothing else escapes them.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import zlib
 from collections import deque
@@ -35,9 +36,13 @@ DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[\w.]+$")
 _CONTENT = re.compile(rb"[^ \t\r\n]")
 _NOT_LISTINGS = ("~", ".tmp", ".part", ".swp", ".bak")
 GZIP_MAGIC = b"\x1f\x8b"
-# the largest listing read, before and after gunzip: a whole file is parsed in memory, and
-# Python objects take several times its size (a real day is a few MB; 1 GiB is a big dump)
-MAX_LISTING_BYTES = 2**30
+# The default of ``max_listing_bytes``: the largest listing read, before and after gunzip.
+# A whole listing is parsed in memory and its Python objects take 4-7x its size (measured
+# on 50 MB of each format: JSONL 220 MB peak RSS, JSON 290 MB, RSS 360 MB), so 64 MB keeps
+# a run under 600 MB; a real day is well under 1 MB, a year of arXiv in one file 99 MB.
+MAX_LISTING_BYTES = 64_000_000
+# gunzip works in pieces of this size, so a bomb is refused after at most one more piece
+_PIECE = 1 << 20
 # a text file without the page header is a listing only if most "titles" have an abstract
 MIN_ABSTRACT_SHARE = 0.8
 
@@ -58,6 +63,7 @@ def read_listing(
     source: str | None = None,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
     undated: dt.date | None = None,
+    limit: int | None = None,
 ) -> Listing:
     """Read one listing file.
 
@@ -65,8 +71,9 @@ def read_listing(
     (``YYYY-MM-DD.ext``), else the date in the content, else ``undated``. ``source`` names
     the listing (default ``file:<name>``). ``announce_types`` filters arXiv feed items
     (None keeps all).
+    ``limit``: the most bytes the listing may hold once unzipped (``max_listing_bytes``).
     """
-    raw = read_bytes(path)
+    raw = read_bytes(path, limit)
     return parse_bytes(
         raw,
         name=str(path),
@@ -74,6 +81,7 @@ def read_listing(
         source=source or f"file:{path.name}",
         announce_types=announce_types,
         undated=undated,
+        limit=limit,
     )
 
 
@@ -119,8 +127,10 @@ def parse_bytes(
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
     hint: str | None = None,
     undated: dt.date | None = None,
+    limit: int | None = None,
 ) -> Listing:
     """Parse a listing from bytes; ``name`` is used in messages, ``hint`` forces a format.
+    Gzipped bytes (with or without a Content-Encoding that said so) unzip up to ``limit``.
 
     The listing's date is ``day`` when given, else the date the content states, else
     ``undated``; a listing with none of them raises ``InputError``. The content's own date
@@ -128,7 +138,8 @@ def parse_bytes(
     """
     if hint is not None and hint not in HINTS:
         raise ValueError(f"unknown format hint {hint!r}; expected one of {HINTS}")
-    raw = _gunzip(raw, name)
+    if raw[:2] == GZIP_MAGIC:
+        raw = _gunzip(_pieces(raw), name, limit)
     papers, kind, source_date = _parse(raw, name, day, announce_types, hint)
     papers = tuple(map(_clean_fields, papers))
     listing_date = day or source_date or undated
@@ -144,12 +155,21 @@ def parse_bytes(
     )
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, or an ``InputError`` saying why they cannot be read."""
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes, unzipped when it is gzip, or an ``InputError`` saying why they
+    cannot be read. Over ``limit`` bytes (default ``MAX_LISTING_BYTES``) is refused before
+    it is read, or, for gzip, as soon as the unzipped bytes pass it: a 5 MB file of zeros
+    must not unzip into gigabytes, and a 1 GB one is never read whole."""
+    limit = MAX_LISTING_BYTES if limit is None else limit
     try:
-        if path.stat().st_size > MAX_LISTING_BYTES:
-            raise InputError(f"{path}: {_too_big(MAX_LISTING_BYTES)}")
-        return path.read_bytes()
+        with path.open("rb") as f:
+            if f.read(2) == GZIP_MAGIC:
+                f.seek(0)
+                return _gunzip(iter(lambda: f.read(_PIECE), b""), str(path), limit)
+            if os.fstat(f.fileno()).st_size > limit:
+                raise InputError(f"{path}: {_too_big(limit)}")
+            f.seek(0)
+            return f.read()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -181,31 +201,48 @@ def listings_in_folder(folder: Path, day: dt.date) -> list[Path]:
         raise InputError(f"{folder}: cannot list this folder: {exc.strerror or exc}") from None
 
 
-def _gunzip(raw: bytes, name: str, limit: int | None = None) -> bytes:
-    """``raw`` unzipped when it is gzip (every member), refusing more than ``limit`` bytes:
-    a small file must not unzip into more memory than the machine has."""
+def _pieces(raw: bytes) -> Iterator[bytes]:
+    view = memoryview(raw)
+    for start in range(0, len(raw), _PIECE):
+        yield bytes(view[start : start + _PIECE])
+
+
+def _gunzip(compressed: Iterable[bytes], name: str, limit: int | None = None) -> bytes:
+    """The gzip data arriving in ``compressed`` unzipped (every member), counting the bytes
+    as they come out and refusing at once when they pass ``limit``."""
     limit = MAX_LISTING_BYTES if limit is None else limit
-    if raw[:2] != GZIP_MAGIC:
-        return raw
-    members: list[bytes] = []
+    out: list[bytes] = []
     size = 0
-    rest = raw
-    while rest:
-        if rest[:2] != GZIP_MAGIC:
-            raise InputError(f"{name}: corrupt gzip file (garbage after the end)")
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            member = inflater.decompress(rest, limit + 1 - size)
-        except zlib.error as exc:
-            raise InputError(f"{name}: corrupt gzip file ({exc})") from None
-        size += len(member)
-        if size > limit:
-            raise InputError(f"{name}: {_too_big(limit)} once unzipped")
-        if not inflater.eof:
-            raise InputError(f"{name}: truncated gzip file (it ends in the middle)")
-        members.append(member)
-        rest = inflater.unused_data
-    return b"".join(members)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    carry = b""  # the start of a next member's header cut by the end of a piece
+    for data in compressed:
+        data = carry + data if carry else data
+        carry = b""
+        while True:
+            if inflater.eof:  # the previous member ended: another one, or garbage
+                if len(data) < 2:
+                    carry = data
+                    break
+                if data[:2] != GZIP_MAGIC:
+                    raise InputError(f"{name}: corrupt gzip file (garbage after the end)")
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                piece = inflater.decompress(data, _PIECE)
+            except zlib.error as exc:
+                raise InputError(f"{name}: corrupt gzip file ({exc})") from None
+            size += len(piece)
+            if size > limit:
+                raise InputError(f"{name}: {_too_big(limit, unzipped=True)}")
+            out.append(piece)
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            # a full piece may leave output inside zlib even when all input was taken
+            if not inflater.eof and not data and len(piece) < _PIECE:
+                break  # zlib needs the next piece of input
+    if carry:
+        raise InputError(f"{name}: corrupt gzip file (garbage after the end)")
+    if not inflater.eof:
+        raise InputError(f"{name}: truncated gzip file (it ends in the middle)")
+    return b"".join(out)
 
 
 def _clean_fields(paper: Paper) -> Paper:
@@ -243,8 +280,9 @@ def _clean_all(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in map(clean_space, values) if v)
 
 
-def _too_big(limit: int) -> str:
-    return f"over {limit / 2**20:,.0f} MiB; split it into smaller dated listing files"
+def _too_big(limit: int, unzipped: bool = False) -> str:
+    size = f"{limit / 1e6:,.0f} MB" if limit >= 10**6 else f"{limit:,} bytes"
+    return f"over {size}{' once unzipped' if unzipped else ''}; the limit is max_listing_bytes in the config"
 
 
 def _parse(

@@ -31,7 +31,8 @@ def collect(
     listings take ``undated`` (none: an error asking for ``--date``), and live sources are
     asked for today. Configured file sources take today when ``undated`` is None."""
     if inputs:
-        return [_from_path(path, day, None, undated=undated) for path in inputs]
+        limit = config.max_listing_bytes
+        return [_from_path(path, day, None, undated=undated, limit=limit) for path in inputs]
     today = dt.date.today()
     listings = []
     for source in config.sources:
@@ -40,7 +41,14 @@ def collect(
         if source.kind == "file":
             path = config.resolve(source.path)
             listings.append(
-                _from_path(path, day, source.name, source.announce_types, undated or today)
+                _from_path(
+                    path,
+                    day,
+                    source.name,
+                    source.announce_types,
+                    undated or today,
+                    config.max_listing_bytes,
+                )
             )
         else:
             listings.append(_from_source(config, source, day or today, store))
@@ -53,9 +61,10 @@ def _from_path(
     source: str | None,
     announce_types: tuple[str, ...] | None = DEFAULT_ANNOUNCE_TYPES,
     undated: dt.date | None = None,
+    limit: int | None = None,
 ) -> Listing:
     """A listing file, or the file named ``<day>.*`` in a folder of dated listings
-    (``undated`` when no ``day`` is given)."""
+    (``undated`` when no ``day`` is given), of at most ``limit`` bytes once unzipped."""
     name = source or f"file:{path.name}"
     kind = "directory" if path.is_dir() else "file"
     try:
@@ -73,7 +82,7 @@ def _from_path(
                 names = ", ".join(p.name for p in matches)
                 raise InputError(f"{path}: several listings for {day} in this folder ({names})")
             path = matches[0]
-        return read_listing(path, day, name, announce_types, undated)
+        return read_listing(path, day, name, announce_types, undated, limit)
     except DigestError as exc:
         return Listing(day, name, kind, (), ERROR, str(exc))
 
@@ -81,5 +90,6 @@ def _from_path(
 def _from_source(config: Config, source: SourceConfig, day: dt.date, store: object) -> Listing:
     if source.kind in live.LIVE_KINDS:
         cache = store if isinstance(store, live.HttpCache) else None
-        return live.fetch_listing(source, day, HttpClient(config.http), cache)
+        client = HttpClient(config.http)
+        return live.fetch_listing(source, day, client, cache, limit=config.max_listing_bytes)
     return Listing(day, source.name, source.kind, (), ERROR, f"unknown source kind '{source.kind}'")

@@ -67,8 +67,11 @@ def fetch_listing(
     client: HttpClient,
     cache: HttpCache | None = None,
     today: dt.date | None = None,
+    limit: int | None = None,
 ) -> Listing:
-    """Fetch, parse and date-check ``source`` for ``day``; any failure is an ``error`` listing."""
+    """Fetch, parse and date-check ``source`` for ``day``; any failure is an ``error`` listing.
+    ``limit`` (``max_listing_bytes``) bounds the listing once unzipped, as for a file: a
+    gzipped body sent without Content-Encoding passes ``http.max_bytes`` still packed."""
     url = source_url(source, day)
     try:
         cached = cache.http_cache_get(url) if cache is not None else None
@@ -85,6 +88,7 @@ def fetch_listing(
             source=source.name,
             announce_types=None if source.kind == "hf_daily" else source.announce_types,
             hint="hf_daily" if source.kind == "hf_daily" else "feed",
+            limit=limit,
         )
         if cache is not None and not response.from_cache:
             # only a body that parsed is kept, so a broken reply is never pinned by a later 304

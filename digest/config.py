@@ -37,6 +37,8 @@ class SourceConfig:
     announce_types: tuple[str, ...] = ("new", "cross")  # arxiv_rss / feed
     path: str = ""  # file: a listing file or a directory of YYYY-MM-DD.* files
     enabled: bool = True
+    # hosts besides the URL's own that a redirect may lead to (digest.sources.http)
+    allow_redirect_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -509,6 +511,9 @@ def _check_schedule(cfg: Config, file: Path) -> None:
         )
 
 
+_HOST = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?)*$"
+)
 _ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 
@@ -520,6 +525,12 @@ def _check_live(cfg: Config, file: Path) -> None:
                 raise ConfigError(
                     f"{file}: 'sources[{i}].categories[{j}]' must be an arXiv category like "
                     f'"cs.LG", got "{cat}"'
+                )
+        for j, host in enumerate(s.allow_redirect_hosts):
+            if not _HOST.match(host):
+                raise ConfigError(
+                    f"{file}: 'sources[{i}].allow_redirect_hosts[{j}]' must be a host name like "
+                    f'"export.arxiv.org" (no scheme, port or path), got "{host}"'
                 )
     h = cfg.http
     _positive(

@@ -12,7 +12,10 @@ What it guarantees, per :meth:`HttpClient.get`:
 - at least ``min_interval`` seconds between the starts of two requests to one host
   (arXiv asks for 3 s), shared by every client in the process;
 - a body that is shorter than its ``Content-Length``, or larger than
-  ``http.max_bytes`` (compressed or not), never passes for a whole one.
+  ``http.max_bytes`` (compressed or not), never passes for a whole one;
+- redirects are followed only to http(s) URLs on the requested host or on the hosts the
+  source lists in ``allow_redirect_hosts``, never from https to http, and at most
+  ``MAX_REDIRECTS`` hops (urllib alone follows any host, even http to ftp).
 
 Every failure is a :class:`FetchError` with a one-line message.
 """
@@ -30,15 +33,19 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from email.message import Message
+from typing import IO
+from urllib.parse import urljoin, urlsplit
 
 from digest.config import HttpConfig
 from digest.errors import DigestError
 from digest.store.http_cache import HttpCacheEntry
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
 
@@ -53,6 +60,29 @@ class _Transient(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _Redirect(Exception):
+    """A 3xx reply; ``location`` is absolute."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Hands every 3xx back as an ``HTTPError``, so that ``HttpClient`` decides where to go."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        return None  # the documented way to decline: urllib then raises HTTPError(code)
 
 
 @dataclass(frozen=True)
@@ -141,7 +171,7 @@ class HttpClient:
         self.sleep = sleep
         self.wall_clock = wall_clock
         self.rng = rng or random.Random()
-        self._opener = urllib.request.build_opener()
+        self._opener = urllib.request.build_opener(_NoRedirects())
 
     def get(
         self,
@@ -150,9 +180,10 @@ class HttpClient:
         cached: HttpCacheEntry | None = None,
         min_interval: float | None = None,
         accept: str = "*/*",
+        allow_redirect_hosts: Collection[str] = (),
     ) -> Response:
-        """Fetch ``url``; ``min_interval`` defaults to ``http.arxiv_min_interval_s`` for arXiv hosts."""
-        host = urlsplit(url).netloc.lower()
+        """Fetch ``url``; ``min_interval`` defaults to ``http.arxiv_min_interval_s`` for arXiv hosts.
+        A redirect may lead to ``url``'s own host or to one of ``allow_redirect_hosts``."""
         if min_interval is None:
             hostname = urlsplit(url).hostname or ""
             min_interval = self.config.arxiv_min_interval_s if is_arxiv_host(hostname) else 0.0
@@ -171,14 +202,13 @@ class HttpClient:
         for attempt in range(attempts):
             if attempt:
                 self.sleep(self._delay(attempt - 1, last))
-            self.limiter.wait(host, min_interval)
             try:
-                response = self._once(url, headers, cached)
+                response = self._follow(url, headers, cached, min_interval, allow_redirect_hosts)
             except _Transient as exc:
                 last = exc
                 continue
             return Response(
-                response.url,
+                url,  # the URL asked for, wherever the reply came from: it keys the cache
                 response.status,
                 response.body,
                 response.etag,
@@ -188,6 +218,23 @@ class HttpClient:
         assert last is not None
         tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
         raise FetchError(f"GET {url}: {last.reason} (gave up after {tries})")
+
+    def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        cached: HttpCacheEntry | None,
+        min_interval: float,
+        allowed: Collection[str],
+    ) -> Response:
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self.limiter.wait(urlsplit(current).netloc.lower(), min_interval)
+            try:
+                return self._once(current, headers, cached)
+            except _Redirect as hop:
+                current = _redirect_target(url, hop.location, allowed)
+        raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects, not followed further")
 
     def _delay(self, retry: int, failure: _Transient | None) -> float:
         cap = self.config.max_backoff_s
@@ -239,6 +286,11 @@ class HttpClient:
                 )
             return Response(url, 304, cached.body, cached.etag, cached.last_modified)
         status = f"HTTP {exc.code} {exc.reason}".rstrip()
+        if exc.code in REDIRECT_STATUSES:
+            location = (exc.headers.get("Location") or "").strip()
+            if not location:
+                raise FetchError(f"GET {url}: {status} without a Location to go to")
+            raise _Redirect(urljoin(url, location))
         if exc.code in RETRY_STATUSES or exc.code >= 500:
             retry_after = parse_retry_after(exc.headers.get("Retry-After"), self.wall_clock())
             raise _Transient(status, retry_after)
@@ -276,6 +328,21 @@ class HttpClient:
         if encoding != "identity":
             raise FetchError(f"GET {url}: unsupported Content-Encoding '{encoding}'")
         return body
+
+
+def _redirect_target(url: str, target: str, allowed: Collection[str]) -> str:
+    """``target`` when a redirect from ``url`` (the URL first asked for) may go there."""
+    start, to = urlsplit(url), urlsplit(target)
+    host = (to.hostname or "").lower()
+    if to.scheme not in ("http", "https") or not host:
+        why = "only http(s) redirects are followed"
+    elif start.scheme == "https" and to.scheme == "http":
+        why = "from https to http"
+    elif host != (start.hostname or "").lower() and host not in {a.lower() for a in allowed}:
+        why = f'another host; list "{host}" in the source\'s allow_redirect_hosts to follow it'
+    else:
+        return target
+    raise FetchError(f"GET {url}: redirect to {target} refused ({why})")
 
 
 def _content_length(value: str | None) -> int | None:

@@ -79,7 +79,11 @@ def fetch_listing(
             cached = None  # nothing to make the request conditional with
         min_interval = client.config.arxiv_min_interval_s if source.kind == "arxiv_rss" else None
         response = client.get(
-            url, cached=cached, min_interval=min_interval, accept=_ACCEPT[source.kind]
+            url,
+            cached=cached,
+            min_interval=min_interval,
+            accept=_ACCEPT[source.kind],
+            allow_redirect_hosts=source.allow_redirect_hosts,
         )
         listing = formats.parse_bytes(
             response.body,

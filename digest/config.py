@@ -134,6 +134,12 @@ class ServeConfig:
     subscribe_per_address: int = 3  # confirmation emails per address per rate window
     subscribe_per_client: int = 10  # subscribe requests per client address per rate window
     rate_window_s: int = 3600
+    # without secret_env set, make a secret once beside the database and use it: for a
+    # localhost site only (the bundled example), never a live one
+    dev_secret: bool = False
+
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _check_delivery(cfg: Config, file: Path) -> None:
@@ -162,6 +168,11 @@ def _check_delivery(cfg: Config, file: Path) -> None:
     )
     if not 0 < cfg.serve.port < 65536:
         raise ConfigError(f"{file}: 'serve.port' must be a TCP port, got {cfg.serve.port}")
+    if cfg.serve.dev_secret and urlparse(cfg.site_url).hostname not in _LOCAL_HOSTS:
+        raise ConfigError(
+            f"{file}: 'serve.dev_secret' is for local use only, but site_url is "
+            f"{cfg.site_url}: remove it and set {cfg.serve.secret_env}"
+        )
     mailto = cfg.email.unsubscribe_mailto
     if mailto and "@" not in mailto:
         raise ConfigError(

@@ -29,7 +29,7 @@ import dns.resolver
 from digest.config import Config
 from digest.deliver.signing import PROBE, DkimSigner
 from digest.deliver.smtp import SmtpSettings
-from digest.deliver.tokens import Links
+from digest.deliver.tokens import Links, dev_secret_path
 from digest.errors import DigestError
 
 DNS_SERVER_ENV = "DIGEST_DNS_SERVER"
@@ -159,6 +159,13 @@ def _secret(config: Config) -> Check:
         Links.from_config(config)
     except DigestError as exc:
         return Check("secret", MISSING, str(exc))
+    if not config.secret(config.serve.secret_env):  # serve.dev_secret: fine here, not live
+        return Check(
+            "secret",
+            WARN,
+            f"{config.serve.secret_env} is not set: the development secret in "
+            f"{dev_secret_path(config)} signs the links (serve.dev_secret, for local use only)",
+        )
     return Check("secret", OK, f"{config.serve.secret_env} is set")
 
 

@@ -118,7 +118,7 @@ def deliver(
     if not digest.papers and not config.email.send_empty:
         log.info("%s: no papers, nothing to send", day)
         return SendReport(day, 0, skipped_empty=True, dry_run=dry_run)
-    links = Links.from_config(config)
+    links = Links.for_outbox(config) if dry_run else Links.from_config(config)
     settings = None if dry_run else SmtpSettings.from_config(config)
     text, html_body = rendered_bodies(config, digest, output_dir)
     template = compile_mail(config, digest, text, html_body)

@@ -1,7 +1,11 @@
 """Signed links for confirming and unsubscribing (HMAC via itsdangerous).
 
 The secret comes from the environment variable that ``serve.secret_env``
-names. A confirmation token carries a timestamp and expires after
+names. A config for local use (the bundled example) may set
+``serve.dev_secret``: without the variable, a secret is then made once into a
+file beside the database (mode 0600) and reused, so the offline sample serves
+as printed; the config check allows it only for a localhost ``site_url``. A
+confirmation token carries a timestamp and expires after
 ``serve.token_max_age_s``; an unsubscribe token does not expire, because the
 unsubscribe button of a months-old email must still work. Each kind has its
 own salt, so one kind can never be replayed as the other.
@@ -9,8 +13,14 @@ own salt, so one kind can never be replayed as the other.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import os
+import secrets
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -21,6 +31,14 @@ from digest.errors import DigestError
 _CONFIRM_SALT = "digest.confirm.v1"
 _UNSUBSCRIBE_SALT = "digest.unsubscribe.v1"
 MIN_SECRET_LENGTH = 16
+DEV_SECRET_SUFFIX = ".dev-secret"  # beside the database: var/output.sqlite -> var/output.dev-secret
+
+log = logging.getLogger("digest.deliver")
+_announced: set[Path] = set()  # development secrets already warned about in this process
+
+
+class MissingSecret(DigestError):
+    """``serve.secret_env`` is not set (and the config has no development secret)."""
 
 
 class TokenError(DigestError):
@@ -35,8 +53,10 @@ def secret_from_env(config: Config) -> str:
     """The signing secret, or a DigestError naming the variable to set."""
     name = config.serve.secret_env
     value = config.secret(name)
+    if not value and config.serve.dev_secret:
+        return development_secret(config)
     if not value:
-        raise DigestError(
+        raise MissingSecret(
             f"the environment variable {name} is not set: it holds the secret that signs "
             f"confirm and unsubscribe links (serve.secret_env); set it to a long random string, "
             f'e.g. export {name}="$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")"'
@@ -46,6 +66,57 @@ def secret_from_env(config: Config) -> str:
             f"the secret in {name} is too short: use at least {MIN_SECRET_LENGTH} characters"
         )
     return value
+
+
+def dev_secret_path(config: Config) -> Path:
+    return config.database_path.with_suffix(DEV_SECRET_SUFFIX)
+
+
+def development_secret(config: Config) -> str:
+    """The secret of ``serve.dev_secret``: read from beside the database, made there on first
+    use. Warns once per process that it is for local use only."""
+    path = dev_secret_path(config)
+    try:
+        value = _read_or_create(path)
+    except OSError as exc:
+        raise DigestError(
+            f"{path}: cannot read or make the development secret (serve.dev_secret): "
+            f"{exc.strerror or exc}"
+        ) from None
+    if len(value) < MIN_SECRET_LENGTH:
+        raise DigestError(
+            f"{path}: the development secret is shorter than {MIN_SECRET_LENGTH} characters; "
+            "delete the file and a new one is made"
+        )
+    if path not in _announced:
+        _announced.add(path)
+        log.warning(
+            "using the development secret in %s (serve.dev_secret): for local use only; "
+            "a live site sets %s",
+            path,
+            config.serve.secret_env,
+        )
+    return value
+
+
+def _read_or_create(path: Path) -> str:
+    try:
+        return path.read_text("utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp makes the file 0600; link() never replaces, so two first starts agree on one
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return path.read_text("utf-8").strip()
 
 
 @dataclass(frozen=True)
@@ -59,6 +130,20 @@ class Links:
     @classmethod
     def from_config(cls, config: Config) -> Links:
         return cls(secret_from_env(config), config.site_url, config.serve.token_max_age_s)
+
+    @classmethod
+    def for_outbox(cls, config: Config) -> Links:
+        """Links for a dry run's .eml files, which nobody receives: without a secret they are
+        signed with a throwaway one (and say so), so a dry run needs no setup."""
+        try:
+            return cls.from_config(config)
+        except MissingSecret:
+            log.warning(
+                "%s is not set: the outbox's unsubscribe links are signed with a throwaway "
+                "secret and will not work",
+                config.serve.secret_env,
+            )
+            return cls(secrets.token_urlsafe(32), config.site_url, config.serve.token_max_age_s)
 
     def confirm_token(self, email: str) -> str:
         return URLSafeTimedSerializer(self.secret, salt=_CONFIRM_SALT).dumps(email)

@@ -6,7 +6,7 @@ DIGEST := $(VENV)/bin/digest
 STAMP := $(VENV)/.installed
 DATE ?= 2025-03-14
 
-.PHONY: run test lint format typecheck bench eval background screenshots golden clean
+.PHONY: run test test-fast lint format typecheck bench eval background screenshots golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+## test-fast: the inner loop: every test not marked slow or browser, stopping at the first failure
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -x -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check digest tests bench

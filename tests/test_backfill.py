@@ -61,6 +61,7 @@ def test_plan_takes_only_dates_with_a_file_in_the_range(tmp_path: Path) -> None:
         plan(dt.date(2024, 1, 1), dt.date(2024, 1, 9), tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_backfill_produces_every_day_and_the_site_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,6 +88,7 @@ def test_backfill_produces_every_day_and_the_site_once(
     assert "4 days produced, 0 already done, 0 failed" in report.summary()
 
 
+@pytest.mark.slow
 def test_a_second_backfill_skips_finished_days_unless_forced(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 3)
     config = config_for(tmp_path)
@@ -101,6 +103,7 @@ def test_a_second_backfill_skips_finished_days_unless_forced(tmp_path: Path) -> 
         assert [r.status for r in store.runs_for(days[1])] == ["ok"]
 
 
+@pytest.mark.slow
 def test_a_bad_file_fails_its_day_only(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 3)
     (tmp_path / "in" / f"{days[1]}.jsonl").write_text("{not json\n")
@@ -115,6 +118,7 @@ def test_a_bad_file_fails_its_day_only(tmp_path: Path) -> None:
     assert [o.date for o in again.produced] == [days[1]]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_days_and_the_next_run_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,6 +139,7 @@ def test_ctrl_c_keeps_finished_days_and_the_next_run_resumes(
     assert second.skipped == days[:2] and [o.date for o in second.produced] == days[2:]
 
 
+@pytest.mark.slow
 def test_ctrl_c_with_worker_processes_finishes_the_days_in_progress(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 8)
     config = config_for(tmp_path)
@@ -178,6 +183,7 @@ def _normalized_tree(folder: Path) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 6, per_day=12)
     # a paper of the first day listed again on the last, with a longer abstract: each day
@@ -212,6 +218,7 @@ def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -
     assert paper(days[-1])["abstract"] == longer["summary"]
 
 
+@pytest.mark.slow
 def test_cli_backfill_prints_a_summary_and_a_one_line_error(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 2)
     args = [sys.executable, "-m", "digest", "backfill", "--input", "in", "--output", "out"]

@@ -31,6 +31,7 @@ def _listing(tmp_path: Path, rows: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_help_and_version(tmp_path: Path) -> None:
     out = digest("--help", cwd=tmp_path)
     assert out.returncode == 0
@@ -42,6 +43,7 @@ def test_help_and_version(tmp_path: Path) -> None:
     assert version.returncode == 0 and "digest, version" in version.stdout
 
 
+@pytest.mark.slow
 def test_exit_3_when_the_day_has_no_papers(tmp_path: Path) -> None:
     empty = tmp_path / "2025-06-02.jsonl"
     empty.write_text("")
@@ -53,6 +55,7 @@ def test_exit_3_when_the_day_has_no_papers(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "2025-06-02" / "digest.json").exists()
 
 
+@pytest.mark.slow
 def test_exit_1_when_every_source_fails_and_the_reason_is_shown(tmp_path: Path) -> None:
     out = digest(
         "run", "--date", "2025-06-02", "--input", "missing.jsonl", "--output", "out", cwd=tmp_path
@@ -62,6 +65,7 @@ def test_exit_1_when_every_source_fails_and_the_reason_is_shown(tmp_path: Path) 
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_one_failing_input_does_not_stop_the_others(tmp_path: Path) -> None:
     good = _listing(tmp_path, 3)
     out = digest(
@@ -83,6 +87,7 @@ def test_one_failing_input_does_not_stop_the_others(tmp_path: Path) -> None:
     assert len(data["papers"]) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", [False, True])
 def test_errors_are_one_line_unless_debug(tmp_path: Path, debug: bool) -> None:
     (tmp_path / "db-is-a-folder").mkdir()
@@ -110,6 +115,7 @@ def test_errors_are_one_line_unless_debug(tmp_path: Path, debug: bool) -> None:
         assert len(out.stderr.strip().splitlines()) <= 2
 
 
+@pytest.mark.slow
 def test_bad_config_is_exit_2_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("[trending]\ntop_n = 'many'\n")
@@ -119,12 +125,14 @@ def test_bad_config_is_exit_2_naming_the_key(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
     out = digest("run", "--colour", "red", cwd=tmp_path)
     assert out.returncode == 2
     assert "--colour" in out.stderr
 
 
+@pytest.mark.slow
 def test_run_send_without_smtp_settings_fails_before_any_work(tmp_path: Path) -> None:
     good = _listing(tmp_path, 2)
     out = digest(
@@ -144,6 +152,7 @@ def test_run_send_without_smtp_settings_fails_before_any_work(tmp_path: Path) ->
     assert not (tmp_path / "out" / "2025-06-02").exists()
 
 
+@pytest.mark.slow
 def test_ingest_without_date_keeps_each_files_own_date(tmp_path: Path) -> None:
     dated = tmp_path / "2025-03-12.jsonl"
     dated.write_text(json.dumps({"id": "2503.00001", "title": "Dated", "summary": "S."}) + "\n")

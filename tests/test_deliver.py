@@ -345,6 +345,7 @@ def test_lines_starting_with_a_dot_survive_the_smtp_transfer(tmp_path: Path) -> 
 _URL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     text_pieces=st.lists(

@@ -62,6 +62,7 @@ def test_refused_recipients_are_failed_not_retried_and_others_served(tmp_path: P
         assert store.delivery_counts(DAY) == {"sent": 10, "failed": 2}
 
 
+@pytest.mark.slow
 def test_repeated_hard_failures_make_a_subscriber_bouncing_and_skipped(tmp_path: Path) -> None:
     rec = Recorder(rcpt_replies={EMAILS[0]: "550 5.1.1 mailbox gone"})
     days = [DAY + dt.timedelta(days=i) for i in range(3)]
@@ -191,6 +192,7 @@ def test_process_killed_mid_batch_then_rerun_sends_only_the_rest(tmp_path: Path)
         assert store.delivery_counts(DAY) == {"sent": 30}
 
 
+@pytest.mark.slow
 def test_connection_lost_on_every_try_defers_and_the_rerun_converges(tmp_path: Path) -> None:
     rec = Recorder(on_data=lambda n: "DROP" if n <= 6 else None)
     with smtp_server(rec) as (rec, port):

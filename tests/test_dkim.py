@@ -70,6 +70,7 @@ def _raw(rec: Recorder) -> list[bytes]:
     return [raw for _rcpt, raw in rec.accepted]
 
 
+@pytest.mark.slow
 def test_each_sent_message_carries_its_own_signature_that_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -97,6 +98,7 @@ def test_each_sent_message_carries_its_own_signature_that_verifies(
     assert PUBLISHED.asked == ["mail2025._domainkey.digest.test"] * 2  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_a_changed_body_or_a_key_not_published_fails_verification(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,6 +142,7 @@ def test_confirmation_emails_are_signed_too(
     assert raw.startswith(b"DKIM-Signature: ") and dkim.verify(raw, dnsfunc=PUBLISHED)
 
 
+@pytest.mark.slow
 def test_without_dkim_settings_nothing_is_signed(tmp_path: Path) -> None:
     with smtp_server() as (rec, port):
         config = setup_project(tmp_path, port)

@@ -229,6 +229,7 @@ def test_paths_that_cannot_be_read(tmp_path: Path) -> None:
     assert failed.status == "error" and "no such file" in (failed.error or "")
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "2025-03-13.json"
     bad.write_text('[{"title": "cut')

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from xml.sax.saxutils import escape
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def _clean(paper: dict) -> dict:
     return {**paper, "title": clean_space(paper["title"]), "summary": clean_space(paper["summary"])}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(PAPER, max_size=12), st.booleans())
 def test_jsonl_round_trips(papers: list[dict], packed: bool) -> None:
@@ -61,6 +63,7 @@ def test_jsonl_round_trips(papers: list[dict], packed: bool) -> None:
         assert got.categories == tuple(want["categories"])
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(PAPER, max_size=8), st.booleans())
 def test_trending_text_round_trips_in_both_layouts(papers: list[dict], run_together: bool) -> None:
@@ -95,6 +98,7 @@ def _rss(papers: list[dict]) -> bytes:
     ).encode()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PAPER, max_size=6))
 def test_arxiv_rss_round_trips(papers: list[dict]) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from digest.config import load_config
 from digest.formats import date_from_name, read_listing, read_listings
 from digest.pipeline import ingest
@@ -45,6 +47,7 @@ def test_every_bundled_listing_reads_and_is_named_for_its_own_date() -> None:
             assert listing.source_date == listing.date, path
 
 
+@pytest.mark.slow
 def test_make_run_command_produces_a_digest_with_papers(tmp_path: Path) -> None:
     config = _project_copy(tmp_path)
     out = tmp_path / "site"

@@ -142,6 +142,7 @@ def test_bad_profiles_are_one_line_errors(setup: Path, capsys: pytest.CaptureFix
     assert proc.returncode == 2 and "p.toml: unknown key 'colour'" in proc.stderr
 
 
+@pytest.mark.slow
 def test_model_is_refitted_only_when_the_profile_changes(setup: Path, fixtures: Path) -> None:
     from digest.formats import read_listing
     from digest.personal.service import recommend
@@ -183,6 +184,7 @@ def test_rank_many_is_the_stacked_product(fixtures: Path) -> None:
     assert len(ranked) == 5
 
 
+@pytest.mark.slow
 def test_subscriber_profile_set_show_import(
     setup: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -257,6 +259,7 @@ def test_feedback_rows_latest_vote_wins(tmp_path: Path) -> None:
         ]
 
 
+@pytest.mark.slow
 def test_help_example_works_as_printed(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     help_text = subprocess.run(

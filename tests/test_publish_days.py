@@ -52,6 +52,7 @@ def feed_days(out: Path) -> list[str]:
     return [e.link.rsplit("/", 2)[-2] for e in parsed.entries]
 
 
+@pytest.mark.slow
 def test_an_empty_day_is_recorded_but_never_a_feed_item_or_archive_card(tmp_path: Path) -> None:
     config = str(project(tmp_path))
     assert digest("run", "--config", config, "--date", "2025-03-14", cwd=tmp_path).returncode == 0
@@ -71,6 +72,7 @@ def test_an_empty_day_is_recorded_but_never_a_feed_item_or_archive_card(tmp_path
         )
 
 
+@pytest.mark.slow
 def test_a_day_whose_sources_all_failed_is_not_published_nor_marked_done(tmp_path: Path) -> None:
     config = str(project(tmp_path))
     assert digest("run", "--config", config, "--date", "2025-03-14", cwd=tmp_path).returncode == 0
@@ -127,6 +129,7 @@ def test_a_dated_listing_keeps_its_own_date_without_date(
         assert "2025-03-14: " in done.output
 
 
+@pytest.mark.slow
 def test_run_without_date_makes_one_digest_per_listing_date(tmp_path: Path, fixtures: Path) -> None:
     seeds = fixtures / "seeds"
     undated = tmp_path / "papers.jsonl"

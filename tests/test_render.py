@@ -485,6 +485,7 @@ _URL_ATOMS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_URL_ATOMS, max_size=12).map("".join) | st.text(max_size=30))
 def test_plain_web_urls_pass_as_urlparse_would_let_them(url: str) -> None:

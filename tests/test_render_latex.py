@@ -93,6 +93,7 @@ _ATOMS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_ATOMS, max_size=40).map("".join) | st.text(max_size=80))
 @example("\\frac{\\frac{a}{")
@@ -112,6 +113,7 @@ def test_never_crashes_and_never_leaves_markup(source: str) -> None:
     assert "  " not in out
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,6 +75,7 @@ _SENTENCE_ATOMS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_SENTENCE_ATOMS, max_size=40).map("".join) | st.text(max_size=200),
        st.integers(1, 4))  # fmt: skip
@@ -81,6 +83,7 @@ def test_first_sentences_looks_for_abbreviations_only_at_the_end(text: str, coun
     assert first_sentences(text, count, max_chars=10_000) == _first_sentences_reference(text, count)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=600), st.integers(1, 4), st.integers(20, 400))
 def test_shorten_never_exceeds_the_limit(text: str, count: int, limit: int) -> None:
@@ -120,6 +123,7 @@ _WRAP_ATOMS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(_WRAP_ATOMS, max_size=60).map("".join)

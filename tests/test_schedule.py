@@ -201,6 +201,7 @@ def test_fall_back_night_gives_one_digest_date_even_when_the_hour_repeats() -> N
     assert [d for d, _ in due] == [dt.date(2025, 11, 1), dt.date(2025, 11, 2), dt.date(2025, 11, 3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tz", "wake", "expected_utc"),
     [
@@ -244,6 +245,7 @@ def test_email_plan_per_policy() -> None:
     assert email_plan([d1, d2, d3], None, "none") == set()
 
 
+@pytest.mark.slow
 def test_three_missed_days_are_caught_up_oldest_first_after_a_sleep(tmp_path: Path) -> None:
     days = [dt.date(2025, 3, d) for d in range(17, 22)]
     config = make_config(
@@ -273,6 +275,7 @@ def test_three_missed_days_are_caught_up_oldest_first_after_a_sleep(tmp_path: Pa
     assert not (tmp_path / "out" / "2025-03-21").exists()  # not due yet
 
 
+@pytest.mark.slow
 def test_the_wake_up_check_catches_up_only_when_a_run_was_missed(tmp_path: Path) -> None:
     days = [dt.date(2025, 3, d) for d in range(17, 21)]
     config = make_config(tmp_path, write_days(tmp_path / "l", days))
@@ -328,6 +331,7 @@ def test_a_day_whose_sources_all_failed_is_retried_at_the_next_tick(tmp_path: Pa
 # ------------------------------------------------------------------ single instance
 
 
+@pytest.mark.slow
 def test_two_schedulers_racing_on_one_database_give_one_digest_per_day(tmp_path: Path) -> None:
     days = [dt.date(2025, 3, d) for d in range(17, 21)]
     config = make_config(tmp_path, write_days(tmp_path / "l", days))

@@ -94,6 +94,7 @@ def test_racing_schedulers_email_each_subscriber_once_and_only_the_newest_caught
         assert [r.sent for r in store.runs_for(DAYS[3])] == [2]
 
 
+@pytest.mark.slow
 def test_all_emails_every_caught_up_day_oldest_first(tmp_path: Path) -> None:
     with smtp_server() as (rec, port):
         config = _project(tmp_path, port, "all")

@@ -75,6 +75,7 @@ def test_a_held_lock_is_busy_for_another_thread_and_free_after(tmp_path: Path) -
             assert store.lock_holder("day:2025-03-18").label == "digest run"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_killed_process_is_taken_over_at_once(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
     code = (
@@ -109,6 +110,7 @@ def test_an_expired_lock_from_another_host_is_taken_over(tmp_path: Path) -> None
             assert store.lock_holder("day:2025-03-18").host == runs_mod.HOST  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_a_manual_run_waits_for_the_scheduled_one_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -243,6 +243,7 @@ def test_malformed_addresses_are_refused_with_a_clear_page(tmp_path: Path) -> No
         assert store.count_subscribers() == 0
 
 
+@pytest.mark.slow
 def test_subscribe_rate_limits_per_address_and_per_client(tmp_path: Path) -> None:
     with smtp_server() as (rec, port):
         config = setup_project(tmp_path, port)

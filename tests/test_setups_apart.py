@@ -71,6 +71,7 @@ def test_the_live_and_sample_configs_have_their_own_output_and_database() -> Non
     assert live.own_database == ROOT / "var" / "output-live.sqlite"
 
 
+@pytest.mark.slow
 def test_digest_run_offline_after_make_run_fails_fast_and_touches_no_sample_file(
     tmp_path: Path, offline: list[str]
 ) -> None:

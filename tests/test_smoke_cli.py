@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _digest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -14,6 +16,7 @@ def _digest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_run_on_jsonl_writes_digest_json(tmp_path: Path) -> None:
     listing = tmp_path / "2025-06-02.jsonl"
     listing.write_text(
@@ -37,6 +40,7 @@ def test_run_on_jsonl_writes_digest_json(tmp_path: Path) -> None:
     assert set(data) >= {"date", "generated_at", "sources", "papers", "themes", "trending"}
 
 
+@pytest.mark.slow
 def test_bad_date_is_a_usage_error_without_traceback(tmp_path: Path) -> None:
     proc = _digest("run", "--date", "2025-13-40", cwd=tmp_path)
     assert proc.returncode == 2

@@ -372,6 +372,7 @@ def test_an_unexpected_failure_is_one_source_error(
     assert "unexpected RuntimeError: disk on fire" in listing.error
 
 
+@pytest.mark.slow
 def test_cli_run_of_a_past_day_reports_the_arxiv_feed_as_stale(
     server: FixtureServer, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ papers = st.lists(st.tuples(text, text), min_size=0, max_size=40).map(
 CONFIG = ThemesConfig()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(papers)
 def test_every_paper_in_exactly_one_theme_labels_unique_and_deterministic(day: list[Paper]) -> None:

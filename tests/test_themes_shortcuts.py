@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -121,6 +122,7 @@ def test_label_runs_around_hyphens_and_cuts_are_the_regex_runs(text: str) -> Non
     assert _split_runs(text) == runs_by_regex(text)
 
 
+@pytest.mark.slow
 @given(st.lists(st.sampled_from([0.0, 0.0, 0.1, 0.25, 0.5, 1.0, 2.0]), max_size=200))
 def test_ranked_terms_are_the_head_of_a_stable_argsort(values: list[float]) -> None:
     score = np.array(values, dtype=np.float64)

@@ -3,6 +3,7 @@ fast, and each output folder has its own default database (issue 10, items 4 and
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import socket
@@ -60,6 +61,20 @@ def test_a_name_that_does_not_resolve_fails_at_once_naming_the_host(offline: lis
     message = str(caught.value)
     assert "huggingface.co: DNS resolution failed" in message and "\n" not in message
     assert offline == ["huggingface.co"] and slept == []  # one attempt, no backoff
+
+
+def test_an_unreachable_network_fails_at_once_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    tries: list[object] = []
+
+    def no_route(address: object, *args: object, **kwargs: object) -> None:
+        tries.append(address)
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", no_route)
+    slept: list[float] = []
+    with pytest.raises(FetchError, match=r"rss\.arxiv\.org: network unreachable"):
+        HttpClient(HttpConfig(retries=4), sleep=slept.append).get("https://rss.arxiv.org/rss/cs.LG")
+    assert len(tries) == 1 and slept == []
 
 
 def test_the_live_and_sample_configs_have_their_own_output_and_database() -> None:

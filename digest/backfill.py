@@ -172,6 +172,9 @@ def backfill(
         workers.close()
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
+        done = [o.date for o in report.produced if not o.failed]
+        if done:  # in date order, here: each day's topics depend on every earlier day's
+            pipeline.link_all_topics(store, config, min(done), out)
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out)
     report.seconds = time.monotonic() - started
@@ -201,7 +204,8 @@ class DayJob:
         return produce_day(
             store, self.config, day,
             label=LABEL, output=self.output, site=False, force=self.force,
-            run_day=self.run_day, run_options={"collected": statuses, "store": store},
+            run_day=self.run_day,
+            run_options={"collected": statuses, "store": store, "link_topics": False},
         )  # fmt: skip
 
 

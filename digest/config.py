@@ -229,6 +229,29 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class TopicsConfig:
+    """Persistent topics across days (docs/topics.md)."""
+
+    enabled: bool = True
+    threshold: float = 0.4  # centroid cosine at or above which a theme continues a topic
+    active_days: int = 28  # a topic not seen for longer is inactive (and no longer linked)
+    page_days: int = 56  # days of papers a topic's page and feed list
+    rising_ratio: float = 1.5  # last 7 days' rate / last 28 days' rate to count as rising
+    rising_min_papers: int = 5  # ... with at least this many papers in the last 7 days
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class WeeklyConfig:
+    """The weekly roll-up (``digest weekly``; docs/topics.md)."""
+
+    weekday: str = "monday"  # the scheduler builds and sends the previous week on this day
+    top_papers: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``path`` is the file it came from (None: built-in defaults)."""
 
@@ -248,6 +271,8 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    weekly: WeeklyConfig = field(default_factory=WeeklyConfig)
     path: Path | None = None
 
     @property
@@ -448,6 +473,11 @@ def _check(cfg: Config, file: Path) -> None:
             ("render.summary_sentences", cfg.render.summary_sentences),
             ("email.rate_per_s", cfg.email.rate_per_s),
             ("max_listing_bytes", cfg.max_listing_bytes),
+            ("topics.threshold", cfg.topics.threshold),
+            ("topics.active_days", cfg.topics.active_days),
+            ("topics.page_days", cfg.topics.page_days),
+            ("topics.rising_ratio", cfg.topics.rising_ratio),
+            ("weekly.top_papers", cfg.weekly.top_papers),
         ),
         strict=True,
     )
@@ -494,6 +524,15 @@ def _check(cfg: Config, file: Path) -> None:
             f"{file}: 'schedule.timezone' is not an IANA time zone: \"{cfg.schedule.timezone}\""
         ) from None
     _check_schedule(cfg, file)
+    if cfg.weekly.weekday not in WEEKDAYS:
+        raise ConfigError(
+            f"{file}: 'weekly.weekday' must be one of {', '.join(WEEKDAYS)}, "
+            f'got "{cfg.weekly.weekday}"'
+        )
+    if cfg.topics.threshold > 1:
+        raise ConfigError(
+            f"{file}: 'topics.threshold' must be between 0 and 1, got {cfg.topics.threshold}"
+        )
     if "@" not in cfg.email.from_addr:
         raise ConfigError(
             f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""

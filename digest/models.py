@@ -201,6 +201,7 @@ class Theme:
     remainder: bool = False
     rising: bool = False
     momentum: float = 1.0  # today's share / trailing share; >1 grows
+    topic_id: str | None = None  # the persistent topic it continues (digest.topics)
 
     @property
     def size(self) -> int:
@@ -218,6 +219,9 @@ class RankedPaper:
     trending: bool
     seen_days: int = 1
     position: int = 0
+
+
+JSON_VERSION = 2  # of the digest.json contract: 2 added "version" and themes' "topic_id"
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,9 @@ class Digest:
         return next((t for t in self.themes if t.id == theme_id), None)
 
     def to_json(self) -> dict[str, Any]:
+        # "themes" and "trending" stay the last keys: digest.topics rewrites that tail alone
         return {
+            "version": JSON_VERSION,
             "date": self.date.isoformat(),
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "sources": [
@@ -273,6 +279,7 @@ class Digest:
                     "remainder": t.remainder,
                     "rising": t.rising,
                     "momentum": round(t.momentum, 4),
+                    "topic_id": t.topic_id,
                 }
                 for t in self.themes
             ],
@@ -298,6 +305,7 @@ class Digest:
                 remainder=bool(t.get("remainder", False)),
                 rising=bool(t.get("rising", False)),
                 momentum=float(t.get("momentum", 1.0)),
+                topic_id=t.get("topic_id"),
             )
             for t in data["themes"]
         )

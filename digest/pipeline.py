@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest import render, sources, themes, trending, writer
+from digest import render, sources, themes, topics, trending, writer
 from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
@@ -132,6 +132,27 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     writer.write_files(output, site.files)
 
 
+def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) -> None:
+    """Link the stored days from ``since`` on to topics (in date order), and set the topic
+    ids of every day whose ids changed in its stored and published ``digest.json``."""
+    if config.topics.enabled:
+        patch_topic_ids(store, topics.link_topics(store, config.topics, since), output)
+
+
+def patch_topic_ids(
+    store: Store, changed: dict[dt.date, dict[str, str | None]], output: Path
+) -> None:
+    files = {}
+    for day, ids in changed.items():
+        text = store.digest_text(day)
+        if text is None:  # themes stored, digest not (a run that failed after themes)
+            continue
+        text = topics.patch_text(text, ids)
+        store.replace_digest_text(day, text)
+        files[f"{day.isoformat()}/digest.json"] = text
+    writer.write_files(output, files)
+
+
 def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[render.ArchiveEntry]:
     """Every day's archive entry. Each is made once from its digest and kept in the store,
     so a run after years of digests reads the few it feeds, not all of them."""
@@ -163,6 +184,7 @@ def run(
     on_stage: Callable[[str], None] | None = None,
     collected: Sequence[SourceStatus] | None = None,
     store: Store | None = None,
+    link_topics: bool = True,
 ) -> RunResult:
     """Produce (and with ``send``, deliver) the digest of ``day``.
 
@@ -170,13 +192,15 @@ def run(
     backfill does before producing days in parallel); the sources stage is skipped
     and these statuses are reported. ``store``: an open store to use and leave open
     (a backfill worker keeps one for all its days, and SQLite's page cache with it);
-    default: the configured one, opened and closed here.
+    default: the configured one, opened and closed here. ``link_topics``: link the day's
+    themes to topics now (a backfill's workers store them and the backfill links every day
+    in date order at the end: linking is sequential by nature).
     """
     out = output or config.output_path
     report = on_stage or (lambda stage: log.debug("stage: %s", stage))
     with contextlib.ExitStack() as stack:
         st = store or stack.enter_context(Store.open(config.database_path))
-        return _run(st, config, day, inputs, out, send, site, report, collected)
+        return _run(st, config, day, inputs, out, send, site, report, collected, link_topics)
 
 
 def _run(
@@ -189,6 +213,7 @@ def _run(
     site: bool,
     report: Callable[[str], None],
     collected: Sequence[SourceStatus] | None,
+    link: bool = True,
 ) -> RunResult:
     # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
     with store.day_run(day, on_wait=_say_waiting) as record:
@@ -209,6 +234,12 @@ def _run(
             # log says error), so the next run retries it; a digest made earlier is kept
             record.finish(statuses, digest, None)
             return RunResult(day, tuple(statuses), digest, out, None)
+        if config.topics.enabled:
+            store.save_day_themes(day, topics.signatures(digest))
+            if link:
+                changed = topics.link_topics(store, config.topics, day)
+                digest = topics.with_topics(digest, changed.pop(day, {}))
+                patch_topic_ids(store, changed, out)  # later days, when an earlier one is redone
         # the archive's line for the day, made here: a backfill's workers make them all
         store.save_digest(digest, archive=render.ArchiveEntry.of(digest, config).to_json())
         note("render")

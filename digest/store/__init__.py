@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from digest.store import digests, http_cache, papers, profiles, runs, subscribers
+from digest.store import digests, http_cache, papers, profiles, runs, subscribers, topics
 from digest.store.db import connect, migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
@@ -18,6 +18,7 @@ from digest.store.papers import PapersMixin, SaveResult
 from digest.store.profiles import ProfilesMixin
 from digest.store.runs import RunsMixin
 from digest.store.subscribers import SubscribersMixin
+from digest.store.topics import TopicsMixin
 
 # (component, migrations) in the order they are applied; a component may reference earlier ones.
 COMPONENTS: list[tuple[str, list[str]]] = [
@@ -27,10 +28,19 @@ COMPONENTS: list[tuple[str, list[str]]] = [
     ("http_cache", http_cache.MIGRATIONS),
     ("runs", runs.MIGRATIONS),
     ("profiles", profiles.MIGRATIONS),
+    ("topics", topics.MIGRATIONS),
 ]
 
 
-class Store(PapersMixin, DigestsMixin, HttpCacheMixin, SubscribersMixin, RunsMixin, ProfilesMixin):
+class Store(
+    PapersMixin,
+    DigestsMixin,
+    HttpCacheMixin,
+    SubscribersMixin,
+    RunsMixin,
+    ProfilesMixin,
+    TopicsMixin,
+):
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path

@@ -235,7 +235,7 @@ class TopicsConfig:
     enabled: bool = True
     threshold: float = 0.4  # centroid cosine at or above which a theme continues a topic
     active_days: int = 28  # a topic not seen for longer is inactive (and no longer linked)
-    page_days: int = 56  # days of papers a topic's page and feed list
+    page_days: int = 28  # days of papers a topic's page and feed list
     rising_ratio: float = 1.5  # last 7 days' rate / last 28 days' rate to count as rising
     rising_min_papers: int = 5  # ... with at least this many papers in the last 7 days
 
@@ -491,6 +491,7 @@ def _check(cfg: Config, file: Path) -> None:
             ("themes.background_days", cfg.themes.background_days),
             ("themes.background_max_papers", cfg.themes.background_max_papers),
             ("themes.prior_papers", cfg.themes.prior_papers),
+            ("topics.rising_min_papers", cfg.topics.rising_min_papers),
         ),
         strict=False,
     )

@@ -130,6 +130,44 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     site = render.render_site(recent, config, _archive(store, config, recent))
     # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
     writer.write_files(output, site.files)
+    if config.topics.enabled:
+        publish_topics(store, config, output)
+
+
+def publish_topics(store: Store, config: Config, output: Path) -> None:
+    """The topic index, and the page and feed of every topic that may have changed: those
+    seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
+    and those without a page yet. An inactive topic's page stays as it was."""
+    from digest.render.topics import render_topics, topic_path
+    from digest.topics.history import topic_views
+
+    asof = store.linked_until()
+    if asof is None:
+        return
+    records = store.topics()
+    views = topic_views(records, store.topic_days(), asof, config.topics)
+    seen = {v.id: v.last_seen for v in views}
+    recent = asof - dt.timedelta(days=config.topics.active_days + 1)
+    pages = {
+        v.id
+        for v in views
+        if max(
+            seen[v.id], seen.get(v.merged_into.id, v.last_seen) if v.merged_into else v.last_seen
+        )
+        >= recent
+        or not (output / topic_path(v.slug, "feed.xml")).is_file()
+    }
+    shown = {v.merged_into.id if v.merged_into else v.id for v in views if v.id in pages}
+    limit = dt.timedelta(days=config.topics.page_days)
+    cards = store.paper_cards(
+        pid
+        for v in views
+        if v.id in shown
+        for d in v.days
+        if v.days[0].date - d.date < limit
+        for pid in d.paper_ids
+    )
+    writer.write_files(output, render_topics(views, cards, config, pages), only_changed=True)
 
 
 def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) -> None:

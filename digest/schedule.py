@@ -220,7 +220,24 @@ class Scheduler:
                 level = logging.WARNING if outcome.failed else logging.INFO
                 log.log(logging.DEBUG if quiet else level, "%s", outcome.summary())
                 outcomes.append(outcome)
+            self._weekly(store, newest)
         return outcomes
+
+    def _weekly(self, store: Store, newest: dt.date) -> None:
+        """On ``weekly.weekday``, the previous week's digest: built (again, cheaply) at each
+        pass of that day, emailed to the weekly subscribers exactly once (delivery log)."""
+        from digest import weekly
+        from digest.config import WEEKDAYS
+
+        if newest.weekday() != WEEKDAYS.index(self.config.weekly.weekday):
+            return
+        try:
+            built = weekly.build_week(store, self.config, weekly.last_full_week(newest))
+            weekly.publish_week(store, self.config, built, self.config.output_path)
+            if self.send:
+                log.info("%s", weekly.send_week(store, self.config, built))
+        except DigestError as exc:
+            log.error("weekly digest failed: %s", exc)
 
     def next_fire(self, now: dt.datetime | None = None) -> dt.datetime | None:
         now = (now or dt.datetime.now(dt.UTC)).astimezone(self.tz)

@@ -42,21 +42,57 @@ def subscribers() -> None:
     """
 
 
+_CADENCE = click.option(
+    "--cadence",
+    type=click.Choice(subs.CADENCES),
+    default=None,
+    help="daily: every day's digest (the default); weekly: the weekly digest only.",
+)
+
+
 @subscribers.command("add")
 @click.argument("email")
 @click.option("--confirmed", is_flag=True, help="Add as confirmed (you have their consent).")
+@_CADENCE
 @config_option
-def add(email: str, confirmed: bool, config_path: Path | None) -> None:
+def add(email: str, confirmed: bool, cadence: str | None, config_path: Path | None) -> None:
     """Add EMAIL as pending (or confirmed). An existing address gets the new status.
 
     \b
     Example:
       digest subscribers add ada@example.org --confirmed
+      digest subscribers add bob@example.org --confirmed --cadence weekly
     """
     config = _config(config_path)
     with Store.open(config.database_path) as store:
         sub, created = store.add_subscriber(email, subs.CONFIRMED if confirmed else subs.PENDING)
-    click.echo(f"{'added' if created else 'updated'} {sub.email}: {sub.status}")
+        if cadence is not None:
+            sub = store.set_subscriber_cadence(sub.email, cadence) or sub
+    click.echo(f"{'added' if created else 'updated'} {sub.email}: {sub.status}, {sub.cadence}")
+
+
+@subscribers.command("set")
+@click.argument("email")
+@click.option(
+    "--cadence",
+    type=click.Choice(subs.CADENCES),
+    required=True,
+    help="daily: every day's digest; weekly: the weekly digest only.",
+)
+@config_option
+def set_(email: str, cadence: str, config_path: Path | None) -> None:
+    """Change how often EMAIL gets the digest.
+
+    \b
+    Example:
+      digest subscribers set ada@example.org --cadence weekly
+    """
+    config = _config(config_path)
+    with Store.open(config.database_path) as store:
+        sub = store.set_subscriber_cadence(email, cadence)
+    if sub is None:
+        raise DigestError(f"{subs.normalize_email(email)} is not a subscriber")
+    click.echo(f"{sub.email}: {sub.cadence}")
 
 
 @subscribers.command("remove")
@@ -80,7 +116,7 @@ def remove(email: str, config_path: Path | None) -> None:
 @click.option("--status", type=click.Choice(subs.STATUSES), default=None, help="Only this status.")
 @config_option
 def list_(status: str | None, config_path: Path | None) -> None:
-    """Print subscribers, one per line: email, status, since.
+    """Print subscribers, one per line: email, status, since, cadence.
 
     \b
     Example:
@@ -89,7 +125,7 @@ def list_(status: str | None, config_path: Path | None) -> None:
     config = _config(config_path)
     with Store.open(config.database_path) as store:
         for s in store.subscribers(status):
-            click.echo(f"{s.email}\t{s.status}\t{s.updated_at}")
+            click.echo(f"{s.email}\t{s.status}\t{s.updated_at}\t{s.cadence}")
         total = store.count_subscribers(status)
     click.echo(plural(total, "subscriber") + (f" ({status})" if status else ""), err=True)
 

@@ -94,7 +94,7 @@ def _domain(addr: str) -> str:
 class MailTemplate:
     """The shared, already encoded parts of one digest's email."""
 
-    day: dt.date
+    day: dt.date | str  # the delivery log's key: a digest's date, or a week ("2025-W12")
     sender: str  # envelope MAIL FROM
     shared_headers: bytes
     boundary: bytes
@@ -111,7 +111,8 @@ class MailTemplate:
     def message_id(self, round_: int, subscriber_id: int) -> str:
         """Stable for (day, round, subscriber): a resent-after-crash copy repeats it, so
         receivers that drop duplicate Message-IDs drop it."""
-        stem = f"{self.day.isoformat()}.r{round_}.s{subscriber_id}"
+        key = self.day if isinstance(self.day, str) else self.day.isoformat()
+        stem = f"{key}.r{round_}.s{subscriber_id}"
         tag = hashlib.blake2s(stem.encode(), key=self.id_key, digest_size=6).hexdigest()
         return f"<digest.{stem}.{tag}@{self.id_domain}>"
 
@@ -174,6 +175,18 @@ def compile_mail(
 ) -> MailTemplate:
     """Encode what every recipient of ``digest`` shares. ``text``/``html_body`` are the rendered,
     inlined bodies holding the unsubscribe placeholder."""
+    return compile_bodies(config, digest.date, subject_for(config, digest), text, html_body, now)
+
+
+def compile_bodies(
+    config: Config,
+    key: dt.date | str,
+    subject: str,
+    text: str,
+    html_body: str,
+    now: dt.datetime | None = None,
+) -> MailTemplate:
+    """:func:`compile_mail` for any email (the weekly digest's: ``key`` is its week)."""
     email = config.email
     try:
         sender = Address(
@@ -184,7 +197,7 @@ def compile_mail(
     stamp = now or dt.datetime.now(dt.UTC)
     headers = [
         _fold("From", sender),
-        _text_header("Subject", subject_for(config, digest)),
+        _text_header("Subject", subject),
         _fold("Date", format_datetime(stamp.astimezone(dt.UTC))),
         _list_id(clean_space(config.title), email.list_id),
         b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" + CRLF,
@@ -200,7 +213,7 @@ def compile_mail(
     mailbox = email.unsubscribe_mailto or email.from_addr
     mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe"
     return MailTemplate(
-        day=digest.date,
+        day=key,
         sender=email.from_addr,
         shared_headers=b"".join(headers),
         boundary=boundary,

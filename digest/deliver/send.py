@@ -11,6 +11,7 @@ resent with the same Message-ID.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import logging
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from digest import render, writer
 from digest.config import Config, EmailConfig
-from digest.deliver.message import MailTemplate, compile_mail
+from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
 from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links
 from digest.errors import DigestError
@@ -138,7 +139,28 @@ def deliver(
         return _write_outbox(store, template, links, output_dir, day)
     assert settings is not None
     with _one_sender(store):
-        return _send_round(store, config, digest, template, links, settings, resend)
+        return _send_round(store, config, digest.date, template, links, settings, resend)
+
+
+def deliver_week(
+    store: Store,
+    config: Config,
+    week: str,
+    subject: str,
+    text: str,
+    html_body: str,
+    *,
+    resend: bool = False,
+) -> SendReport:
+    """Email a weekly digest (``week`` like 2025-W12, the delivery log's key) to the
+    confirmed weekly subscribers not yet served: once a week, exactly once."""
+    links = Links.from_config(config)
+    settings = SmtpSettings.from_config(config)
+    template = compile_bodies(config, week, subject, text, html_body)
+    with _one_sender(store):
+        return _send_round(
+            store, config, week, template, links, settings, resend, cadence=subs.WEEKLY
+        )
 
 
 @contextmanager
@@ -166,16 +188,17 @@ def _one_sender(store: Store) -> Iterator[None]:
 def _send_round(
     store: Store,
     config: Config,
-    digest: Digest,
+    key: dt.date | str,
     template: MailTemplate,
     links: Links,
     settings: SmtpSettings,
     resend: bool,
+    cadence: str = subs.DAILY,
 ) -> SendReport:
-    day = digest.date.isoformat()
-    round_ = store.send_round(digest.date, new=resend)
+    day = subs.send_key(key)
+    round_ = store.send_round(key, new=resend)
     # what earlier runs of this round settled: skipped now, and the summary says so
-    before = store.delivery_counts(digest.date, round_)
+    before = store.delivery_counts(key, round_)
     confirmed = store.count_subscribers(subs.CONFIRMED)
     counts = {SENT: 0, FAILED: 0, DEFERRED: 0}
     resumed = 0
@@ -184,21 +207,21 @@ def _send_round(
     )
     try:
         with mailer:
-            for r in store.recipients(digest.date, round_):
+            for r in store.recipients(key, round_, cadence=cadence):
                 if not store.still_confirmed(r.id):  # unsubscribed since this batch was read
                     continue
                 if r.logged == subs.SENDING:
                     resumed += 1
                 message_id = template.message_id(round_, r.id)
                 data = template.render(r.email, links.unsubscribe_url(r.email), message_id)
-                store.mark_sending(digest.date, round_, r.id, message_id)
+                store.mark_sending(key, round_, r.id, message_id)
                 try:
                     outcome = mailer.send(template.sender, r.email, data)
                 except SmtpUnavailable as exc:  # never reached the server: not in flight
-                    store.log_delivery(digest.date, round_, r.id, DEFERRED, message_id, str(exc))
+                    store.log_delivery(key, round_, r.id, DEFERRED, message_id, str(exc))
                     raise
                 store.log_delivery(
-                    digest.date,
+                    key,
                     round_,
                     r.id,
                     outcome.status,
@@ -221,7 +244,7 @@ def _send_round(
             plural(resumed, "message"),
         )
     if not counts[DEFERRED]:
-        store.finish_round(digest.date, round_)
+        store.finish_round(key, round_)
     return SendReport(
         day,
         round_,
@@ -244,6 +267,8 @@ def _write_outbox(
     """Write each confirmed subscriber's message to OUTPUT/DAY/outbox/; the log is untouched."""
     written = 0
     for s in store.subscribers(subs.CONFIRMED):
+        if s.cadence != subs.DAILY:  # weekly subscribers get the weekly digest only
+            continue
         message_id = template.message_id(0, s.id)
         data = template.render(s.email, links.unsubscribe_url(s.email), message_id)
         name = _UNSAFE_NAME.sub("_", s.email)

@@ -72,8 +72,21 @@ MIGRATIONS = [
         at REAL NOT NULL
     );
     CREATE INDEX rate_events_by_key ON rate_events(key, at)
-    """
+    """,
+    # daily or weekly: which digests a subscriber gets (the delivery log's "date" of a
+    # weekly send is its week, "2025-W12")
+    "ALTER TABLE subscribers ADD COLUMN cadence TEXT NOT NULL DEFAULT 'daily' "
+    "CHECK (cadence IN ('daily', 'weekly'))",
 ]
+
+DAILY = "daily"
+WEEKLY = "weekly"
+CADENCES = (DAILY, WEEKLY)
+
+
+def send_key(day: dt.date | str) -> str:
+    """The delivery log's key of a send: a digest's ISO date, or a week such as 2025-W12."""
+    return day if isinstance(day, str) else day.isoformat()
 
 
 def normalize_email(text: str) -> str:
@@ -102,6 +115,7 @@ class Subscriber:
     unsubscribed_at: str | None = None
     hard_failures: int = 0
     last_error: str | None = None
+    cadence: str = DAILY
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +223,18 @@ class SubscribersMixin:
                 self._set_status(row["id"], status, _now())
         return self.subscriber(address)
 
+    def set_subscriber_cadence(self, email: str, cadence: str) -> Subscriber | None:
+        """Daily or weekly for ``email``; None when it is not a subscriber."""
+        if cadence not in CADENCES:
+            raise InputError(f"cadence must be one of {', '.join(CADENCES)}, got '{cadence}'")
+        address = normalize_email(email)
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE subscribers SET cadence = ?, updated_at = ? WHERE email = ?",
+                (cadence, _now(), address),
+            )
+        return self.subscriber(address)
+
     def remove_subscriber(self, email: str) -> bool:
         """Delete ``email`` and its delivery log (erasure on request). False when unknown."""
         address = normalize_email(email)
@@ -248,9 +274,9 @@ class SubscribersMixin:
 
     # ------------------------------------------------------------ delivery log
 
-    def send_round(self, day: dt.date, new: bool = False) -> int:
+    def send_round(self, day: dt.date | str, new: bool = False) -> int:
         """The round to send ``day`` in: the latest one, or (``new``, or none yet) a fresh one."""
-        iso = day.isoformat()
+        iso = send_key(day)
         with transaction(self.conn):
             row = self.conn.execute(
                 "SELECT max(round) FROM send_rounds WHERE date = ?", (iso,)
@@ -265,14 +291,16 @@ class SubscribersMixin:
             )
         return number
 
-    def finish_round(self, day: dt.date, round_: int) -> None:
+    def finish_round(self, day: dt.date | str, round_: int) -> None:
         with transaction(self.conn):
             self.conn.execute(
                 "UPDATE send_rounds SET finished_at = ? WHERE date = ? AND round = ?",
-                (_now(), day.isoformat(), round_),
+                (_now(), send_key(day), round_),
             )
 
-    def recipients(self, day: dt.date, round_: int, batch: int = 500) -> Iterator[Recipient]:
+    def recipients(
+        self, day: dt.date | str, round_: int, batch: int = 500, cadence: str = DAILY
+    ) -> Iterator[Recipient]:
         """Confirmed subscribers not yet served in this round (sent or hard-failed), by id.
 
         Read in batches keyed on id so a list of any size costs constant memory,
@@ -284,11 +312,11 @@ class SubscribersMixin:
                 """
                 SELECT s.id, s.email, d.status AS logged FROM subscribers s
                 LEFT JOIN deliveries d ON d.date = ? AND d.round = ? AND d.subscriber_id = s.id
-                WHERE s.status = 'confirmed' AND s.id > ?
+                WHERE s.status = 'confirmed' AND s.cadence = ? AND s.id > ?
                   AND (d.status IS NULL OR d.status IN ('sending', 'deferred'))
                 ORDER BY s.id LIMIT ?
                 """,
-                (day.isoformat(), round_, last, batch),
+                (send_key(day), round_, cadence, last, batch),
             ).fetchall()
             if not rows:
                 return
@@ -304,7 +332,7 @@ class SubscribersMixin:
 
     def log_delivery(
         self,
-        day: dt.date,
+        day: dt.date | str,
         round_: int,
         subscriber_id: int,
         status: str,
@@ -324,7 +352,7 @@ class SubscribersMixin:
                 "updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
                 "attempts = attempts + 1, error = excluded.error, updated_at = excluded.updated_at",
-                (day.isoformat(), round_, subscriber_id, status, message_id, error, now),
+                (send_key(day), round_, subscriber_id, status, message_id, error, now),
             )
             if status == SENT:
                 self.conn.execute(
@@ -345,7 +373,9 @@ class SubscribersMixin:
                         (subscriber_id, max_hard_failures),
                     )
 
-    def mark_sending(self, day: dt.date, round_: int, subscriber_id: int, message_id: str) -> None:
+    def mark_sending(
+        self, day: dt.date | str, round_: int, subscriber_id: int, message_id: str
+    ) -> None:
         """Note that a message is about to go out, so a crash before the reply is visible."""
         with transaction(self.conn):
             self.conn.execute(
@@ -353,13 +383,13 @@ class SubscribersMixin:
                 "VALUES (?, ?, ?, 'sending', ?, ?) "
                 "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = 'sending', "
                 "updated_at = excluded.updated_at",
-                (day.isoformat(), round_, subscriber_id, message_id, _now()),
+                (send_key(day), round_, subscriber_id, message_id, _now()),
             )
 
-    def delivery_counts(self, day: dt.date, round_: int | None = None) -> dict[str, int]:
+    def delivery_counts(self, day: dt.date | str, round_: int | None = None) -> dict[str, int]:
         """How many log rows of each status ``day`` has (in ``round_``, default: every round)."""
         sql = "SELECT status, count(*) FROM deliveries WHERE date = ?"
-        args: tuple = (day.isoformat(),)
+        args: tuple = (send_key(day),)
         if round_ is not None:
             sql += " AND round = ?"
             args += (round_,)

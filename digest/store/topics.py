@@ -1,4 +1,4 @@
-"""Topics: each day's themes with their signature, and the topics that link them across days.
+"""Topics and weekly digests: each day's themes with their signature, and the topics that link them across days.
 
 ``day_themes`` is written when a day is produced (any process, any order); ``topics`` and
 ``day_themes.topic_id`` only by :func:`digest.topics.link_topics`, which walks the days in
@@ -45,7 +45,15 @@ MIGRATIONS = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID
+    """,
+    # the weekly digests' digest.json bodies, for weekly.xml
     """
+    CREATE TABLE weeklies (
+        week TEXT PRIMARY KEY,
+        papers INTEGER NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
 ]
 
 
@@ -133,7 +141,14 @@ class TopicsMixin:
         )
         return [
             DayTheme(
-                dt.date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], {}, tuple(json.loads(r[5])), r[6]
+                dt.date.fromisoformat(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                {},
+                tuple(json.loads(r[5])),
+                r[6],
             )
             for r in rows
         ]
@@ -208,6 +223,33 @@ class TopicsMixin:
                 (linked_until.isoformat(),),
             )
 
+    def paper_cards(self, ids: Iterable[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """Title, URL and authors (as stored now) of each of ``ids``, for topic pages: a
+        light read, without the abstracts and the as-of-day history of ``papers_by_day``."""
+        wanted = list(dict.fromkeys(ids))
+        out = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            rows = self.conn.execute(
+                f"SELECT id, title, url, authors FROM papers WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update({r[0]: (r[1], r[2], tuple(json.loads(r[3]))) for r in rows})
+        return out
+
+    def save_weekly(self, week: str, papers: int, body: str) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO weeklies(week, papers, body) VALUES (?, ?, ?) ON CONFLICT(week) "
+                "DO UPDATE SET papers = excluded.papers, body = excluded.body",
+                (week, papers, body),
+            )
+
+    def recent_weeklies(self, limit: int) -> list[str]:
+        """The newest ``limit`` weekly digest.json bodies, newest first."""
+        rows = self.conn.execute("SELECT body FROM weeklies ORDER BY week DESC LIMIT ?", (limit,))
+        return [r[0] for r in rows]
+
     def digest_text(self, day: dt.date) -> str | None:
         """The stored ``digest.json`` text of ``day``."""
         row = self.conn.execute(
@@ -219,6 +261,4 @@ class TopicsMixin:
         """Replace the day's ``digest.json`` text, keeping its archive entry (topic ids only
         change what the archive does not show)."""
         with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE digests SET body = ? WHERE date = ?", (text, day.isoformat())
-            )
+            self.conn.execute("UPDATE digests SET body = ? WHERE date = ?", (text, day.isoformat()))

@@ -92,6 +92,28 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
+def _similar(
+    themes: Sequence[DayTheme], topics: Sequence[_Topic], threshold: float
+) -> dict[tuple[int, str], float]:
+    """{(theme index, topic id): cosine} of the pairs at or above ``threshold``, through an
+    inverted index of the day's terms: each topic's centroid is walked once (a dot product
+    per pair took 9 s over 54 days; a BLAS matrix product, 1.7 s on a busy machine)."""
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, theme in enumerate(themes):
+        for term, w in theme.signature.items():
+            postings.setdefault(term, []).append((i, w))
+    out = {}
+    for topic in topics:
+        sim = [0.0] * len(themes)
+        for term, w in topic.centroid.items():
+            for i, wi in postings.get(term, ()):
+                sim[i] += w * wi
+        for i, value in enumerate(sim):
+            if value >= threshold:
+                out[(i, topic.id)] = value
+    return out
+
+
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -143,12 +165,7 @@ class Linker:
             for t in self.topics.values()
             if t.merged_into is None and (day - t.last_seen).days <= cfg.active_days
         ]
-        sims = {
-            (i, t.id): s
-            for i, theme in enumerate(themes)
-            for t in active
-            if (s := cosine(theme.signature, t.centroid)) >= cfg.threshold
-        }
+        sims = _similar(themes, active, cfg.threshold)
         chosen: dict[int, str] = {}
         taken: set[str] = set()
         for (i, tid), _ in sorted(sims.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -157,9 +174,9 @@ class Linker:
                 taken.add(tid)
         out: TopicIds = {}
         for i, theme in enumerate(themes):
-            tid = chosen.get(i)
-            if tid is not None:
-                tid = self._merge(i, tid, sims, taken, day)
+            match = chosen.get(i)
+            if match is not None:
+                tid = self._merge(i, match, sims, taken, day)
                 self._continue(self.topics[tid], theme, day)
             else:
                 near = max(
@@ -178,7 +195,10 @@ class Linker:
         others = [
             t
             for (j, t), s in sims.items()
-            if j == i and t != tid and t not in taken and s >= bar
+            if j == i
+            and t != tid
+            and t not in taken
+            and s >= bar
             and cosine(self.topics[t].centroid, self.topics[tid].centroid) >= bar
         ]
         if not others:

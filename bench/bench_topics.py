@@ -1,0 +1,127 @@
+"""What topics add to a backfill, and the weekly build, against their goals.
+
+1. The backfill of ../shared/data/arxiv-daily (228 days) without topics, with topics, and
+   without again, in the same run (this shared machine's speed drifts): the cost of topics
+   is the with-run over the mean of the two without-runs. Goal: at most +15%. The seconds
+   of the topic stages in this process (linking in date order, setting the days' topic
+   ids, topic pages) are printed too; signatures are made in the worker processes.
+2. ``digest weekly`` for a week of 2,000 papers (seven days from the store just filled,
+   days cut to ~286 papers each). Goal: under 2 s.
+
+    .venv/bin/python bench/bench_topics.py [--days N] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "arxiv-daily"
+GOAL_EXTRA = 0.15
+GOAL_WEEKLY_S = 2.0
+
+sys.path.insert(0, str(ROOT))
+
+from digest import pipeline  # noqa: E402
+from digest.backfill import backfill  # noqa: E402
+from digest.config import Config, TopicsConfig  # noqa: E402
+
+
+class Timed:
+    """Seconds spent in a few pipeline functions of this process."""
+
+    def __init__(self, *names: str) -> None:
+        self.seconds = dict.fromkeys(names, 0.0)
+        for name in names:
+            original = getattr(pipeline, name)
+
+            def timed(*args, _f=original, _n=name, **kwargs):  # type: ignore[no-untyped-def]
+                start = time.perf_counter()
+                try:
+                    return _f(*args, **kwargs)
+                finally:
+                    self.seconds[_n] += time.perf_counter() - start
+
+            setattr(pipeline, name, timed)
+
+
+def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None) -> float:
+    config = Config(
+        output_dir=f"{tmp}/{name}/out",
+        database=f"{tmp}/{name}/digest.sqlite",
+        topics=TopicsConfig(enabled=topics),
+    )
+    files = sorted(DATA.glob("*.jsonl.gz"))[:days]
+    since, until = _day(files[0]), _day(files[-1])
+    start = time.perf_counter()
+    report = backfill(config, since, until, DATA, progress=False, jobs=jobs)
+    seconds = time.perf_counter() - start
+    assert not report.failed, report.summary()
+    return seconds
+
+
+def _day(path: Path) -> dt.date:
+    return dt.date.fromisoformat(path.name[:10])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--days", type=int, default=228)
+    parser.add_argument("--jobs", type=int, default=None)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} not found")
+        return 0
+    timed = Timed("link_all_topics", "publish_topics")
+    with tempfile.TemporaryDirectory() as tmp:
+        before = run_backfill(tmp, "without1", False, args.days, args.jobs)
+        with_topics = run_backfill(tmp, "with", True, args.days, args.jobs)
+        after = run_backfill(tmp, "without2", False, args.days, args.jobs)
+        base = (before + after) / 2
+        extra = with_topics / base - 1
+        print(f"backfill of {args.days} days: without topics {before:.1f} s and {after:.1f} s, "
+              f"with topics {with_topics:.1f} s")  # fmt: skip
+        print(f"topics add:   {extra * 100:+.1f}% (goal <= +{GOAL_EXTRA * 100:.0f}%: "
+              f"{'ok' if extra <= GOAL_EXTRA else 'MISSED'})")  # fmt: skip
+        print("in the backfill process: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in timed.seconds.items()))  # fmt: skip
+        topics = sum(1 for p in Path(f"{tmp}/with/out/topics").iterdir() if p.is_dir())
+        print(f"topics:       {topics}")
+        weekly(tmp)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory:  {peak:.0f} MB (this process)")
+    print(f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def weekly(tmp: str) -> None:
+    """Build and publish the week whose papers come closest to 2,000, from the with-run."""
+    from digest import weekly as weekly_mod
+    from digest.store import Store
+
+    config = Config(output_dir=f"{tmp}/with/out", database=f"{tmp}/with/digest.sqlite")
+    with Store.open(config.database_path) as store:
+        per_week: dict[str, int] = {}
+        for day in store.digest_dates():
+            digest = store.digest_for(day)
+            assert digest is not None
+            week = weekly_mod.week_of(day)
+            per_week[week] = per_week.get(week, 0) + len(digest.papers)
+        week = min(per_week, key=lambda w: (abs(per_week[w] - 2000), w))
+        start = time.perf_counter()
+        built = weekly_mod.build_week(store, config, week)
+        weekly_mod.publish_week(store, config, built, config.output_path)
+        seconds = time.perf_counter() - start
+    print(f"weekly:       {week}, {built.papers} papers over {len(built.days)} days: "
+          f"{seconds:.2f} s (goal < {GOAL_WEEKLY_S:.0f} s: "
+          f"{'ok' if seconds < GOAL_WEEKLY_S else 'MISSED'})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

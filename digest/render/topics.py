@@ -1,0 +1,166 @@
+"""Topic pages and feeds: ``topics/index.html``, ``topics/<slug>/index.html`` and
+``topics/<slug>/feed.xml`` (RSS 2.0 through the same ``feed.xml`` template as the site's
+feeds). Returns strings; ``digest.writer`` writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from digest.config import Config
+from digest.render import _Channel, _Item
+from digest.render.templating import render
+from digest.render.text import long_date
+from digest.render.view import site_link
+from digest.topics.history import TopicView, sparkline
+
+MAX_AUTHORS = 4
+
+
+@dataclass(frozen=True)
+class _Paper:
+    title: str
+    url: str
+    authors: str
+
+
+@dataclass(frozen=True)
+class _Day:
+    date: dt.date
+    date_label: str
+    page_url: str
+    papers: tuple[_Paper, ...]
+
+
+@dataclass(frozen=True)
+class _Topic:
+    """One topic as a template shows it."""
+
+    label: str
+    state: str
+    rising: bool
+    born: dt.date
+    last_seen: dt.date
+    papers: int
+    last7: int
+    last28: int
+    points: str
+    page_url: str
+    feed_url: str
+    survivor_url: str = ""
+    survivor_label: str = ""
+    split_from_label: str = ""
+    split_from_url: str = ""
+
+
+def topic_path(slug: str, name: str = "index.html") -> str:
+    return f"topics/{slug}/{name}"
+
+
+def render_topics(
+    views: Sequence[TopicView],
+    papers: Mapping[str, tuple[str, str, tuple[str, ...]]],
+    config: Config,
+    pages: set[str] | None = None,
+) -> dict[str, str]:
+    """The topic index, and each topic's page and feed (only of the topic ids in ``pages``
+    when given: the others have not changed). ``papers``: the papers of the days shown."""
+    by_id = {v.id: v for v in views}
+    shown = {v.id: _topic(v, config) for v in views}
+    files = {
+        "topics/index.html": render(
+            config,
+            "topics.html",
+            title=config.title,
+            home_url=site_link(config),
+            active=[shown[v.id] for v in views if v.active],
+            inactive=[shown[v.id] for v in views if v.state == "inactive"],
+        )
+    }
+    limit = dt.timedelta(days=config.topics.page_days)
+    for v in views:
+        if pages is not None and v.id not in pages:
+            continue
+        # a merged topic's page and feed go on with the survivor's papers (docs/topics.md)
+        source = by_id.get(v.merged_into.id, v) if v.merged_into else v
+        newest = source.days[0].date if source.days else source.last_seen
+        days = [
+            _day(d.date, d.paper_ids, papers, config)
+            for d in source.days
+            if newest - d.date < limit
+        ]
+        t = shown[v.id]
+        files[topic_path(v.slug)] = render(
+            config,
+            "topic.html",
+            title=config.title,
+            t=t,
+            days=days,
+            page_days=config.topics.page_days,
+            topics_url=site_link(config, "topics/index.html"),
+        )
+        files[topic_path(v.slug, "feed.xml")] = _feed(source.id, t, days, config)
+    return files
+
+
+def _topic(v: TopicView, config: Config) -> _Topic:
+    return _Topic(
+        label=v.label,
+        state=v.state,
+        rising=v.rising,
+        born=v.born,
+        last_seen=v.last_seen,
+        papers=v.papers,
+        last7=v.last7,
+        last28=v.last28,
+        points=sparkline(v.counts),
+        page_url=site_link(config, topic_path(v.slug)),
+        feed_url=site_link(config, topic_path(v.slug, "feed.xml")),
+        survivor_url=site_link(config, topic_path(v.merged_into.slug)) if v.merged_into else "",
+        survivor_label=v.merged_into.label if v.merged_into else "",
+        split_from_label=v.split_from.label if v.split_from else "",
+        split_from_url=site_link(config, topic_path(v.split_from.slug)) if v.split_from else "",
+    )
+
+
+def _day(
+    day: dt.date,
+    ids: Sequence[str],
+    papers: Mapping[str, tuple[str, str, tuple[str, ...]]],
+    config: Config,
+) -> _Day:
+    shown = []
+    for pid in ids:
+        card = papers.get(pid)
+        if card is None:
+            continue
+        title, url, names = card
+        authors = ", ".join(names[:MAX_AUTHORS]) + (" et al." if len(names) > MAX_AUTHORS else "")
+        shown.append(_Paper(title, url, authors))
+    return _Day(
+        day, long_date(day), site_link(config, f"{day.isoformat()}/index.html"), tuple(shown)
+    )
+
+
+def _feed(topic_id: str, t: _Topic, days: Sequence[_Day], config: Config) -> str:
+    """One item per day the topic had papers, dated by that day (not by the build); a
+    merged topic's items are its survivor's, with the same guids."""
+    items = [
+        _Item(
+            title=f"{t.label}: {d.date_label}",
+            link=d.page_url,
+            guid=f"urn:digest:topic:{topic_id}:{d.date.isoformat()}",
+            published=dt.datetime.combine(d.date, dt.time(0, 0), tzinfo=dt.UTC),
+            description=render(config, "topic_item.html", day=d),
+        )
+        for d in days
+    ]
+    channel = _Channel(
+        title=f"{config.title}: {t.label}",
+        link=t.page_url,
+        description=f"{config.title}: the papers of the topic '{t.label}', one item per day.",
+        self_url=t.feed_url,
+        last_build=items[0].published if items else None,
+    )
+    return render(config, "feed.xml", channel=channel, items=items)

@@ -138,7 +138,7 @@ def publish_topics(store: Store, config: Config, output: Path) -> None:
     """The topic index, and the page and feed of every topic that may have changed: those
     seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
     and those without a page yet. An inactive topic's page stays as it was."""
-    from digest.render.topics import render_topics, topic_path
+    from digest.render.topics import render_topics, shown_days, topic_path
     from digest.topics.history import topic_views
 
     asof = store.linked_until()
@@ -158,14 +158,8 @@ def publish_topics(store: Store, config: Config, output: Path) -> None:
         or not (output / topic_path(v.slug, "feed.xml")).is_file()
     }
     shown = {v.merged_into.id if v.merged_into else v.id for v in views if v.id in pages}
-    limit = dt.timedelta(days=config.topics.page_days)
     cards = store.paper_cards(
-        pid
-        for v in views
-        if v.id in shown
-        for d in v.days
-        if v.days[0].date - d.date < limit
-        for pid in d.paper_ids
+        pid for v in views if v.id in shown for d in shown_days(v, config) for pid in d.paper_ids
     )
     writer.write_files(output, render_topics(views, cards, config, pages), only_changed=True)
 

@@ -115,3 +115,18 @@ def test_the_scheduler_builds_last_week_on_the_configured_weekday(tmp_path: Path
     # Monday 2025-06-09 09:00 UTC: the day is produced (or not), then last week is built
     Scheduler(config, send=False).catch_up(dt.datetime(2025, 6, 9, 9, 0, tzinfo=dt.UTC))
     assert (config.output_path / "weekly" / WEEK / "index.html").is_file()
+
+
+def test_the_readme_commands_work_as_printed(tmp_path: Path) -> None:
+    for args in (
+        ["subscribers", "add", "bob@example.org", "--confirmed", "--cadence", "weekly"],
+        ["weekly", "--week", "2025-W12"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "digest", *args], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "output" / "weekly" / "2025-W12" / "index.html").is_file()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "digest subscribers add bob@example.org --confirmed --cadence weekly" in readme
+    assert "digest weekly --week 2025-W12 [--send]" in readme

@@ -7,15 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from digest.calendar import send_time
 from digest.config import Config
 from digest.render import _Channel, _Item
 from digest.render.templating import render
 from digest.render.text import long_date
 from digest.render.view import site_link
-from digest.topics.history import TopicView, sparkline
+from digest.topics.history import TopicDay, TopicView, sparkline
 
 MAX_AUTHORS = 4
+PAGE_PAPERS = 100  # a topic page lists whole days, newest first, up to about this many papers
+FEED_DAYS = 10  # items of a topic's feed
 
 
 @dataclass(frozen=True)
@@ -78,18 +82,12 @@ def render_topics(
             inactive=[shown[v.id] for v in views if v.state == "inactive"],
         )
     }
-    limit = dt.timedelta(days=config.topics.page_days)
     for v in views:
         if pages is not None and v.id not in pages:
             continue
         # a merged topic's page and feed go on with the survivor's papers (docs/topics.md)
         source = by_id.get(v.merged_into.id, v) if v.merged_into else v
-        newest = source.days[0].date if source.days else source.last_seen
-        days = [
-            _day(d.date, d.paper_ids, papers, config)
-            for d in source.days
-            if newest - d.date < limit
-        ]
+        days = [_day(d.date, d.paper_ids, papers, config) for d in shown_days(source, config)]
         t = shown[v.id]
         files[topic_path(v.slug)] = render(
             config,
@@ -100,8 +98,24 @@ def render_topics(
             page_days=config.topics.page_days,
             topics_url=site_link(config, "topics/index.html"),
         )
-        files[topic_path(v.slug, "feed.xml")] = _feed(source.id, t, days, config)
+        files[topic_path(v.slug, "feed.xml")] = _feed(source.id, t, days[:FEED_DAYS], config)
     return files
+
+
+def shown_days(v: TopicView, config: Config) -> list[TopicDay]:
+    """The days a topic's page lists: newest first, within ``topics.page_days`` of its
+    newest day, whole days up to about PAGE_PAPERS papers (a long-lived topic's page and
+    feed stay small, and a site of a thousand topics renders in seconds)."""
+    out: list[TopicDay] = []
+    listed = 0
+    for d in v.days:
+        if (v.days[0].date - d.date).days >= config.topics.page_days:
+            break
+        if out and listed >= PAGE_PAPERS:
+            break
+        out.append(d)
+        listed += len(d.paper_ids)
+    return out
 
 
 def _topic(v: TopicView, config: Config) -> _Topic:
@@ -143,15 +157,22 @@ def _day(
     )
 
 
+@lru_cache(maxsize=4096)
+def _published(day: dt.date, cron: str, tz: str) -> dt.datetime:
+    # the same few hundred days recur across topics' feeds: the cron is parsed once a day
+    return send_time(day, cron, tz)
+
+
 def _feed(topic_id: str, t: _Topic, days: Sequence[_Day], config: Config) -> str:
-    """One item per day the topic had papers, dated by that day (not by the build); a
+    """One item per day the topic had papers, dated by that day at the send time, as the
+    site's feeds (not by the build); a
     merged topic's items are its survivor's, with the same guids."""
     items = [
         _Item(
             title=f"{t.label}: {d.date_label}",
             link=d.page_url,
             guid=f"urn:digest:topic:{topic_id}:{d.date.isoformat()}",
-            published=dt.datetime.combine(d.date, dt.time(0, 0), tzinfo=dt.UTC),
+            published=_published(d.date, config.schedule.cron, config.schedule.timezone),
             description=render(config, "topic_item.html", day=d),
         )
         for d in days

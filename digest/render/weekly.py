@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from digest.calendar import send_time
 from digest.config import Config
 from digest.render import UNSUBSCRIBE_PLACEHOLDER, _Channel, _Item
 from digest.render.templating import render
@@ -58,7 +59,7 @@ def subject(weekly: Weekly, config: Config) -> str:
 
 def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> str:
     """weekly.xml from the newest weeks' digest.json bodies; an item is dated by its week's
-    last day, not by when it was built."""
+    last day at the send time, not by when it was built."""
     items = []
     for w in weeks:
         page = site_link(config, f"weekly/{w['week']}/index.html")
@@ -67,8 +68,8 @@ def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> str:
                 title=f"Week {w['week']}: {w['papers']} papers",
                 link=page,
                 guid=f"urn:digest:week:{w['week']}",
-                published=dt.datetime.combine(
-                    dt.date.fromisoformat(w["end"]), dt.time(0, 0), tzinfo=dt.UTC
+                published=send_time(
+                    dt.date.fromisoformat(w["end"]), config.schedule.cron, config.schedule.timezone
                 ),
                 description=render(
                     config, "weekly_item.html", w=w, page_url=page

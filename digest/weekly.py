@@ -189,9 +189,7 @@ def publish_week(store: Store, config: Config, weekly: Weekly, output: Path) -> 
     }
     files[f"weekly/{weekly.week}/digest.json"] = body
     store.save_weekly(weekly.week, weekly.papers, body)
-    files["weekly.xml"] = render_feed(
-        [json.loads(b) for b in store.recent_weeklies(FEED_WEEKS)], config
-    )
+    files.update(render_feed([json.loads(b) for b in store.recent_weeklies(FEED_WEEKS)], config))
     writer.write_files(output, files)
     return files
 

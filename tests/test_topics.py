@@ -192,6 +192,9 @@ def test_digest_json_carries_topic_ids_that_persist_across_days(tmp_path: Path) 
                 (d.year, d.month, d.day) for d in reversed(days)
             ]
             assert "Active" in (folder / "index.html").read_text()
+            atom = feedparser.parse((folder / "feed.atom").read_bytes())
+            assert not atom.bozo and len(atom.entries) == len(days)
+            assert len(json.loads((folder / "feed.json").read_text())["items"]) == len(days)
 
 
 def test_an_old_topic_is_kept_and_marked_inactive(tmp_path: Path) -> None:

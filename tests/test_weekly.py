@@ -67,6 +67,7 @@ def test_weekly_subscribers_get_the_week_once_and_no_daily_email(tmp_path: Path)
     feed = feedparser.parse((config.output_path / "weekly.xml").read_bytes())
     assert not feed.bozo and [e.title for e in feed.entries] == [f"Week {WEEK}: 6 papers"]
     assert feed.entries[0].published_parsed[:3] == (2025, 6, 8)  # dated by the week's end
+    assert not feedparser.parse((config.output_path / "weekly.atom").read_bytes()).bozo
 
 
 def test_a_week_without_papers_sends_nothing_and_says_so(tmp_path: Path) -> None:

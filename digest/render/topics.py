@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from digest.calendar import send_time
 from digest.config import Config
-from digest.render import _Channel, _Item
+from digest.render.feeds import Feed, FeedChannel, FeedItem, feed_files, feed_links
 from digest.render.templating import render
 from digest.render.text import long_date
 from digest.render.view import site_link
@@ -95,10 +95,12 @@ def render_topics(
             title=config.title,
             t=t,
             days=days,
+            feed_links=feed_links(f"{config.title}: {t.label}", t.feed_url),
             page_days=config.topics.page_days,
             topics_url=site_link(config, "topics/index.html"),
         )
-        files[topic_path(v.slug, "feed.xml")] = _feed(source.id, t, days[:FEED_DAYS], config)
+        # RSS, Atom and JSON Feed from one Feed (render.feeds)
+        files.update(feed_files(config, topic_feed(v.slug, source.id, t, days[:FEED_DAYS], config)))
     return files
 
 
@@ -163,12 +165,12 @@ def _published(day: dt.date, cron: str, tz: str) -> dt.datetime:
     return send_time(day, cron, tz)
 
 
-def _feed(topic_id: str, t: _Topic, days: Sequence[_Day], config: Config) -> str:
+def topic_feed(slug: str, topic_id: str, t: _Topic, days: Sequence[_Day], config: Config) -> Feed:
     """One item per day the topic had papers, dated by that day at the send time, as the
     site's feeds (not by the build); a
     merged topic's items are its survivor's, with the same guids."""
     items = [
-        _Item(
+        FeedItem(
             title=f"{t.label}: {d.date_label}",
             link=d.page_url,
             guid=f"urn:digest:topic:{topic_id}:{d.date.isoformat()}",
@@ -177,11 +179,11 @@ def _feed(topic_id: str, t: _Topic, days: Sequence[_Day], config: Config) -> str
         )
         for d in days
     ]
-    channel = _Channel(
+    channel = FeedChannel(
         title=f"{config.title}: {t.label}",
         link=t.page_url,
         description=f"{config.title}: the papers of the topic '{t.label}', one item per day.",
         self_url=t.feed_url,
         last_build=items[0].published if items else None,
     )
-    return render(config, "feed.xml", channel=channel, items=items)
+    return Feed(topic_path(slug, "feed.xml"), channel, tuple(items))

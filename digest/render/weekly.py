@@ -9,7 +9,8 @@ from typing import Any
 
 from digest.calendar import send_time
 from digest.config import Config
-from digest.render import UNSUBSCRIBE_PLACEHOLDER, _Channel, _Item
+from digest.render import UNSUBSCRIBE_PLACEHOLDER
+from digest.render.feeds import Feed, FeedChannel, FeedItem, feed_files, feed_links
 from digest.render.templating import render
 from digest.render.view import site_link
 from digest.weekly import Weekly
@@ -29,6 +30,7 @@ def _helpers(config: Config, week: str) -> dict[str, Any]:
         "topic_url": lambda t: site_link(config, f"topics/{t.slug}/index.html"),
         "home_url": site_link(config),
         "feed_url": site_link(config, "weekly.xml"),
+        "feed_links": feed_links(f"{config.title}: weekly", site_link(config, "weekly.xml")),
         "page_url": site_link(config, f"weekly/{week}/index.html"),
     }
 
@@ -57,14 +59,14 @@ def subject(weekly: Weekly, config: Config) -> str:
     return f"{prefix}, week {weekly.week}: {weekly.papers} papers"
 
 
-def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> str:
+def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> dict[str, str]:
     """weekly.xml from the newest weeks' digest.json bodies; an item is dated by its week's
     last day at the send time, not by when it was built."""
     items = []
     for w in weeks:
         page = site_link(config, f"weekly/{w['week']}/index.html")
         items.append(
-            _Item(
+            FeedItem(
                 title=f"Week {w['week']}: {w['papers']} papers",
                 link=page,
                 guid=f"urn:digest:week:{w['week']}",
@@ -76,11 +78,12 @@ def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> str:
                 ),  # dict keys read as attributes
             )
         )
-    channel = _Channel(
+    channel = FeedChannel(
         title=f"{config.title}: weekly",
         link=site_link(config),
         description=f"{config.title}: the week's top papers and rising topics, one item per week.",
         self_url=site_link(config, "weekly.xml"),
         last_build=items[0].published if items else None,
     )
-    return render(config, "feed.xml", channel=channel, items=items)
+    # weekly.xml, weekly.atom and weekly.json from one Feed (render.feeds)
+    return feed_files(config, Feed("weekly.xml", channel, tuple(items)))

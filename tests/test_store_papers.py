@@ -237,7 +237,7 @@ def test_a_database_from_before_the_checksum_column_is_migrated(tmp_path: Path) 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(DigestError, match="cannot open database"):
+    with pytest.raises(DigestError, match="db.sqlite: file is not a database: check database"):
         Store.open(path)
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -123,7 +123,7 @@ def list_(status: str | None, config_path: Path | None) -> None:
       digest subscribers list --status bouncing
     """
     config = _config(config_path)
-    with Store.open(config.database_path) as store:
+    with Store.open(config.database_path, readonly=True) as store:
         for s in store.subscribers(status):
             click.echo(f"{s.email}\t{s.status}\t{s.updated_at}\t{s.cadence}")
         total = store.count_subscribers(status)
@@ -174,7 +174,7 @@ def export(status: str | None, config_path: Path | None) -> None:
     from digest.deliver.csvio import write_subscribers
 
     config = _config(config_path)
-    with Store.open(config.database_path) as store:
+    with Store.open(config.database_path, readonly=True) as store:
         count = write_subscribers(sys.stdout, store.subscribers(status))
     click.echo(f"exported {plural(count, 'subscriber')}", err=True)
 

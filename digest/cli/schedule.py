@@ -61,7 +61,7 @@ def schedule(once: bool, status: bool, no_send: bool, config_path: Path | None) 
 
 def _status(config: Config, scheduler: Scheduler) -> int:
     now = dt.datetime.now(dt.UTC)
-    with Store.open(config.database_path) as store:
+    with Store.open(config.database_path, readonly=True) as store:
         holder = store.lock_holder(SCHEDULER_LOCK)
         click.echo(
             f"scheduler: running: {holder.describe()}" if holder else "scheduler: not running"

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from digest.store import digests, http_cache, papers, profiles, runs, subscribers, topics
-from digest.store.db import connect, migrate, transaction
+from digest.store.db import check_integrity, connect, migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
 from digest.store.papers import PapersMixin, SaveResult
@@ -46,10 +46,28 @@ class Store(
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, readonly: bool = False) -> Store:
+        """Open ``path``, bringing its schema forward. ``readonly``: for commands that only
+        read; an existing, up-to-date database is opened with ``mode=ro``, so they work on
+        a file this user may not write (anything else opens as usual)."""
+        if readonly and str(path) != ":memory:" and Path(path).is_file():
+            conn = connect(path, readonly=True)
+            try:
+                check_integrity(conn, path)
+                if _up_to_date(conn):
+                    return cls(conn, path)
+            except BaseException:
+                conn.close()
+                raise
+            conn.close()
         conn = connect(path)
-        for component, migrations in COMPONENTS:
-            migrate(conn, component, migrations)
+        try:
+            check_integrity(conn, path)
+            for component, migrations in COMPONENTS:
+                migrate(conn, component, migrations)
+        except BaseException:
+            conn.close()
+            raise
         return cls(conn, path)
 
     def close(self) -> None:
@@ -60,6 +78,15 @@ class Store(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _up_to_date(conn: sqlite3.Connection) -> bool:
+    try:
+        rows = conn.execute("SELECT component, version FROM schema_versions").fetchall()
+    except sqlite3.OperationalError:  # no such table: a database from before any migration
+        return False
+    have = {row[0]: row[1] for row in rows}
+    return all(have.get(name) == len(migrations) for name, migrations in COMPONENTS)
 
 
 __all__ = ["HttpCacheEntry", "Store", "SaveResult", "transaction"]

@@ -78,8 +78,13 @@ class TrendingConfig:
     window_days: int = 7
     weight_upvotes: float = 1.0
     weight_position: float = 1.0
-    weight_seen_days: float = 0.5
-    weight_momentum: float = 0.5
+    # the source's order is the strongest signal on a trending page: recurrence and momentum
+    # only adjust it at the margin (docs/trending.md, measured by bench/eval_trending.py)
+    weight_seen_days: float = 0.1
+    weight_momentum: float = 0.1
+    diversity: float = 0.1  # MMR penalty per share of the batch already in the paper's theme
+    max_theme_share: float = 0.4  # of the batch, per theme, on days with diverse_min_themes+
+    diverse_min_themes: int = 4
     rising_ratio: float = 1.5  # today's share / trailing share at or above which a theme is rising
     rising_min_papers: int = 3  # ... and it must hold at least this many papers today
 
@@ -465,6 +470,8 @@ def _check(cfg: Config, file: Path) -> None:
             ("trending.top_n", cfg.trending.top_n),
             ("trending.window_days", cfg.trending.window_days),
             ("trending.rising_ratio", cfg.trending.rising_ratio),
+            ("trending.max_theme_share", cfg.trending.max_theme_share),
+            ("trending.diverse_min_themes", cfg.trending.diverse_min_themes),
             ("themes.lsa_components", cfg.themes.lsa_components),
             ("themes.kmeans_restarts", cfg.themes.kmeans_restarts),
             ("themes.min_theme_size", cfg.themes.min_theme_size),
@@ -488,6 +495,7 @@ def _check(cfg: Config, file: Path) -> None:
             ("trending.weight_position", cfg.trending.weight_position),
             ("trending.weight_seen_days", cfg.trending.weight_seen_days),
             ("trending.weight_momentum", cfg.trending.weight_momentum),
+            ("trending.diversity", cfg.trending.diversity),
             ("themes.background_days", cfg.themes.background_days),
             ("themes.background_max_papers", cfg.themes.background_max_papers),
             ("themes.prior_papers", cfg.themes.prior_papers),
@@ -495,6 +503,11 @@ def _check(cfg: Config, file: Path) -> None:
         ),
         strict=False,
     )
+    if cfg.trending.max_theme_share > 1:
+        raise ConfigError(
+            f"{file}: 'trending.max_theme_share' is a share of the batch, at most 1, "
+            f"got {cfg.trending.max_theme_share}"
+        )
     if cfg.render.max_email_bytes < 10_000:
         raise ConfigError(
             f"{file}: 'render.max_email_bytes' must be at least 10000 (header and footer "

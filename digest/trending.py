@@ -7,7 +7,9 @@ The score (defined in docs/trending.md) is a weighted sum of four signals, each 
 * seen days: ``log(seen_days) / log(1 + window_days)``, capped at 1 (new today = 0);
 * momentum of the paper's theme: ``(1 + tanh(log momentum)) / 2`` (no change = 0.5).
 
-The batch is the ``top_n`` best scores, ties broken by paper id.
+The batch is the ``top_n`` best scores, ties broken by paper id, chosen with a diversity step
+(:func:`select_batch`: maximal marginal relevance over themes, and a cap on any one theme's
+share of the batch).
 """
 
 from __future__ import annotations
@@ -55,8 +57,12 @@ def rank(
         ),
         key=lambda pair: (-pair[0], pair[1].paper.id),
     )
-    top = [d.paper.id for _, d in scored[: config.top_n]]
-    in_top = set(top)
+    in_top = select_batch(
+        [(d.paper.id, s, themes.assignment.get(d.paper.id)) for s, d in scored],
+        config,
+        sum(not t.remainder for t in themes.themes),
+    )
+    top = [d.paper.id for _, d in scored if d.paper.id in in_top]  # in score order
     ranked = tuple(
         RankedPaper(
             paper=d.paper,
@@ -89,6 +95,48 @@ def rank(
         themes=order_themes(marked, in_top),
         trending=tuple(top),
     )
+
+
+def select_batch(
+    scored: Sequence[tuple[str, float, str | None]], config: TrendingConfig, n_themes: int
+) -> set[str]:
+    """The ids of the trending batch, from (id, score, theme) in score order (docs/trending.md).
+
+    Greedy maximal marginal relevance with themes as the similarity: each step takes the paper
+    whose score, less ``diversity`` times the share of the batch its theme already holds, is
+    highest (ties: score order). On a day with ``diverse_min_themes`` or more themes, a theme
+    holding ``max_theme_share`` of the batch takes no more papers, unless too few papers of
+    other themes are left to fill it. A paper of the remainder or of no theme is its own theme.
+    """
+    size = min(config.top_n, len(scored))
+    cap = (
+        max(1, int(config.max_theme_share * size + 1e-9))
+        if n_themes >= config.diverse_min_themes
+        else size
+    )
+    held: Counter[str] = Counter()
+    chosen: list[int] = []
+    left = list(range(len(scored)))
+    while len(chosen) < size:
+        open_ = [i for i in left if _group(scored[i]) not in held or held[_group(scored[i])] < cap]
+        pool = open_ or left  # every theme left is full: fill the batch in score order
+        best = max(
+            pool,
+            key=lambda i: (scored[i][1] - config.diversity * held[_group(scored[i])] / size, -i),
+        )
+        chosen.append(best)
+        held[_group(scored[best])] += 1
+        left.remove(best)
+    return {scored[i][0] for i in chosen}
+
+
+def _group(item: tuple[str, float, str | None]) -> str:
+    """The theme a batch paper counts against: the remainder ("other") and no theme are a
+    grab-bag, not a subject, so each such paper counts as its own."""
+    from digest.themes import REMAINDER_ID
+
+    pid, _, theme = item
+    return f"paper:{pid}" if theme is None or theme == REMAINDER_ID else f"theme:{theme}"
 
 
 def score(d: DayPaper, momentum: float, most_upvotes: int, config: TrendingConfig) -> float:

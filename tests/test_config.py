@@ -65,6 +65,9 @@ timezone = "Europe/Berlin"
         ("[trending]\ntop_n = 'ten'", "'trending.top_n' must be an integer"),
         ("[trending]\ntop_n = true", "'trending.top_n' must be an integer"),
         ("[trending]\ntop_n = 0", "'trending.top_n' must be greater than 0"),
+        ("[trending]\nmax_theme_share = 1.5", "'trending.max_theme_share' is a share"),
+        ("[trending]\nmax_theme_share = 0", "'trending.max_theme_share' must be greater"),
+        ("[trending]\ndiversity = -1", "'trending.diversity' must be"),
         ("[email]\nsend_empty = 'yes'", "'email.send_empty' must be true or false"),
         ("site_url = 'ftp://x'", "'site_url' must be an http(s) URL"),
         (

@@ -100,7 +100,44 @@ def test_a_theme_that_grew_is_rising_and_its_papers_gain() -> None:
     digest = rank(DAY, day_of(today), result, history, CONFIG, (), NOW)
     rising = {t.id for t in digest.themes if t.rising}
     assert rising == {robot}
-    assert digest.paper("r05").score > digest.paper("s05").score
+    # momentum adjusts at the margin: the rising theme's first paper passes the paper listed
+    # just before it, but not one listed 12 places higher (the source's order comes first)
+    assert digest.paper("r00").score > digest.paper("s11").score
+    assert digest.paper("s05").score > digest.paper("r05").score
+
+
+GRAPH = "Graph neural networks message passing on node embeddings"
+
+
+def test_no_theme_holds_more_than_its_share_of_the_batch() -> None:
+    # the page lists 20 speech papers first: without the diversity step they fill the batch
+    papers = (
+        topics(20, 8, 8)
+        + [paper(f"g{i:02d}", GRAPH) for i in range(8)]
+        + [paper(f"v{i:02d}", "Video generation with diffusion transformers") for i in range(8)]
+    )
+    result = find_themes(papers, ThemesConfig())
+    assert sum(not t.remainder for t in result.themes) >= 4
+    digest = rank(DAY, day_of(papers), result, {}, TrendingConfig(top_n=10), (), NOW)
+    speech = result.assignment["s00"]
+    in_batch = [digest.paper(pid).theme for pid in digest.trending]
+    assert in_batch.count(speech) == 4  # 40% of 10
+    assert digest.trending[:4] == ("s00", "s01", "s02", "s03")  # the page's order first
+    scores = [digest.paper(pid).score for pid in digest.trending]
+    assert scores == sorted(scores, reverse=True)  # the batch is listed by score
+    # the rest of the batch: the next papers of the page's other themes, not more speech
+    assert set(digest.trending[4:]) == {"r00", "r01", "r02", "r03", "p00", "p01"}
+    assert not digest.paper("s04").trending
+
+
+def test_days_with_few_themes_or_a_cap_of_one_keep_a_full_batch() -> None:
+    papers = topics(20, 8, 0)  # two themes: no cap
+    result = find_themes(papers, ThemesConfig())
+    plain = rank(DAY, day_of(papers), result, {}, TrendingConfig(top_n=10, diversity=0), (), NOW)
+    assert plain.trending == tuple(f"s{i:02d}" for i in range(10))
+    capped = TrendingConfig(top_n=10, max_theme_share=0.1, diverse_min_themes=1)
+    full = rank(DAY, day_of(papers), result, {}, capped, (), NOW)
+    assert len(full.trending) == 10  # the cap cannot be met: filled in score order
 
 
 def test_no_history_means_no_rising_theme_and_momentum_one() -> None:

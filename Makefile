@@ -43,9 +43,16 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
-## eval: theme quality on the labeled mixtures in ../shared/data/themes-dev
+## eval: theme quality (V-measure, themes vs true count) on ../shared/data/themes-dev and on
+## held-out mixtures, the trending batch on the seed days, label coverage of both (docs/themes.md)
+EVAL_DIR := var/eval
 eval: $(STAMP)
 	$(PY) ../shared/tools/eval_themes.py --digest $(DIGEST) ../shared/data/themes-dev/*.jsonl
+	rm -rf $(EVAL_DIR) && mkdir -p $(EVAL_DIR)
+	$(PY) bench/eval_heldout.py --write $(EVAL_DIR)/heldout
+	$(PY) bench/eval_trending.py --digest $(DIGEST) --keep $(EVAL_DIR)/seeds
+	@echo "label coverage, held-out mixtures:" && $(PY) ../shared/tools/label_coverage.py $(EVAL_DIR)/heldout/*.json | tail -1
+	@echo "label coverage, seed days:" && $(PY) ../shared/tools/label_coverage.py $(EVAL_DIR)/seeds/out/*/digest.json | tail -1
 
 ## background: rebuild digest/themes/background.npz from ../shared/data/arxiv-daily (docs/themes.md)
 background: $(STAMP)

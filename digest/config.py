@@ -68,6 +68,9 @@ class ThemesConfig:
     prior_papers: int = 1000  # what they count as, less the store papers (docs/themes.md)
     lsa_components: int = 20
     kmeans_restarts: int = 4
+    # the fewest themes whose silhouette is within this many standard errors of the best win
+    # (1 over-split: 11-16 themes for 6-8 categories; docs/themes.md)
+    k_tolerance: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -500,6 +503,7 @@ def _check(cfg: Config, file: Path) -> None:
             ("themes.background_max_papers", cfg.themes.background_max_papers),
             ("themes.prior_papers", cfg.themes.prior_papers),
             ("topics.rising_min_papers", cfg.topics.rising_min_papers),
+            ("themes.k_tolerance", cfg.themes.k_tolerance),
         ),
         strict=False,
     )

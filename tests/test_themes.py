@@ -192,6 +192,17 @@ def test_k_candidates_scale_with_the_day() -> None:
     assert k_candidates(4, CONFIG) == [1]
 
 
+def test_labelled_mixtures_are_not_over_split(shared: Path) -> None:
+    # with the one-standard-error rule mix0 (8 categories) gave 13 themes: over 1.5x
+    for path in sorted((shared / "data" / "themes-dev").glob("*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
+        result = find_themes(papers, CONFIG)
+        assert len(result.themes) <= 1.5 * len({r["label"] for r in rows}), path.name
+        less_tolerant = find_themes(papers, ThemesConfig(k_tolerance=0))  # the best silhouette
+        assert len(result.themes) <= len(less_tolerant.themes)
+
+
 def test_text_helpers() -> None:
     assert clean_text("Über $x^2$ see https://x.org \\textbf{Bold}").split() == [
         "uber",

@@ -277,7 +277,8 @@ def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np
     # error of the best; the curve is flat near its top, and more themes there only split
     # topics a reader would keep together
     top_mean, top_error, _, _ = max(fits, key=lambda f: (f[0], -f[2]))
-    _, _, k, labels = min((f for f in fits if f[0] >= top_mean - top_error), key=lambda f: f[2])
+    floor = top_mean - config.k_tolerance * top_error
+    _, _, k, labels = min((f for f in fits if f[0] >= floor), key=lambda f: f[2])
     if len(fit_rows) == len(z):
         return labels
     return spherical_kmeans(z, k, config.seed, config.kmeans_restarts)

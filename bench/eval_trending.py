@@ -69,6 +69,8 @@ def measure(digest: dict) -> dict:
 
 
 def run(digest_cmd: list[str], work: Path) -> list[dict]:
+    if "/" in digest_cmd[0]:  # the runs start in ``work``: a relative path would break
+        digest_cmd = [str(Path(digest_cmd[0]).resolve()), *digest_cmd[1:]]
     listings = work / "listings"
     listings.mkdir()
     days = seed_days()

@@ -131,11 +131,12 @@ def _find_themes(
     extra = _background_papers(background, today, config.background_max_papers)
     clean_titles = [clean_cached(p.title) for p in ordered]
     clean_abstracts = [clean_cached(p.abstract) for p in ordered]
-    result = group_documents([document(p) for p in ordered], config, [document(p) for p in extra])
+    docs = [document(p) for p in ordered]
+    result = group_documents(docs, config, [document(p) for p in extra])
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     described = describe(
-        [p.title for p in ordered], clean_titles, clean_abstracts, groups.tolist(), n_groups
+        [p.title for p in ordered], clean_titles, clean_abstracts, groups.tolist(), n_groups, docs
     )
     themes: list[Theme] = []
     group_ids = tuple(f"t{g + 1}" for g in range(n_groups))

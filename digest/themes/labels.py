@@ -27,11 +27,34 @@ from itertools import chain, count, repeat
 import numpy as np
 
 from digest.themes import REMAINDER_LABEL
-from digest.themes.text import STOP_WORDS, TOKEN_CACHE_SIZE, stem
+from digest.themes.text import (
+    STOP_WORDS,
+    TERMS,
+    TOKEN_CACHE_SIZE,
+    distinct_token_ids,
+    stem,
+    term_ids,
+    tokens,
+)
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
 PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
+# a label should describe most of its theme: every content word of it in the title or abstract
+# of at least this share of the theme's papers, words compared by their first PREFIX letters
+# (truncation stemming: "segmentation"/"segmenting", "robots"/"robotic")
+COVERAGE = 0.5
+PREFIX = 5
+# ... and name what sets the theme apart: each of its words in a share of the theme's papers
+# at least LIFT times its share of the day's ("Attacks and models" fails on "models")
+LIFT = 1.5
+# when no phrase covers the theme, its most characteristic noun that does, alone: one of the
+# group's SINGLE_WORDS top words, in SINGLE_LIFT times its share of the day's papers, that
+# mostly ends the title phrases it is in (a noun: "Robots", not "Neural" or "Gaussian")
+SINGLE_WORDS = 12
+SINGLE_LIFT = 3.0
+SINGLE_HEAD = 0.3
+_ALNUM = re.compile(r"[a-z0-9]+")
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
@@ -135,10 +158,15 @@ def describe(
     clean_abstracts: Sequence[str],
     groups: Sequence[int],
     n_groups: int,
+    docs: Sequence[str] = (),
 ) -> list[tuple[str, tuple[str, ...]]]:
-    """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's."""
+    """(label, top terms) for groups 0 .. n_groups-1; labels unique, never the remainder's.
+    ``docs`` are the papers' clustering documents (``digest.themes.document``); without them
+    each is made from the title and abstract."""
     if n_groups == 0:
         return []
+    if not docs:
+        docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]
     title_runs = [_runs(t) for t in clean_titles]
     title_phrases = [_phrases(t, 4) for t in clean_titles]
     heads = headness([run for one_title in title_runs for run in one_title])
@@ -190,6 +218,7 @@ def describe(
     for title, group in zip(titles, groups, strict=True):
         if 0 <= group < n_groups:
             titles_of[group].append(title)
+    presence = Presence(docs, groups, n_groups)
     out = []
     for g in range(n_groups):
         ranked = _ranked(scores[g])
@@ -197,9 +226,10 @@ def describe(
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
             scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
-            used, heads,
+            used, heads, presence, g,
         )  # fmt: skip
         used.add(label.casefold())
+        used.add(label_key(label))
         out.append((label, top))
     return out
 
@@ -239,6 +269,8 @@ def _label(
     own_titles: Sequence[str],
     used: set[str],
     heads: dict[str, float],
+    presence: Presence,
+    group: int,
 ) -> str:
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
@@ -265,10 +297,47 @@ def _label(
             first, second = (b, a) if score[b] > score[a] else (a, b)
             candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))
+
+    # the best candidate that describes most of the group (COVERAGE); failing any, the best
+    # by value times the share it describes
+    def apart(phrase: str, least: float = LIFT) -> bool:
+        """A phrase sets the group apart as a whole; each word of an "A and B" pair does."""
+        if " and " in phrase:
+            return all(presence.lift(w, group) >= least for w in phrase.split(" and "))
+        return presence.lift(phrase, group) >= least
+
+    def fresh(label: str) -> bool:
+        return " " in label and label.casefold() not in used and label_key(label) not in used
+
+    def describes(phrase: str) -> bool:
+        return apart(phrase) and presence.coverage(phrase, group) >= COVERAGE
+
+    fallback = None  # the best candidate, as before: a name, if not one of most papers
     for _, phrase in candidates:
-        label = _cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
-        if " " in label and label.casefold() not in used:
+        if fallback is None:
+            label = _cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
+            fallback = label if fresh(label) else None
+        if not describes(phrase):  # a longer phrase describes no more papers: not completed
+            continue
+        longer = _completed(phrase, title_count, terms, lengths, vocab)
+        for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
+            label = _cased(form, own_titles)
+            if fresh(label) and (form == phrase or describes(form)):
+                return label
+    # no phrase describes most of the group: its most characteristic word that does, alone
+    # ("Robots" rather than "Navigation and planning" over a theme where half the papers
+    # mention neither)
+    for i in ranked[:SINGLE_WORDS]:
+        word = str(terms[i])
+        if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, SINGLE_LIFT):
+            continue
+        label = _cased(word, own_titles)
+        if label.casefold() in used or label_key(label) in used:
+            continue
+        if presence.coverage(word, group) >= COVERAGE:
             return label
+    if fallback is not None:
+        return fallback
     n, label = 1, "Theme papers"
     while label.casefold() in used:
         n += 1
@@ -276,11 +345,64 @@ def _label(
     return label
 
 
+def label_key(label: str) -> str:
+    """Labels with the same key are near-duplicates ("Language model", "Language models",
+    "Models and language"): their content words, compared by prefix, as a set."""
+    return " ".join(sorted({w[:PREFIX] for w in _ALNUM.findall(label.lower()) if w != "and"}))
+
+
+class Presence:
+    """Which papers of the day use which words: for the share of a group's papers using every
+    word of a label (its coverage) and how far that share exceeds the day's (its lift). Words
+    are compared as clustering tokens (stemmed: "robots" and "robot" are one), read from the
+    distinct token ids clustering keeps per document, so this costs no second pass over the
+    abstracts; a word clustering drops (a stop-word) is not required. The day's papers are
+    indexed by token, so a label's papers are one intersection of a few sorted arrays."""
+
+    def __init__(self, docs: Sequence[str], groups: Sequence[int], n_groups: int) -> None:
+        per_paper = [distinct_token_ids(doc) for doc in docs]
+        ids = np.concatenate(per_paper) if per_paper else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(per_paper)), [len(p) for p in per_paper])
+        order = np.argsort(ids, kind="stable")  # by token, rows ascending within each
+        self._rows = rows[order]
+        self._starts = np.searchsorted(ids[order], np.arange(len(TERMS) + 1))
+        self._groups = np.asarray(groups, dtype=np.int64)
+        self._n_groups = n_groups
+        self._sizes = np.bincount(self._groups[self._groups >= 0], minlength=n_groups)
+        self._counts: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
+
+    def _count(self, phrase: str) -> tuple[np.ndarray, int]:
+        """Papers using every word of ``phrase``: how many in each group, and in the day."""
+        words = [w for w in phrase.lower().split() if w != "and"]
+        key = tuple(sorted(set(term_ids(tokens(" ".join(words))).tolist())))
+        found = self._counts.get(key)
+        if found is None:
+            rows = np.arange(len(self._groups))
+            for i in key:
+                here = self._rows[self._starts[i] : self._starts[i + 1]] if i >= 0 else rows[:0]
+                rows = np.intersect1d(rows, here, assume_unique=True)
+            in_groups = self._groups[rows]
+            per_group = np.bincount(in_groups[in_groups >= 0], minlength=self._n_groups)
+            found = self._counts[key] = (per_group, len(rows))
+        return found
+
+    def coverage(self, phrase: str, group: int) -> float:
+        """The share of the group's papers whose title or abstract uses every word of it."""
+        per_group, _ = self._count(phrase)
+        return float(per_group[group]) / max(int(self._sizes[group]), 1)
+
+    def lift(self, phrase: str, group: int) -> float:
+        """Its coverage of the group over its coverage of the day."""
+        _, in_day = self._count(phrase)
+        day = in_day / max(len(self._groups), 1)
+        return self.coverage(phrase, group) / day if day else 0.0
+
+
 def _overlap(a: str, b: str) -> bool:
     """Whether two words name the same thing ("agent"/"agents", "agent"/"multi-agent")."""
     parts_a = {stem(p) for p in a.split("-")}
     parts_b = {stem(p) for p in b.split("-")}
-    return stem(a) == stem(b) or bool(parts_a & parts_b)
+    return stem(a) == stem(b) or a[:PREFIX] == b[:PREFIX] or bool(parts_a & parts_b)
 
 
 def _completed(

@@ -53,6 +53,7 @@ eval: $(STAMP)
 	$(PY) bench/eval_trending.py --digest $(DIGEST) --keep $(EVAL_DIR)/seeds
 	@echo "label coverage, held-out mixtures:" && $(PY) ../shared/tools/label_coverage.py $(EVAL_DIR)/heldout/*.json | tail -1
 	@echo "label coverage, seed days:" && $(PY) ../shared/tools/label_coverage.py $(EVAL_DIR)/seeds/out/*/digest.json | tail -1
+	@echo "label coverage, both:" && $(PY) ../shared/tools/label_coverage.py $(EVAL_DIR)/heldout/*.json $(EVAL_DIR)/seeds/out/*/digest.json | tail -1
 
 ## background: rebuild digest/themes/background.npz from ../shared/data/arxiv-daily (docs/themes.md)
 background: $(STAMP)

@@ -8,7 +8,7 @@
 * k: candidates from sqrt(n)/3 to sqrt(n)+1 (capped by ``max_themes`` and ``n / min_theme_size``)
   are scored by the mean silhouette, measured with cosine distance on the TF-IDF vectors
   themselves (so the criterion does not depend on the reduction it chooses for); the fewest
-  themes within one standard error of the best score win (the one-standard-error rule).
+  themes within ``themes.k_tolerance`` (2) standard errors of the best score win.
 
 Everything is seeded; the same documents in the same order give the same groups.
 """
@@ -273,9 +273,9 @@ def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np
         labels = spherical_kmeans(z[fit_rows], k, config.seed, config.kmeans_restarts)
         widths = silhouette_widths(distance, labels[scored])
         fits.append((float(widths.mean()), float(widths.std() / np.sqrt(len(widths))), k, labels))
-    # one-standard-error rule: the fewest themes whose silhouette is within one standard
-    # error of the best; the curve is flat near its top, and more themes there only split
-    # topics a reader would keep together
+    # the fewest themes whose silhouette is within k_tolerance standard errors of the best;
+    # the curve is flat near its top, and more themes there only split topics a reader would
+    # keep together (one standard error over-split: 1.48 themes per category, docs/themes.md)
     top_mean, top_error, _, _ = max(fits, key=lambda f: (f[0], -f[2]))
     floor = top_mean - config.k_tolerance * top_error
     _, _, k, labels = min((f for f in fits if f[0] >= floor), key=lambda f: f[2])

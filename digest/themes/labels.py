@@ -1,4 +1,4 @@
-"""Readable names for groups: top terms by class-based TF-IDF and a 2-4 word label.
+"""Readable names for groups: top terms by class-based TF-IDF and a 1-4 word label.
 
 Terms: for every group, the counts of its words and two-word phrases (titles count twice,
 abstracts by their opening) are summed and weighted by ``log(1 + average count per group /
@@ -12,7 +12,10 @@ word ends a run of title words: English noun phrases are head-final). Two top wo
 "and" compete, discounted, for groups whose titles share no phrase. Phrases never span a
 stop-word or punctuation ("learning for robots" never becomes "learning robots"). The label
 keeps the titles' usual casing of acronyms and starts with a capital ("Medical image
-segmentation"). Labels are unique within a day. docs/themes.md has the measured results.
+segmentation"). The label must describe the group: the best candidate whose words all occur
+in at least half of its papers and set it apart from the day; else its most characteristic
+noun alone ("Robots"); else the best candidate. Labels are unique within a day and never
+near-duplicates. docs/themes.md has the rules and the measured results.
 """
 
 from __future__ import annotations

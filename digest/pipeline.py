@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest import render, sources, themes, topics, trending, writer
+from digest import render, search, sources, themes, topics, trending, writer
 from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
@@ -123,15 +123,25 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
 
 
 def publish_site(store: Store, config: Config, output: Path) -> None:
-    """The feeds (the newest ``render.feed_days`` digests) and the archive (every day).
-    A day without papers is neither: the store keeps it (and its ``digest.json``) for the
-    run log's sake, but a reader is never shown "0 papers in 0 themes"."""
+    """The feeds (the newest ``render.feed_days`` digests), the archive (every day) and its
+    search index. A day without papers is in none of them: the store keeps it (and its
+    ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
+    themes"."""
     recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
     # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
     writer.write_files(output, site.files)
     if config.topics.enabled:
         publish_topics(store, config, output)
+    # then the search index of the pages now in place (None: no pagefind, a warning said so)
+    index = search.build_index(output)
+    if index is not None:
+        entry = index.pop(search.ENTRY)
+        # unchanged files (Pagefind's scripts, most fragments) are left alone; the entry
+        # file, which names the others, goes last, so a browser never finds it ahead of them
+        writer.write_files(output, index, only_changed=True)
+        writer.write_files(output, {search.ENTRY: entry}, only_changed=True)
+        writer.prune(output, search.FOLDER, keep={*index, search.ENTRY})
 
 
 def publish_topics(store: Store, config: Config, output: Path) -> None:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -73,3 +73,24 @@ def _same(path: Path, content: str | bytes) -> bool:
         return path.stat().st_size == len(raw) and path.read_bytes() == raw
     except OSError:
         return False
+
+
+def prune(root: Path, folder: str, keep: Collection[str]) -> list[Path]:
+    """Remove the files under ``root/folder`` whose path (relative to ``root``) is not in
+    ``keep``: what a generated bundle (the search index, named by content hashes) no longer
+    uses. Empty folders go too. Returns the removed files."""
+    root = root.resolve()
+    base = (root / folder).resolve()
+    if root not in base.parents:
+        raise ValueError(f"refusing to prune outside the output directory: {folder}")
+    if not base.is_dir():
+        return []
+    removed = []
+    for path in sorted(base.rglob("*"), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only when empty
+        elif path.relative_to(root).as_posix() not in keep:
+            path.unlink()
+            removed.append(path)
+    return removed

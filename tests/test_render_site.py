@@ -12,7 +12,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from test_render import SITE, check_golden, fixture_digest, site_config, synthetic_digest
+from test_render import SITE, check_golden, fixture_digest, scripts, site_config, synthetic_digest
 
 from digest import pipeline
 from digest.config import ScheduleConfig
@@ -149,7 +149,7 @@ def test_archive_lists_days_newest_first_with_theme_labels() -> None:
     assert dates == ["2025-03-13", "2025-03-12", "2025-03-11"]
     assert html.count("transfer learning, μP · neural architectures") == 3
     assert "Other topics" not in html  # the catch-all is not a label worth listing
-    assert "<script" not in html
+    assert scripts(html) == ['<script src="search.js" defer></script>']  # the search loader
 
 
 def test_an_empty_archive_renders() -> None:

@@ -183,7 +183,8 @@ def render_site(
             tuple(paper_items[:PAPERS_FEED_MAX_ITEMS]),
         ),
     )
-    files = {"index.html": index_html}
+    # search.js loads the Pagefind UI that publishing builds (digest.search)
+    files = {"index.html": index_html, "search.js": render(config, "search.js")}
     for feed in feeds:
         files.update(feed_files(config, feed))
     files[OPML_NAME] = opml(config, f"{config.title}: feeds", feeds)

@@ -15,7 +15,9 @@ from pathlib import Path, PurePosixPath
 # what the site publishes; anything else in the output folder stays private
 PUBLIC_SUFFIXES = frozenset(
     {".html", ".xml", ".json", ".txt", ".css", ".js", ".svg", ".png", ".jpg", ".jpeg", ".gif",
-     ".webp", ".ico", ".woff2", ".pdf", ".atom", ".opml"}
+     ".webp", ".ico", ".woff2", ".pdf", ".atom", ".opml",
+     # the search index Pagefind builds in pagefind/ (WebAssembly, index and fragments)
+     ".pagefind", ".pf_meta", ".pf_index", ".pf_fragment"}
 )  # fmt: skip
 # types Python's mimetypes does not know, or knows too vaguely for feed readers
 MIME_TYPES = {".atom": "application/atom+xml", ".opml": "text/x-opml"}

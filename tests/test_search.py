@@ -1,0 +1,238 @@
+"""Archive search: Pagefind's index built at publish time, and a real browser finding a paper.
+
+The browser tests type a query into the archive page in headless Debian chromium (driven by
+Playwright, which uses that chromium: it downloads no browser) and follow the result, once
+from ``digest serve`` and once from a plain static file server with the site in a subfolder.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from smtp_fixture_server import DAY, SECRET, free_port, produce_digest, write_config
+
+from digest import search
+from digest.config import Config, load_config
+from digest.render.screenshots import find_chromium
+
+TITLES = [
+    "Zeolite catalysts screened by graph networks",
+    "Graph networks for protein folding",
+    "Sparse attention for long documents",
+]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _site(root: Path) -> Config:
+    config = load_config(write_config(root, None))
+    produce_digest(root, config, TITLES)
+    return config
+
+
+def _digest(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+# ------------------------------------------------------------------ the index
+
+
+def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -> None:
+    assert search.pagefind_binary() is not None, "pagefind[bin] is a dependency"
+    config = _site(tmp_path)
+    out = config.output_path
+    assert (out / "pagefind" / "pagefind-entry.json").is_file()
+    assert (out / "pagefind" / "pagefind-ui.js").is_file()
+    assert (out / "search.js").is_file()
+    assert (out / "pagefind" / "pagefind-entry.json").stat().st_mode & 0o777 == 0o644
+    assert not list(out.rglob(".*.tmp"))
+    page = (out / DAY.isoformat() / "index.html").read_text("utf-8")
+    assert "data-pagefind-body" in page and 'src="../search.js"' in page
+    archive = (out / "index.html").read_text("utf-8")
+    assert 'src="search.js"' in archive and 'id="search"' in archive
+
+
+def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    stale = config.output_path / "pagefind" / "index" / "en_0000000.pf_index"
+    stale.write_bytes(b"old")
+    produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
+    assert not stale.exists()
+    assert (config.output_path / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_without_the_binary_the_archive_publishes_with_one_warning(tmp_path: Path) -> None:
+    listing = tmp_path / f"{DAY}.jsonl"
+    listing.write_text('{"id": "2506.00001", "title": "A paper", "summary": "About graphs."}\n')
+    proc = _digest(
+        "run", "--date", DAY.isoformat(), "--input", str(listing), "--output", "out",
+        cwd=tmp_path, PAGEFIND_BINARY_PATH=str(tmp_path / "no-pagefind"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "search" in line]
+    assert len(warnings) == 1, proc.stderr
+    assert "pagefind binary is missing" in warnings[0]
+    assert "Traceback" not in proc.stderr
+    out = tmp_path / "out"
+    assert (out / "index.html").is_file() and (out / "feed.atom").is_file()
+    assert (out / DAY.isoformat() / "index.html").is_file()
+    assert not (out / "pagefind").exists()
+
+
+def test_a_failing_binary_is_one_warning_too(tmp_path: Path) -> None:
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'Error: no site found' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    listing = tmp_path / f"{DAY}.jsonl"
+    listing.write_text('{"id": "2506.00001", "title": "A paper", "summary": "About graphs."}\n')
+    proc = _digest(
+        "run", "--date", DAY.isoformat(), "--input", str(listing), "--output", "out",
+        cwd=tmp_path, PAGEFIND_BINARY_PATH=str(broken),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "search" in line]
+    assert len(warnings) == 1 and "no site found" in warnings[0], proc.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+# ------------------------------------------------------------------ in the browser
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """Any static host: plain files, no CSP, no knowledge of the site."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError("the server exited") from None
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        # Playwright gives the browser a new, temporary --user-data-dir
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _search(browser: object, archive_url: str, query: str) -> tuple[str, list[str]]:
+    """Type ``query`` into the archive's search box; the first result's URL and the page's
+    errors (CSP violations and script errors included)."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    # a missing resource is reported by its URL below; the console only says "404"
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")  # browsers ask; we have none
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(archive_url)
+    field = page.wait_for_selector(".pagefind-ui__search-input", timeout=20_000)
+    field.click()
+    page.keyboard.type(query, delay=20)
+    try:
+        link = page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
+    except Exception as exc:
+        raise AssertionError(f"no search result; page errors: {errors}") from exc
+    href = link.evaluate("a => a.href")
+    link.click()
+    page.wait_for_load_state()
+    assert "Zeolite catalysts" in page.content()
+    page.close()
+    return href, errors
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_search_finds_a_paper_from_digest_serve(tmp_path: Path, browser: object) -> None:
+    config = _site(tmp_path)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "--config", str(config.path),
+         "--port", str(port)],
+        env={**os.environ, "DIGEST_SECRET": SECRET},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, server)
+        href, errors = _search(browser, f"http://127.0.0.1:{port}/", "zeolite")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert href.startswith(f"http://127.0.0.1:{port}/{DAY.isoformat()}/")
+    assert not errors
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_search_works_from_a_static_host_in_a_subfolder(tmp_path: Path, browser: object) -> None:
+    _site(tmp_path)  # the site is tmp_path/output, served as /output/
+    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = httpd.server_address[1]
+        href, errors = _search(browser, f"http://127.0.0.1:{port}/output/index.html", "zeolite")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert href.startswith(f"http://127.0.0.1:{port}/output/{DAY.isoformat()}/")
+    assert not errors

@@ -5,7 +5,8 @@ getrusage(RUSAGE_CHILDREN) in a wrapper whose only child it is. The limit the pr
 promises is 600 MB whatever the input (`max_listing_bytes` caps what a listing may unzip
 to). Cases: a 5 MB gzip of 5 GiB of zeros, a ~1 GB gzip (many members) that never gets
 read whole, the real arXiv days joined into one JSONL just under the limit (plain and
-gzipped), and the same rows as one JSON array. Needs ../shared/data/arxiv-daily.
+gzipped), the same rows as one JSON array, and listings of millions of tiny items (refused
+before parsing: they would take gigabytes of objects). Needs ../shared/data/arxiv-daily.
 """
 
 from __future__ import annotations
@@ -103,6 +104,25 @@ def main() -> None:
             text = json.dumps(rows)
         array.write_text(text)
         run(tmp, f"JSON array, {len(rows)} rows", array)
+        tiny = tmp / "tiny-authors.jsonl"
+        with tiny.open("w") as f:  # millions of three-letter authors: ~15x in objects
+            for n in range(4000):
+                f.write(
+                    json.dumps({"id": f"2503.{n:05d}", "title": f"T{n}", "authors": ["abc"] * 2000})
+                    + "\n"
+                )
+        run(tmp, "JSONL of tiny authors", tiny)
+        near = tmp / "tiny-authors-at-budget.jsonl"
+        with near.open("w") as f:  # just under the estimate's budget: parsed, the worst peak
+            for n in range(2200):
+                f.write(
+                    json.dumps({"id": f"2503.{n:05d}", "title": f"T{n}", "authors": ["abc"] * 2000})
+                    + "\n"
+                )
+        run(tmp, "same, just under the budget", near)
+        objects = tmp / "tiny-objects.json"
+        objects.write_text("[" + ",".join(f'{{"title":"a{i}"}}' for i in range(3_000_000)) + "]")
+        run(tmp, "JSON array of tiny objects", objects)
 
 
 if __name__ == "__main__":

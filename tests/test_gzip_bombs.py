@@ -114,7 +114,7 @@ def test_a_plain_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path
 
 
 def test_a_listing_at_the_limit_still_reads(tmp_path: Path) -> None:
-    row = {"id": "2503.00001", "title": "A title", "summary": "An abstract."}
+    row = {"id": "2503.00001", "title": "A title", "summary": "An abstract. " * 120}
     line = (json.dumps(row) + "\n").encode()
     packed = gzip.compress(line * 1000)
     listing = parse_bytes(
@@ -145,3 +145,31 @@ def test_a_gzip_body_without_content_encoding_is_held_to_the_limit(
     assert listing.error == (
         f"{url}: over 50 MB once unzipped; the limit is max_listing_bytes in the config"
     )
+
+
+def _tiny_authors(rows: int) -> bytes:
+    """JSON lines whose thousands of three-letter authors make ~15x their size in objects."""
+    return b"".join(
+        json.dumps({"id": f"2503.{n:05d}", "title": f"T{n}", "authors": ["abc"] * 2000}).encode()
+        + b"\n"
+        for n in range(rows)
+    )
+
+
+def test_a_listing_of_millions_of_tiny_items_is_refused_before_parsing(tmp_path: Path) -> None:
+    raw = _tiny_authors(300)  # 4.2 MB that would parse into ~40 MB of author strings
+    day = dt.date(2025, 3, 18)
+    with pytest.raises(InputError, match="too many small items to parse in bounded memory"):
+        parse_bytes(raw, name="x", day=day, source="s", limit=5_000_000)
+    honest = json.dumps({"id": "2503.00001", "title": "A title", "summary": "x" * 2000}) + "\n"
+    assert parse_bytes(honest.encode() * 2000, name="x", day=day, source="s", limit=5_000_000)
+    # through the CLI, at the default limit: 60 MB of them, refused in bounded memory
+    path = tmp_path / "2025-03-18.jsonl"
+    with path.open("wb") as f:
+        for _ in range(14):
+            f.write(_tiny_authors(300))
+    rss, code, err = run_with_peak_rss(
+        ["ingest", "--config", str(config(tmp_path)), "--input", str(path)], tmp_path
+    )
+    assert code == 1 and "too many small items" in err and str(path) in err, err
+    assert rss < MAX_RSS_KB, f"peak RSS {rss} KB"

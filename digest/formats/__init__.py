@@ -41,6 +41,13 @@ GZIP_MAGIC = b"\x1f\x8b"
 # on 50 MB of each format: JSONL 220 MB peak RSS, JSON 290 MB, RSS 360 MB), so 64 MB keeps
 # a run under 600 MB; a real day is well under 1 MB, a year of arXiv in one file 99 MB.
 MAX_LISTING_BYTES = 64_000_000
+# Bytes of Python objects a parse makes per delimiter, measured on the worst inputs found
+# (tiny author strings: ~70 B per comma; tiny JSON objects: ~500 B per "{"; feed items:
+# ~210 B per "<"), and the share of the memory budget they may take: a listing estimated
+# over PARSE_BUDGET x max_listing_bytes is refused before it is parsed (honest listings
+# at 64 MB estimate 50-210 MB, so the peak stays under 600 MB whatever the content).
+_COST = ((b",", 70), (b"\n", 70), (b"<", 210), (b"{", 500))
+PARSE_BUDGET = 5
 # gunzip works in pieces of this size, so a bomb is refused after at most one more piece
 _PIECE = 1 << 20
 # a text file without the page header is a listing only if most "titles" have an abstract
@@ -140,6 +147,7 @@ def parse_bytes(
         raise ValueError(f"unknown format hint {hint!r}; expected one of {HINTS}")
     if raw[:2] == GZIP_MAGIC:
         raw = _gunzip(_pieces(raw), name, limit)
+    _check_parse_cost(raw, name, MAX_LISTING_BYTES if limit is None else limit)
     papers, kind, source_date = _parse(raw, name, day, announce_types, hint)
     papers = tuple(map(_clean_fields, papers))
     listing_date = day or source_date or undated
@@ -243,6 +251,18 @@ def _gunzip(compressed: Iterable[bytes], name: str, limit: int | None = None) ->
     if not inflater.eof:
         raise InputError(f"{name}: truncated gzip file (it ends in the middle)")
     return b"".join(out)
+
+
+def _check_parse_cost(raw: bytes, name: str, limit: int) -> None:
+    """A listing under the byte limit can still parse into gigabytes of tiny objects
+    (millions of one-letter authors): estimate from its delimiters and refuse those."""
+    cost = sum(raw.count(sep) * size for sep, size in _COST)
+    if cost > PARSE_BUDGET * limit:
+        raise InputError(
+            f"{name}: too many small items to parse in bounded memory (about "
+            f"{cost / 1e6:,.0f} MB of objects; the limit is {PARSE_BUDGET} x "
+            "max_listing_bytes in the config)"
+        )
 
 
 def _clean_fields(paper: Paper) -> Paper:

@@ -16,6 +16,7 @@ from digest import render, search, sources, themes, topics, trending, writer
 from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
+from digest.render.feeds import FeedChannel
 from digest.store import Store
 from digest.store.runs import LockInfo, day_status
 
@@ -129,10 +130,16 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     themes"."""
     recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
+    files = dict(site.files)
+    more = publish_topics(store, config, output) if config.topics.enabled else []
+    if (output / "weekly.xml").is_file():  # written by `digest weekly` (digest/weekly.py)
+        from digest.render.weekly import weekly_channel
+
+        more.insert(0, weekly_channel(config))
+    if more:  # feeds.opml lists every feed: the site's, the weekly one, the topics'
+        files[render.OPML_NAME] = render.site_opml(config, site.feeds, more)
     # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
-    writer.write_files(output, site.files)
-    if config.topics.enabled:
-        publish_topics(store, config, output)
+    writer.write_files(output, files)
     # then the search index of the pages now in place (None: no pagefind, a warning said so)
     index = search.build_index(output)
     if index is not None:
@@ -144,16 +151,17 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
         writer.prune(output, search.FOLDER, keep={*index, search.ENTRY})
 
 
-def publish_topics(store: Store, config: Config, output: Path) -> None:
+def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChannel]:
     """The topic index, and the page and feed of every topic that may have changed: those
     seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
-    and those without a page yet. An inactive topic's page stays as it was."""
-    from digest.render.topics import render_topics, shown_days, topic_path
+    and those without a page yet. An inactive topic's page stays as it was. Returns the
+    active topics' feeds, for ``feeds.opml``."""
+    from digest.render.topics import render_topics, shown_days, topic_channels, topic_path
     from digest.topics.history import topic_views
 
     asof = store.linked_until()
     if asof is None:
-        return
+        return []
     records = store.topics()
     views = topic_views(records, store.topic_days(), asof, config.topics)
     seen = {v.id: v.last_seen for v in views}
@@ -172,6 +180,7 @@ def publish_topics(store: Store, config: Config, output: Path) -> None:
         pid for v in views if v.id in shown for d in shown_days(v, config) for pid in d.paper_ids
     )
     writer.write_files(output, render_topics(views, cards, config, pages), only_changed=True)
+    return topic_channels(views, config)
 
 
 def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) -> None:

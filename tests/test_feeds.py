@@ -296,3 +296,56 @@ def test_every_format_dates_an_item_by_its_day_at_the_send_time_in_utc() -> None
 def _is_absolute_iri(value: str) -> bool:
     parsed = urlparse(value)
     return bool(parsed.scheme) and (bool(parsed.netloc) or parsed.scheme == "urn")
+
+
+# ------------------------------------------------------------------ topic and weekly feeds
+
+
+def test_opml_lists_the_topic_feeds_and_every_feed_written_validates(tmp_path: Path) -> None:
+    """With topics (issue 14): every feed the site writes, the topics' included, has its
+    three formats, and they pass the same checks; feeds.opml lists the site's feeds and
+    every active topic's, each pointing at a file that exists."""
+    from test_topics import _run_days
+
+    _run_days(tmp_path, 3)
+    out = tmp_path / "out"
+    rss = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.xml"))
+    topic_rss = [p for p in rss if p.startswith("topics/")]
+    assert len(topic_rss) >= 3
+    validator = json_feed_validator()
+    for path in rss:
+        base = out / path.removesuffix(".xml")
+        for suffix in (".xml", ".atom"):
+            parsed = feedparser.parse(base.with_suffix(suffix).read_bytes())
+            assert not parsed.bozo, (path, suffix, parsed.get("bozo_exception"))
+            assert parsed.entries, (path, suffix)
+        atom = ET.fromstring(base.with_suffix(".atom").read_bytes())
+        assert RFC3339.fullmatch(atom.findtext(f"{A}updated") or "")
+        self_link = next(x for x in atom.findall(f"{A}link") if x.get("rel") == "self")
+        assert (self_link.get("href") or "").endswith(path.removesuffix(".xml") + ".atom")
+        validator.validate(json.loads(base.with_suffix(".json").read_text("utf-8")))
+    root = ET.fromstring((out / "feeds.opml").read_bytes())
+    listed = [o.get("xmlUrl") or "" for o in root.findall("body/outline")]
+    site_url = "http://localhost:8080/"  # Config's default site_url
+    assert listed[:2] == [f"{site_url}feed.xml", f"{site_url}papers.xml"]
+    assert sorted(listed[2:]) == sorted(site_url + p for p in topic_rss)
+    assert len(listed) == len(set(listed))
+
+
+def test_the_weekly_feed_joins_the_opml_at_the_next_publish(tmp_path: Path) -> None:
+    from test_topics import _config, _run_days
+
+    from digest import weekly
+
+    digests = _run_days(tmp_path, 2)
+    config = _config(tmp_path)
+    out = config.output_path
+    with Store.open(config.database_path) as store:
+        week = weekly.week_of(digests[0].date)
+        weekly.publish_week(store, config, weekly.build_week(store, config, week), out)
+        pipeline.publish_site(store, config, out)
+    listed = [
+        o.get("xmlUrl") for o in ET.fromstring((out / "feeds.opml").read_bytes()).iter("outline")
+    ]
+    assert listed[2] == f"{config.site_url}weekly.xml"
+    assert (out / "weekly.atom").is_file() and (out / "weekly.json").is_file()

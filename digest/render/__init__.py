@@ -35,6 +35,7 @@ from digest.render.text import long_date
 from digest.render.view import DayView, build_view, ranked, site_feed_links, site_link
 
 __all__ = [
+    "OPML_NAME",
     "UNSUBSCRIBE_PLACEHOLDER",
     "ArchiveEntry",
     "RenderError",
@@ -42,6 +43,7 @@ __all__ = [
     "RenderedSite",
     "render_day",
     "render_site",
+    "site_opml",
 ]
 
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
@@ -187,7 +189,7 @@ def render_site(
     files = {"index.html": index_html, "search.js": render(config, "search.js")}
     for feed in feeds:
         files.update(feed_files(config, feed))
-    files[OPML_NAME] = opml(config, f"{config.title}: feeds", feeds)
+    files[OPML_NAME] = site_opml(config, feeds)
     return RenderedSite(
         feed_xml=files["feed.xml"],
         index_html=index_html,
@@ -195,6 +197,11 @@ def render_site(
         feeds=feeds,
         files=files,
     )
+
+
+def site_opml(config: Config, feeds: Sequence[Feed], more: Sequence[FeedChannel] = ()) -> str:
+    """``feeds.opml``: the site's feeds, then ``more`` (the weekly and topic feeds)."""
+    return opml(config, f"{config.title}: feeds", [f.channel for f in feeds] + list(more))
 
 
 def _channel(config: Config, name: str, title: str, last_build: dt.datetime | None) -> FeedChannel:

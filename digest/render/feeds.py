@@ -133,18 +133,15 @@ def json_feed(feed: Feed) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def opml(config: Config, title: str, feeds: Sequence[Feed]) -> str:
+def opml(config: Config, title: str, channels: Sequence[FeedChannel]) -> str:
     """``feeds.opml``: one outline per feed, so a reader imports them all at once.
 
     Each feed is listed once, by its RSS URL (what every reader takes): listing the Atom
     and JSON siblings too would subscribe the reader to every item three times.
     """
-    return render(config, "opml.xml", title=title, feeds=feeds, updated=_newest(feeds))
+    updated = max((utc(c.last_build) for c in channels if c.last_build), default=EPOCH)
+    return render(config, "opml.xml", title=title, channels=channels, updated=updated)
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def _newest(feeds: Sequence[Feed]) -> dt.datetime:
-    return max((f.updated for f in feeds), default=EPOCH)

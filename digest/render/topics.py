@@ -179,11 +179,30 @@ def topic_feed(slug: str, topic_id: str, t: _Topic, days: Sequence[_Day], config
         )
         for d in days
     ]
-    channel = FeedChannel(
+    channel = _channel(t, config, items[0].published if items else None)
+    return Feed(topic_path(slug, "feed.xml"), channel, tuple(items))
+
+
+def topic_channels(views: Sequence[TopicView], config: Config) -> list[FeedChannel]:
+    """The feeds of the active topics, rising first, for ``feeds.opml``: a merged topic's
+    feed repeats its survivor's, and an inactive one's stays where it is but gets nothing
+    new, so neither is offered for subscription."""
+    return [
+        _channel(
+            _topic(v, config),
+            config,
+            _published(v.last_seen, config.schedule.cron, config.schedule.timezone),
+        )
+        for v in views
+        if v.state == "active"
+    ]
+
+
+def _channel(t: _Topic, config: Config, last_build: dt.datetime | None) -> FeedChannel:
+    return FeedChannel(
         title=f"{config.title}: {t.label}",
         link=t.page_url,
         description=f"{config.title}: the papers of the topic '{t.label}', one item per day.",
         self_url=t.feed_url,
-        last_build=items[0].published if items else None,
+        last_build=last_build,
     )
-    return Feed(topic_path(slug, "feed.xml"), channel, tuple(items))

@@ -78,12 +78,17 @@ def render_feed(weeks: Sequence[dict[str, Any]], config: Config) -> dict[str, st
                 ),  # dict keys read as attributes
             )
         )
-    channel = FeedChannel(
+    channel = weekly_channel(config, items[0].published if items else None)
+    # weekly.xml, weekly.atom and weekly.json from one Feed (render.feeds)
+    return feed_files(config, Feed("weekly.xml", channel, tuple(items)))
+
+
+def weekly_channel(config: Config, last_build: dt.datetime | None = None) -> FeedChannel:
+    """The channel of ``weekly.xml`` (and of its line in ``feeds.opml``)."""
+    return FeedChannel(
         title=f"{config.title}: weekly",
         link=site_link(config),
         description=f"{config.title}: the week's top papers and rising topics, one item per week.",
         self_url=site_link(config, "weekly.xml"),
-        last_build=items[0].published if items else None,
+        last_build=last_build,
     )
-    # weekly.xml, weekly.atom and weekly.json from one Feed (render.feeds)
-    return feed_files(config, Feed("weekly.xml", channel, tuple(items)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import repeat
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from digest.config import TrendingConfig
 from digest.models import DayPaper, Digest, Paper, RankedPaper, SourceStatus, Theme
-from digest.themes import ThemeResult, document
+from digest.themes import REMAINDER_ID, ThemeResult, document
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,27 +114,28 @@ def select_batch(
         if n_themes >= config.diverse_min_themes
         else size
     )
+    # within a theme the penalty is the same, so each step only compares the best paper left
+    # of each theme: the first of its queue, ``scored`` being in score order
+    queues: dict[str, deque[int]] = {}
+    for i, item in enumerate(scored):
+        queues.setdefault(_group(item), deque()).append(i)
     held: Counter[str] = Counter()
     chosen: list[int] = []
-    left = list(range(len(scored)))
     while len(chosen) < size:
-        open_ = [i for i in left if _group(scored[i]) not in held or held[_group(scored[i])] < cap]
-        pool = open_ or left  # every theme left is full: fill the batch in score order
-        best = max(
-            pool,
-            key=lambda i: (scored[i][1] - config.diversity * held[_group(scored[i])] / size, -i),
+        heads = [(g, q[0]) for g, q in queues.items() if q]
+        pool = [h for h in heads if held[h[0]] < cap] or heads  # all full: score order
+        group, best = max(
+            pool, key=lambda h: (scored[h[1]][1] - config.diversity * held[h[0]] / size, -h[1])
         )
+        queues[group].popleft()
+        held[group] += 1
         chosen.append(best)
-        held[_group(scored[best])] += 1
-        left.remove(best)
     return {scored[i][0] for i in chosen}
 
 
 def _group(item: tuple[str, float, str | None]) -> str:
     """The theme a batch paper counts against: the remainder ("other") and no theme are a
     grab-bag, not a subject, so each such paper counts as its own."""
-    from digest.themes import REMAINDER_ID
-
     pid, _, theme = item
     return f"paper:{pid}" if theme is None or theme == REMAINDER_ID else f"theme:{theme}"
 

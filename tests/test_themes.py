@@ -13,7 +13,8 @@ from digest.config import ThemesConfig
 from digest.models import Paper
 from digest.themes import REMAINDER_ID, ThemeResult, find_themes
 from digest.themes.cluster import k_candidates
-from digest.themes.labels import REMAINDER_LABEL, label_key, phrases
+from digest.themes.coverage import label_key
+from digest.themes.labels import REMAINDER_LABEL, phrases
 from digest.themes.text import clean_text, stem, tokens
 
 CONFIG = ThemesConfig()

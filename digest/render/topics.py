@@ -11,14 +11,13 @@ from functools import lru_cache
 
 from digest.calendar import send_time
 from digest.config import Config
-from digest.render.feeds import Feed, FeedChannel, FeedItem, feed_files, feed_links, opml
+from digest.render.feeds import Feed, FeedChannel, FeedItem, feed_files, feed_links
 from digest.render.templating import render
 from digest.render.text import long_date
 from digest.render.view import site_link
 from digest.topics.history import TopicDay, TopicView, sparkline
 
 MAX_AUTHORS = 4
-TOPICS_OPML = "topics/feeds.opml"
 PAGE_PAPERS = 100  # a topic page lists whole days, newest first, up to about this many papers
 FEED_DAYS = 10  # items of a topic's feed
 
@@ -81,14 +80,7 @@ def render_topics(
             home_url=site_link(config),
             active=[shown[v.id] for v in views if v.active],
             inactive=[shown[v.id] for v in views if v.state == "inactive"],
-            opml_url=site_link(config, TOPICS_OPML),
-        ),
-        # every active topic's feed, for a reader to follow them all in one step
-        TOPICS_OPML: opml(
-            config,
-            f"{config.title}: topics",
-            [_listed_feed(v, shown[v.id], config) for v in views if v.active],
-        ),
+        )
     }
     for v in views:
         if pages is not None and v.id not in pages:
@@ -165,18 +157,6 @@ def _day(
     return _Day(
         day, long_date(day), site_link(config, f"{day.isoformat()}/index.html"), tuple(shown)
     )
-
-
-def _listed_feed(v: TopicView, t: _Topic, config: Config) -> Feed:
-    """A topic's feed as the OPML lists it: its channel, dated by its newest day."""
-    channel = FeedChannel(
-        title=f"{config.title}: {t.label}",
-        link=t.page_url,
-        description=f"{config.title}: the papers of the topic '{t.label}', one item per day.",
-        self_url=t.feed_url,
-        last_build=_published(v.last_seen, config.schedule.cron, config.schedule.timezone),
-    )
-    return Feed(topic_path(v.slug, "feed.xml"), channel, ())
 
 
 @lru_cache(maxsize=4096)

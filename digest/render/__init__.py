@@ -29,6 +29,7 @@ from digest.render.feeds import (
     FeedItem,
     feed_files,
     opml,
+    utc,
 )
 from digest.render.templating import RenderError, render
 from digest.render.text import long_date
@@ -163,7 +164,7 @@ def render_site(
         subscribe_url=site_link(config, "subscribe"),
     )
     recent = newest_first[: config.render.feed_days]
-    last_build = max((_utc(d.generated_at) for d in recent), default=None)
+    last_build = max((utc(d.generated_at) for d in recent), default=None)
     day_items: list[FeedItem] = []
     paper_items: list[FeedItem] = []
     listed: set[str] = set()  # a paper trending on several days is one item, the newest
@@ -261,9 +262,5 @@ def _paper_items(
     return [item for _, item in sorted(items, key=lambda x: x[0])]
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def _generated(digest: Digest) -> str:
-    return _utc(digest.generated_at).strftime("%Y-%m-%d %H:%M UTC")
+    return utc(digest.generated_at).strftime("%Y-%m-%d %H:%M UTC")

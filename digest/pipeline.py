@@ -11,14 +11,21 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from digest import render, search, sources, themes, topics, trending, writer
+from digest import search, sources, themes, topics, trending, writer
 from digest.config import Config
 from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
 from digest.render.feeds import FeedChannel
 from digest.store import Store
 from digest.store.runs import LockInfo, day_status
+
+if TYPE_CHECKING:
+    from digest.render import ArchiveEntry
+
+# digest.render (jinja2, premailer: half a second) is imported where a day is rendered, so
+# that commands which only rank or ingest (digest recommend, digest ingest) start fast
 
 log = logging.getLogger("digest")
 
@@ -108,6 +115,8 @@ def build_digest(
 
 def publish(store: Store, config: Config, digest: Digest, output: Path, site: bool = True) -> None:
     """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
+    from digest import render
+
     day = digest.date.isoformat()
     rendered = render.render_day(digest, config)
     writer.write_files(
@@ -128,6 +137,8 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     search index. A day without papers is in none of them: the store keeps it (and its
     ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
     themes"."""
+    from digest import render
+
     recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
     files = dict(site.files)
@@ -204,9 +215,11 @@ def patch_topic_ids(
     writer.write_files(output, files)
 
 
-def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[render.ArchiveEntry]:
+def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
     """Every day's archive entry. Each is made once from its digest and kept in the store,
     so a run after years of digests reads the few it feeds, not all of them."""
+    from digest import render
+
     loaded = {d.date: d for d in recent}
     entries = []
     made: dict[dt.date, tuple[str, dict]] = {}
@@ -266,6 +279,8 @@ def _run(
     collected: Sequence[SourceStatus] | None,
     link: bool = True,
 ) -> RunResult:
+    from digest import render
+
     # the day's lock and run-log row: a scheduler, a backfill and this run never overlap on a day
     with store.day_run(day, on_wait=_say_waiting) as record:
 

@@ -15,7 +15,7 @@ import pytest
 
 from digest.cli import main
 from digest.personal.profile import Profile, profile_to_toml
-from digest.personal.rank import fit_model, rank_for_profile, rank_many
+from digest.personal.rank import Day, fit_model, rank_for_profile, rank_many
 from digest.personal.seeds import read_seed_file
 from digest.store import Store
 
@@ -180,7 +180,7 @@ def test_rank_many_is_the_stacked_product(fixtures: Path) -> None:
     assert scores.shape == (2, len(papers))
     one = (models[1].weights @ x.T).toarray().ravel() + models[1].intercept
     assert np.allclose(scores[1], one, atol=1e-5)
-    ranked = rank_for_profile(Profile(name="a"), models[0], papers, x, top=5)
+    ranked = rank_for_profile(Profile(name="a"), models[0], Day.of(papers), top=5)
     assert len(ranked) == 5
 
 
@@ -287,3 +287,22 @@ def test_help_example_works_as_printed(tmp_path: Path) -> None:
 def test_profile_toml_of_a_stored_profile_round_trips() -> None:
     p = Profile(name="x", keywords=("a",), categories=("cs.RO",))
     assert "categories" in profile_to_toml(p)
+
+
+def test_rank_profiles_in_chunks_equals_one_at_a_time(fixtures: Path) -> None:
+    from digest.formats import read_listing
+    from digest.personal.batch import rank_profiles
+
+    papers = list(read_listing(fixtures / "personal" / f"{DAY}.jsonl").papers)
+    seeds = list(read_seed_file(fixtures / "personal" / "seeds-robotics.jsonl").papers)
+    day = Day.of(papers)
+    pairs = [
+        (Profile(name="a"), fit_model("a", seeds[:10], papers)),
+        (Profile(name="k", keywords=("language model",)), fit_model("k", [], papers)),
+        (Profile(name="b", exclude=("robot",)), fit_model("b", seeds[10:], papers)),
+    ]
+    together = list(rank_profiles(pairs, day, top=5, chunk=2))
+    alone = [rank_for_profile(p, m, day, top=5) for p, m in pairs]
+    assert together == alone
+    assert all(len(r) == 5 for r in together)
+    assert not any("robot" in x.title.lower() for x in together[2])

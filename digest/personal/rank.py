@@ -34,6 +34,7 @@ from digest.personal.features import (
     paper_features,
     text_features,
 )
+from digest.personal.match import DayTexts
 from digest.personal.profile import Profile
 
 if TYPE_CHECKING:
@@ -146,6 +147,21 @@ def day_matrix(papers: Sequence[Paper], background: Sequence[Paper] = ()) -> sp.
     return Idf.fit(raw).weigh(raw[: len(papers)])
 
 
+@dataclass(frozen=True, eq=False)
+class Day:
+    """A day prepared once for any number of profiles: its papers, their feature rows and
+    their texts for keyword matching."""
+
+    papers: tuple[Paper, ...]
+    x: sp.csr_matrix
+    texts: DayTexts
+
+    @classmethod
+    def of(cls, papers: Sequence[Paper], background: Sequence[Paper] = ()) -> Day:
+        papers = tuple(papers)
+        return cls(papers, day_matrix(papers, background), DayTexts.of(papers))
+
+
 def rank_many(weights: sp.csr_matrix, intercepts: np.ndarray, day: sp.csr_matrix) -> np.ndarray:
     """Margins of every profile (rows of ``weights``, stacked) for every paper of ``day``:
     one sparse product, profiles x papers. The send path ranks thousands of profiles so."""
@@ -156,48 +172,54 @@ def rank_many(weights: sp.csr_matrix, intercepts: np.ndarray, day: sp.csr_matrix
 def rank_for_profile(
     profile: Profile,
     model: ProfileModel,
-    papers: Sequence[Paper],
-    x: sp.csr_matrix | None = None,
+    papers: Sequence[Paper] | Day,
     top: int | None = None,
 ) -> list[Recommendation]:
     """The day's ``papers`` for ``profile``, best first, each with its reasons."""
-    if not papers:
+    day = papers if isinstance(papers, Day) else Day.of(papers)
+    if not day.papers:
         return []
-    x = day_matrix(papers) if x is None else x
-    margin = rank_many(model.weights, np.array([model.intercept]), x)[0]
-    sims = np.asarray((x @ model.positives.T).toarray()) if model.positives.shape[0] else None
-    return score_day(profile, model, papers, x, margin, sims, top)
+    margin = rank_many(model.weights, np.array([model.intercept]), day.x)[0]
+    best, nearest = nearest_positive(day.x, model.positives)
+    return score_day(profile, model, day, margin, best, nearest, top)
+
+
+def nearest_positive(x: sp.csr_matrix, positives: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Each paper's cosine to its nearest positive, and which positive (-1: none)."""
+    n = x.shape[0]
+    if not positives.shape[0]:
+        return np.zeros(n), np.full(n, -1)
+    sims = np.asarray((x @ positives.T).toarray())
+    return sims.max(axis=1), sims.argmax(axis=1)
 
 
 def score_day(
     profile: Profile,
     model: ProfileModel,
-    papers: Sequence[Paper],
-    x: sp.csr_matrix,
+    day: Day,
     margin: np.ndarray,
-    sims: np.ndarray | None,
+    best: np.ndarray,
+    nearest: np.ndarray,
     top: int | None = None,
 ) -> list[Recommendation]:
-    """Blend a profile's margins and nearest-positive similarities with its keywords and
-    categories; ``sims`` is papers x positives."""
+    """Blend a profile's margins and nearest-positive similarities (``best``, the cosine to
+    positive ``nearest``) with its keywords and categories."""
+    papers = day.papers
     n = len(papers)
     score = _standard(margin) if model.weights.nnz else np.zeros(n)
     evidence = np.zeros(n, dtype=bool)
-    nearest = np.full(n, -1)
-    if sims is not None and sims.shape[1]:
-        best = sims.max(axis=1)
-        nearest = sims.argmax(axis=1)
+    if model.positives.shape[0]:
         score = score + KNN_WEIGHT * _standard(best)
         evidence |= best >= MIN_SIMILARITY
         nearest = np.where(best >= MIN_SIMILARITY, nearest, -1)
-    matched = _matches(profile.keywords, papers)
+    matched = day.texts.matches(profile.keywords)
+    in_cat = day.texts.in_categories(profile.categories)
     cats = {c.lower() for c in profile.categories}
-    in_cat = np.array([bool(cats & {c.lower() for c in p.categories}) for p in papers])
     hits = np.array([len(m) for m in matched])
     score = score + KEYWORD_BOOST * hits + CATEGORY_BOOST * in_cat
     evidence |= (hits > 0) | in_cat
-    excluded = [bool(m) for m in _matches(profile.exclude, papers)]
-    ok = evidence & ~np.array(excluded, dtype=bool)
+    excluded = np.array([bool(m) for m in day.texts.matches(profile.exclude)], dtype=bool)
+    ok = evidence & ~excluded
     order = [i for i in np.argsort(-score, kind="stable").tolist() if ok[i]]
     if top is not None:
         order = order[:top]
@@ -227,33 +249,6 @@ def _standard(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / sd if sd > 0 else v * 0.0
 
 
-def _matches(phrases: Sequence[str], papers: Sequence[Paper]) -> list[list[str]]:
-    """For each paper, the ``phrases`` it contains: as a token sequence (so "auctions" meets
-    "auction") or as plain text at the start of a word ("robot" meets "robotics"; "C++" and
-    LaTeX, which have no usable words, match so). User text is escaped, never a pattern."""
-    if not phrases:
-        return [[] for _ in papers]
-    import re
-
-    from digest.themes import document
-    from digest.themes.text import clean_text, tokens
-
-    wanted = []
-    for phrase in phrases:
-        # LaTeX is matched as written: cleaning would leave "stable" of "$\\alpha$-stable"
-        words = () if ("$" in phrase or "\\" in phrase) else tokens(clean_text(phrase))
-        seq = " " + " ".join(words) + " " if words else None
-        wanted.append((phrase, seq, re.compile(r"(?<!\w)" + re.escape(phrase.casefold()))))
-    out = []
-    for p in papers:
-        joined = " " + " ".join(tokens(document(p))) + " "
-        plain = f"{p.title} {p.abstract}".casefold()
-        out.append(
-            [ph for ph, seq, pattern in wanted if (seq and seq in joined) or pattern.search(plain)]
-        )
-    return out
-
-
 def _top_terms(model: ProfileModel, paper: Paper, k: int = 3) -> list[str]:
     """The paper's features with the largest positive weight in the model: the words the
     margin rests on (hashing loses names, so they come from the paper's own features)."""
@@ -273,6 +268,8 @@ __all__ = [
     "ProfileModel",
     "fit_model",
     "day_matrix",
+    "Day",
+    "nearest_positive",
     "rank_many",
     "rank_for_profile",
     "score_day",

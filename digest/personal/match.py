@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,8 @@ class DayTexts:
     joined: tuple[str, ...]  # " token token ... " of title and abstract
     plain: tuple[str, ...]  # casefolded title and abstract
     categories: tuple[frozenset[str], ...]  # lower-cased
+    # phrase -> the papers it matches: ten thousand profiles share their common keywords
+    _found: dict[str, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, papers: Sequence[Paper]) -> DayTexts:
@@ -41,11 +43,23 @@ class DayTexts:
         """For each paper, the ``phrases`` it contains."""
         if not phrases:
             return [[] for _ in self.joined]
-        wanted = [_compile(phrase) for phrase in phrases]
-        return [
-            [ph for ph, seq, pattern in wanted if (seq and seq in joined) or pattern.search(plain)]
-            for joined, plain in zip(self.joined, self.plain, strict=True)
-        ]
+        found = [(ph, self.papers_matching(ph)) for ph in phrases]
+        return [[ph for ph, hits in found if i in hits] for i in range(len(self.joined))]
+
+    def papers_matching(self, phrase: str) -> frozenset[int]:
+        """Indexes of the papers that contain ``phrase`` (found once per day)."""
+        hits = self._found.get(phrase)
+        if hits is None:
+            _, seq, pattern = _compile(phrase)
+            raw = phrase.casefold()
+            hits = frozenset(
+                i
+                for i, (joined, plain) in enumerate(zip(self.joined, self.plain, strict=True))
+                # the substring test first: the pattern only confirms the word start
+                if (seq and seq in joined) or (raw in plain and pattern.search(plain))
+            )
+            self._found[phrase] = hits
+        return hits
 
     def in_categories(self, categories: Sequence[str]) -> np.ndarray:
         """True for each paper listed in any of ``categories``."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,6 +155,21 @@ class Day:
     papers: tuple[Paper, ...]
     x: sp.csr_matrix
     texts: DayTexts
+    _features: dict[int, tuple[list[str], np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def features(self, i: int) -> tuple[list[str], np.ndarray]:
+        """Paper ``i``'s distinct word features and their columns (for reasons; kept)."""
+        found = self._features.get(i)
+        if found is None:
+            feats = [
+                f
+                for f in dict.fromkeys(paper_features(self.papers[i]))
+                if not f.startswith(CATEGORY_PREFIX)
+            ]
+            found = self._features[i] = (feats, columns(feats))
+        return found
 
     @classmethod
     def of(cls, papers: Sequence[Paper], background: Sequence[Paper] = ()) -> Day:
@@ -234,7 +249,7 @@ def score_day(
             )
         if nearest[i] >= 0:
             reasons.append(f"like: {model.titles[nearest[i]]}")
-        terms = _top_terms(model, papers[i])
+        terms = _top_terms(model, day, i)
         if terms:
             reasons.append("terms: " + ", ".join(terms))
         out.append(
@@ -249,18 +264,19 @@ def _standard(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / sd if sd > 0 else v * 0.0
 
 
-def _top_terms(model: ProfileModel, paper: Paper, k: int = 3) -> list[str]:
-    """The paper's features with the largest positive weight in the model: the words the
+def _top_terms(model: ProfileModel, day: Day, i: int, k: int = 3) -> list[str]:
+    """Paper ``i``'s features with the largest positive weight in the model: the words the
     margin rests on (hashing loses names, so they come from the paper's own features)."""
-    if not model.weights.nnz:
+    w = model.weights
+    if not w.nnz:
         return []
-    feats = [f for f in dict.fromkeys(paper_features(paper)) if not f.startswith(CATEGORY_PREFIX)]
+    feats, cols = day.features(i)
     if not feats:
         return []
-    cols = columns(feats)
-    w = np.asarray(model.weights[:, cols].toarray()).ravel()
-    best = [feats[j] for j in np.argsort(-w)[:k] if w[j] > 0]
-    return best
+    # the row's columns are sorted: a binary search, not a column slice of a 1M-wide matrix
+    at = np.minimum(np.searchsorted(w.indices, cols), len(w.indices) - 1)
+    weight = np.where(w.indices[at] == cols, w.data[at], 0.0)
+    return [feats[j] for j in np.argsort(-weight, kind="stable")[:k] if weight[j] > 0]
 
 
 __all__ = [

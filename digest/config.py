@@ -150,6 +150,14 @@ class ServeConfig:
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
+@dataclass(frozen=True)
+class PersonalConfig:
+    """Personal digests (docs/personal.md): the For you section of each subscriber's email."""
+
+    trending_weight: float = 0.5  # day-standardized trending score added to relevance
+    max_items: int = 8  # For you papers per email (the best matches of the day, at most)
+
+
 def _check_delivery(cfg: Config, file: Path) -> None:
     """Checks of the email, smtp and serve sections."""
     _positive(
@@ -281,6 +289,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     weekly: WeeklyConfig = field(default_factory=WeeklyConfig)
+    personal: PersonalConfig = field(default_factory=PersonalConfig)
     path: Path | None = None
 
     @property
@@ -511,6 +520,15 @@ def _check(cfg: Config, file: Path) -> None:
         raise ConfigError(
             f"{file}: 'trending.max_theme_share' is a share of the batch, at most 1, "
             f"got {cfg.trending.max_theme_share}"
+        )
+    if not 0 <= cfg.personal.trending_weight <= 10:
+        raise ConfigError(
+            f"{file}: 'personal.trending_weight' must be between 0 and 10, "
+            f"got {cfg.personal.trending_weight}"
+        )
+    if not 1 <= cfg.personal.max_items <= 10:
+        raise ConfigError(
+            f"{file}: 'personal.max_items' must be between 1 and 10, got {cfg.personal.max_items}"
         )
     if cfg.render.max_email_bytes < 10_000:
         raise ConfigError(

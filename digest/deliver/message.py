@@ -31,13 +31,21 @@ from urllib.parse import quote
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import Digest, clean_space
-from digest.render import UNSUBSCRIBE_PLACEHOLDER
+from digest.render import PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
 
 CRLF = b"\r\n"
 _SOFT_BREAK = b"=\r\n"
 _POLICY = policy.SMTP
 MAX_SUBJECT_CHARS = 140
 _SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')
+# Where a subscriber's For you section goes: not in the rendered files (a reader without a
+# profile gets them as they are), marked only in the bodies compiled for sending.
+FOR_YOU_SLOT = "%%FOR_YOU%%"
+_SLOTS = re.compile(
+    "("
+    + "|".join(map(re.escape, (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER, FOR_YOU_SLOT)))
+    + ")"
+)
 
 
 def _crlf(data: bytes) -> bytes:
@@ -100,13 +108,22 @@ class MailTemplate:
     boundary: bytes
     text_pieces: tuple[bytes, ...]
     html_pieces: tuple[bytes, ...]
+    text_slots: tuple[str, ...]  # the placeholder between each two pieces
+    html_slots: tuple[str, ...]
     mailto: str
     id_domain: str
     id_key: bytes
 
     @property
     def has_unsubscribe_link(self) -> bool:
-        return len(self.text_pieces) > 1 and len(self.html_pieces) > 1
+        return (
+            UNSUBSCRIBE_PLACEHOLDER in self.text_slots
+            and UNSUBSCRIBE_PLACEHOLDER in self.html_slots
+        )
+
+    @property
+    def has_for_you_slot(self) -> bool:
+        return FOR_YOU_SLOT in self.html_slots
 
     def message_id(self, round_: int, subscriber_id: int) -> str:
         """Stable for (day, round, subscriber): a resent-after-crash copy repeats it, so
@@ -116,13 +133,24 @@ class MailTemplate:
         tag = hashlib.blake2s(stem.encode(), key=self.id_key, digest_size=6).hexdigest()
         return f"<digest.{stem}.{tag}@{self.id_domain}>"
 
-    def render(self, to: str, unsubscribe_url: str, message_id: str) -> bytes:
-        """The complete message for one recipient, CRLF line ends, ready for SMTP DATA."""
-        for value in (to, unsubscribe_url, message_id):
+    def render(
+        self,
+        to: str,
+        unsubscribe_url: str,
+        message_id: str,
+        preferences_url: str = "",
+        for_you: tuple[str, str] | None = None,
+    ) -> bytes:
+        """The complete message for one recipient, CRLF line ends, ready for SMTP DATA.
+        ``for_you`` is the (text, HTML) of the reader's For you section, if they have one."""
+        for value in (to, unsubscribe_url, message_id, preferences_url):
             if not value.isascii() or any(c in value for c in "\r\n"):
                 raise ValueError(f"unsafe header value: {value!r}")
-        text_url = _SOFT_BREAK + _qp(unsubscribe_url) + _SOFT_BREAK
-        html_url = _SOFT_BREAK + _qp(html.escape(unsubscribe_url, quote=True)) + _SOFT_BREAK
+        urls = {UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url, PREFERENCES_PLACEHOLDER: preferences_url}
+        text_values = {k: _qp(v) for k, v in urls.items()}
+        html_values = {k: _qp(html.escape(v, quote=True)) for k, v in urls.items()}
+        text_values[FOR_YOU_SLOT] = _qp(for_you[0]) if for_you else b""
+        html_values[FOR_YOU_SLOT] = _qp(for_you[1]) if for_you else b""
         b = self.boundary
         return b"".join(
             (
@@ -150,7 +178,7 @@ class MailTemplate:
                 b"Content-Transfer-Encoding: quoted-printable",
                 CRLF,
                 CRLF,
-                text_url.join(self.text_pieces),
+                _splice(self.text_pieces, self.text_slots, text_values),
                 CRLF,
                 b"--",
                 b,
@@ -160,7 +188,7 @@ class MailTemplate:
                 b"Content-Transfer-Encoding: quoted-printable",
                 CRLF,
                 CRLF,
-                html_url.join(self.html_pieces),
+                _splice(self.html_pieces, self.html_slots, html_values),
                 CRLF,
                 b"--",
                 b,
@@ -170,11 +198,46 @@ class MailTemplate:
         )
 
 
+def _splice(pieces: tuple[bytes, ...], slots: tuple[str, ...], values: dict[str, bytes]) -> bytes:
+    """The encoded pieces with each slot's encoded value between soft line breaks (which
+    decode to nothing, so an empty value leaves the body as rendered)."""
+    out = [pieces[0]]
+    for slot, piece in zip(slots, pieces[1:], strict=True):
+        value = values[slot]
+        out += [_SOFT_BREAK, value, _SOFT_BREAK] if value else [_SOFT_BREAK]
+        out.append(piece)
+    return b"".join(out)
+
+
+def _split(body: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    parts = _SLOTS.split(body)
+    return tuple(_qp(p) for p in parts[0::2]), tuple(parts[1::2])
+
+
+def _mark_for_you_html(body: str) -> str:
+    """The HTML with :data:`FOR_YOU_SLOT` after the header row (none: no For you section)."""
+    head = body.find('class="header"')
+    end = body.find("</td></tr>", head) if head >= 0 else -1
+    if end < 0:
+        return body
+    end += len("</td></tr>")
+    return body[:end] + FOR_YOU_SLOT + body[end:]
+
+
+def _mark_for_you_text(body: str) -> str:
+    """The text with :data:`FOR_YOU_SLOT` after the intro paragraph (heading, rule, intro)."""
+    intro = body.find("\n\n")
+    end = body.find("\n\n", intro + 2) if intro >= 0 else -1
+    if end < 0:
+        return body
+    return body[:end] + FOR_YOU_SLOT + body[end:]
+
+
 def compile_mail(
     config: Config, digest: Digest, text: str, html_body: str, now: dt.datetime | None = None
 ) -> MailTemplate:
     """Encode what every recipient of ``digest`` shares. ``text``/``html_body`` are the rendered,
-    inlined bodies holding the unsubscribe placeholder."""
+    inlined bodies holding the unsubscribe (and preferences) placeholders."""
     return compile_bodies(config, digest.date, subject_for(config, digest), text, html_body, now)
 
 
@@ -210,6 +273,8 @@ def compile_bodies(
         b"MIME-Version: 1.0" + CRLF,
         b'Content-Type: multipart/alternative; boundary="' + boundary + b'"' + CRLF,
     ]
+    text_pieces, text_slots = _split(_mark_for_you_text(text))
+    html_pieces, html_slots = _split(_mark_for_you_html(html_body))
     mailbox = email.unsubscribe_mailto or email.from_addr
     mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe"
     return MailTemplate(
@@ -217,8 +282,10 @@ def compile_bodies(
         sender=email.from_addr,
         shared_headers=b"".join(headers),
         boundary=boundary,
-        text_pieces=tuple(_qp(piece) for piece in text.split(UNSUBSCRIBE_PLACEHOLDER)),
-        html_pieces=tuple(_qp(piece) for piece in html_body.split(UNSUBSCRIBE_PLACEHOLDER)),
+        text_pieces=text_pieces,
+        html_pieces=html_pieces,
+        text_slots=text_slots,
+        html_slots=html_slots,
         mailto=mailto,
         id_domain=_domain(email.from_addr),
         id_key=hashlib.sha256(f"{config.title}|{email.list_id}".encode()).digest()[:16],

@@ -11,17 +11,19 @@ resent with the same Message-ID.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import render, writer
 from digest.config import Config, EmailConfig
+from digest.deliver.foryou import render_section
 from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
 from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links
@@ -29,6 +31,7 @@ from digest.errors import DigestError
 from digest.models import Digest
 from digest.store import Store
 from digest.store import subscribers as subs
+from digest.store.foryou import ForYouItem
 from digest.words import plural
 
 log = logging.getLogger("digest.deliver")
@@ -48,6 +51,7 @@ class SendReport:
     already_sent: int = 0
     already_refused: int = 0
     confirmed: int = -1  # confirmed subscribers when the send began (-1: not counted)
+    personalized: int = 0  # messages sent with a For you section
 
     @property
     def delivered_nothing(self) -> bool:
@@ -90,6 +94,56 @@ def rendered_bodies(config: Config, digest: Digest, output_dir: Path) -> tuple[s
         return text_path.read_text("utf-8"), html_path.read_text("utf-8")
     day = render.render_day(digest, config)
     return day.email_txt, day.email_html
+
+
+# Bytes kept free for the For you section when the shared email is near the size budget:
+# 10 papers with long titles and reasons measure about 9 KB (tests/test_foryou_email.py).
+FOR_YOU_RESERVE = 12_000
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What personalizes a send: each reader's For you items, and the shared email for them
+    (the day's, or one rendered with room left for the section under the size budget)."""
+
+    sections: dict[int, tuple[ForYouItem, ...]] = field(default_factory=dict)
+    template: MailTemplate | None = None
+    room: int = 0  # bytes of HTML the section may take
+
+
+def personalize(
+    store: Store, config: Config, digest: Digest, output_dir: Path, text: str, html_body: str
+) -> Personal:
+    """Rank the day for every confirmed subscriber with a profile (one sparse product per
+    batch of profiles: digest.personal.foryou), keep the sections in the store (the feedback
+    page and the private feed read them), and pick the shared email they go into."""
+    from digest.personal.foryou import rank_subscribers
+
+    ranked = rank_subscribers(store, config, digest)
+    if not ranked.sections:
+        return Personal()
+    store.save_for_you(digest.date, ranked.sections.items())
+    log.info(
+        "%s: For you for %s (%d models refitted)",
+        digest.date,
+        plural(len(ranked.sections), "reader"),
+        ranked.refitted,
+    )
+    budget = config.render.max_email_bytes
+    size = len(html_body.encode("utf-8"))
+    if size + FOR_YOU_RESERVE > budget:
+        # the shared email fills the budget: the personalized copy shows fewer common papers
+        smaller = dataclasses.replace(
+            config.render, max_email_bytes=max(budget - FOR_YOU_RESERVE, budget // 2)
+        )
+        day = render.render_day(digest, config.with_overrides(render=smaller))
+        text, html_body = day.email_txt, day.email_html
+        size = len(html_body.encode("utf-8"))
+    template = compile_mail(config, digest, text, html_body)
+    if not template.has_for_you_slot:
+        log.warning("%s: the email template has no header row to put For you after", digest.date)
+        return Personal()
+    return Personal(ranked.sections, template, budget - size)
 
 
 def send_digest(
@@ -135,11 +189,12 @@ def deliver(
         )
     if not config.site_url.startswith("https://"):
         log.warning("site_url is not https: mail clients will not offer one-click unsubscribe")
+    personal = personalize(store, config, digest, output_dir, text, html_body)
     if dry_run:
-        return _write_outbox(store, template, links, output_dir, day)
+        return _write_outbox(store, config, digest, template, links, output_dir, personal)
     assert settings is not None
     with _one_sender(store):
-        return _send_round(store, config, digest.date, template, links, settings, resend)
+        return _send_round(store, config, digest.date, template, links, settings, resend, personal)
 
 
 def deliver_week(
@@ -193,9 +248,11 @@ def _send_round(
     links: Links,
     settings: SmtpSettings,
     resend: bool,
+    personal: Personal | None = None,
     cadence: str = subs.DAILY,
 ) -> SendReport:
     day = subs.send_key(key)
+    personalized = 0
     round_ = store.send_round(key, new=resend)
     # what earlier runs of this round settled: skipped now, and the summary says so
     before = store.delivery_counts(key, round_)
@@ -213,7 +270,9 @@ def _send_round(
                 if r.logged == subs.SENDING:
                     resumed += 1
                 message_id = template.message_id(round_, r.id)
-                data = template.render(r.email, links.unsubscribe_url(r.email), message_id)
+                data, with_section = _message(
+                    config, key, template, links, personal, r.id, r.email, message_id
+                )
                 store.mark_sending(key, round_, r.id, message_id)
                 try:
                     outcome = mailer.send(template.sender, r.email, data)
@@ -230,6 +289,7 @@ def _send_round(
                     config.email.max_hard_failures,
                 )
                 counts[outcome.status] += 1
+                personalized += with_section and outcome.status == SENT
                 if outcome.status != SENT:
                     log.warning("%s: %s %s: %s", day, r.email, outcome.status, outcome.detail)
     except SmtpUnavailable as exc:
@@ -255,22 +315,57 @@ def _send_round(
         already_sent=before.get(SENT, 0),
         already_refused=before.get(FAILED, 0),
         confirmed=confirmed,
+        personalized=personalized,
     )
+
+
+def _message(
+    config: Config,
+    key: dt.date | str,
+    template: MailTemplate,
+    links: Links,
+    personal: Personal | None,
+    subscriber_id: int,
+    email: str,
+    message_id: str,
+) -> tuple[bytes, bool]:
+    """One reader's message, and whether it has a For you section (a daily digest's only)."""
+    unsubscribe, preferences = links.unsubscribe_url(email), links.preferences_url(email)
+    items = personal.sections.get(subscriber_id) if personal else None
+    if items and personal is not None and personal.template is not None:
+        assert isinstance(key, dt.date)
+        section = render_section(config, links, email, key, items, personal.room)
+        if section is not None:
+            text, html_part, _shown = section
+            data = personal.template.render(
+                email, unsubscribe, message_id, preferences, for_you=(text, html_part)
+            )
+            return data, True
+    return template.render(email, unsubscribe, message_id, preferences), False
 
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
 def _write_outbox(
-    store: Store, template: MailTemplate, links: Links, output_dir: Path, day: str
+    store: Store,
+    config: Config,
+    digest: Digest,
+    template: MailTemplate,
+    links: Links,
+    output_dir: Path,
+    personal: Personal,
 ) -> SendReport:
     """Write each confirmed subscriber's message to OUTPUT/DAY/outbox/; the log is untouched."""
+    day = digest.date.isoformat()
     written = 0
     for s in store.subscribers(subs.CONFIRMED):
         if s.cadence != subs.DAILY:  # weekly subscribers get the weekly digest only
             continue
         message_id = template.message_id(0, s.id)
-        data = template.render(s.email, links.unsubscribe_url(s.email), message_id)
+        data, _ = _message(
+            config, digest.date, template, links, personal, s.id, s.email, message_id
+        )
         name = _UNSAFE_NAME.sub("_", s.email)
         writer.write_files(output_dir, {f"{day}/outbox/{s.id:06d}-{name}.eml": data})
         written += 1

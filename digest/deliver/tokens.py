@@ -1,4 +1,5 @@
-"""Signed links for confirming and unsubscribing (HMAC via itsdangerous).
+"""Signed links for confirming, unsubscribing, preferences, feedback and private feeds
+(HMAC via itsdangerous).
 
 The secret comes from the environment variable that ``serve.secret_env``
 names. A config for local use (the bundled example) may set
@@ -30,6 +31,11 @@ from digest.errors import DigestError
 
 _CONFIRM_SALT = "digest.confirm.v1"
 _UNSUBSCRIBE_SALT = "digest.unsubscribe.v1"
+# personal digests (docs/personal.md): each purpose its own salt, so none replays as another
+_PREFERENCES_SALT = "digest.preferences.v1"
+_FEEDBACK_SALT = "digest.feedback.v1"
+_FEED_SALT = "digest.feed.v1"
+PREFERENCES_MAX_AGE_S = 366 * 24 * 3600  # the footer link of a year-old email still opens
 MIN_SECRET_LENGTH = 16
 DEV_SECRET_SUFFIX = ".dev-secret"  # beside the database: var/output.sqlite -> var/output.dev-secret
 
@@ -157,6 +163,62 @@ class Links:
 
     def unsubscribe_url(self, email: str) -> str:
         return self._url("unsubscribe", self.unsubscribe_token(email))
+
+    def preferences_token(self, email: str) -> str:
+        return URLSafeTimedSerializer(self.secret, salt=_PREFERENCES_SALT).dumps(email)
+
+    def preferences_url(self, email: str) -> str:
+        return self._url("preferences", self.preferences_token(email))
+
+    def feedback_token(self, email: str, paper_id: str, vote: int, day: dt.date) -> str:
+        """A "More like this" (``vote`` 1) or "Fewer like this" (-1) link of one paper shown
+        in the email of ``day``; it carries everything the POST needs, signed."""
+        payload = [email, paper_id, vote, day.isoformat()]
+        return URLSafeSerializer(self.secret, salt=_FEEDBACK_SALT).dumps(payload)
+
+    def feedback_url(self, email: str, paper_id: str, vote: int, day: dt.date) -> str:
+        return self._url("feedback", self.feedback_token(email, paper_id, vote, day))
+
+    def feed_token(self, email: str) -> str:
+        # no timestamp: a feed reader polls the same URL for months
+        return URLSafeSerializer(self.secret, salt=_FEED_SALT).dumps(email)
+
+    def feed_url(self, email: str) -> str:
+        base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
+        return urljoin(base, f"feed/{self.feed_token(email)}.xml")
+
+    def preferences_email(self, token: str) -> str:
+        """The address a preferences token was made for; TokenError when bad or expired."""
+        serializer = URLSafeTimedSerializer(self.secret, salt=_PREFERENCES_SALT)
+        try:
+            return _as_email(serializer.loads(token, max_age=PREFERENCES_MAX_AGE_S))
+        except SignatureExpired as exc:
+            signed = exc.date_signed
+            if signed is not None and signed > dt.datetime.now(dt.UTC):
+                raise TokenError("this preferences link is not valid") from None
+            raise TokenError(
+                "this preferences link has expired; the footer of your latest digest has a new one",
+                expired=True,
+            ) from None
+        except BadData:
+            raise TokenError("this preferences link is not valid") from None
+
+    def feedback_vote(self, token: str) -> tuple[str, str, int, dt.date]:
+        """(email, paper id, vote, day) of a feedback token; TokenError when bad."""
+        try:
+            value = URLSafeSerializer(self.secret, salt=_FEEDBACK_SALT).loads(token)
+            email, paper_id, vote, day = value
+            if not (isinstance(paper_id, str) and vote in (1, -1)):
+                raise ValueError(value)
+            return _as_email(email), paper_id, int(vote), dt.date.fromisoformat(day)
+        except (BadData, ValueError, TypeError):
+            raise TokenError("this feedback link is not valid") from None
+
+    def feed_email(self, token: str) -> str:
+        try:
+            return _as_email(URLSafeSerializer(self.secret, salt=_FEED_SALT).loads(token))
+        except BadData:
+            raise TokenError("this feed link is not valid") from None
 
     def _url(self, path: str, token: str) -> str:
         base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"

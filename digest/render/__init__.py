@@ -7,7 +7,8 @@ writes them. Templates live in the top-level ``templates/`` folder (the
 ``digest.templates`` package); ``render.templates_dir`` overrides them file by file.
 
 The email and its text part carry :data:`UNSUBSCRIBE_PLACEHOLDER` where each
-subscriber's own unsubscribe URL goes; delivery swaps it per recipient, so the
+subscriber's own unsubscribe URL goes (and :data:`PREFERENCES_PLACEHOLDER` for the
+preferences link); delivery swaps it per recipient, so the
 CSS is inlined once per digest, not once per subscriber.
 """
 
@@ -31,12 +32,13 @@ from digest.render.feeds import (
     opml,
     utc,
 )
-from digest.render.templating import RenderError, render
+from digest.render.templating import PREFERENCES_PLACEHOLDER, RenderError, render
 from digest.render.text import long_date
 from digest.render.view import DayView, build_view, ranked, site_feed_links, site_link
 
 __all__ = [
     "OPML_NAME",
+    "PREFERENCES_PLACEHOLDER",
     "UNSUBSCRIBE_PLACEHOLDER",
     "ArchiveEntry",
     "RenderError",

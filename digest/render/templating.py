@@ -13,6 +13,10 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.render.text import plural, rfc822, rfc3339, wrap
 
+# Where each subscriber's own preferences link goes in the email (delivery splices it, like
+# the unsubscribe URL); a global, so every email template has it without being passed it.
+PREFERENCES_PLACEHOLDER = "%%PREFERENCES_URL%%"
+
 
 class RenderError(DigestError):
     """A template that cannot be loaded or rendered (usually an overridden one)."""
@@ -39,7 +43,7 @@ def environment(templates_dir: str = "") -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(wrap=wrap, rfc822=rfc822, rfc3339=rfc3339)
-    env.globals.update(plural=plural)
+    env.globals.update(plural=plural, preferences_url=PREFERENCES_PLACEHOLDER)
     return env
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from digest.store import digests, http_cache, papers, profiles, runs, subscribers, topics
+from digest.store import digests, foryou, http_cache, papers, profiles, runs, subscribers, topics
 from digest.store.db import check_integrity, connect, migrate, transaction
 from digest.store.digests import DigestsMixin
+from digest.store.foryou import ForYouMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
 from digest.store.papers import PapersMixin, SaveResult
 from digest.store.profiles import ProfilesMixin
@@ -29,6 +30,7 @@ COMPONENTS: list[tuple[str, list[str]]] = [
     ("runs", runs.MIGRATIONS),
     ("profiles", profiles.MIGRATIONS),
     ("topics", topics.MIGRATIONS),
+    ("for_you", foryou.MIGRATIONS),
 ]
 
 
@@ -40,6 +42,7 @@ class Store(
     RunsMixin,
     ProfilesMixin,
     TopicsMixin,
+    ForYouMixin,
 ):
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn

@@ -59,9 +59,11 @@ eval: $(STAMP)
 background: $(STAMP)
 	$(PY) bench/build_background.py
 
-## screenshots: email.html at 600 and 375 px in headless chromium -> output/DATE/screenshots/
+## screenshots: email.html at 600 and 375 px in headless chromium -> output/DATE/screenshots/;
+## the preferences page of digest serve at 375 and 1000 px -> output/preferences/screenshots/
 screenshots: $(STAMP)
 	$(PY) -m digest.render.screenshots output/$(DATE)/email.html
+	$(PY) -m digest.serve.preview output/preferences
 
 ## golden: regenerate the golden files of the rendered outputs (review the diff!)
 golden: $(STAMP)

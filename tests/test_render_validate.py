@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_render import fixture_digest, site_config, synthetic_digest
 
-from digest.render import UNSUBSCRIBE_PLACEHOLDER, render_day, render_site
+from digest.render import PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, render_day, render_site
 
 # docs/rendering.md, "Validator rules the email ignores", explains each of these.
 EMAIL_CLIENT_RULES = {
@@ -54,8 +54,12 @@ def test_html_outputs_are_valid(tmp_path: Path) -> None:
     site = render_site([fixture_digest()], config)
     files = {
         # delivery swaps the placeholder for each subscriber's URL before sending
-        "email.html": day.email_html.replace(UNSUBSCRIBE_PLACEHOLDER, subscriber_url),
-        "email-1000.html": big.email_html.replace(UNSUBSCRIBE_PLACEHOLDER, subscriber_url),
+        "email.html": day.email_html.replace(UNSUBSCRIBE_PLACEHOLDER, subscriber_url).replace(
+            PREFERENCES_PLACEHOLDER, subscriber_url
+        ),
+        "email-1000.html": big.email_html.replace(UNSUBSCRIBE_PLACEHOLDER, subscriber_url).replace(
+            PREFERENCES_PLACEHOLDER, subscriber_url
+        ),
         "page.html": day.page_html,
         "archive.html": site.index_html,
     }

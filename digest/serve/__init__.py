@@ -9,7 +9,8 @@ button and whose POST confirms (mail scanners fetch every link in a message, so
 a GET must change nothing). ``/unsubscribe`` takes the signed token of a digest
 email: GET shows a button, POST (the same request a mail client's one-click
 button makes, RFC 8058) unsubscribes at once, needs no cookie, and never
-redirects. Every response carries the security headers of :data:`SECURITY_HEADERS`
+redirects. ``/preferences``, ``/feedback`` and ``/feed/<token>.xml`` serve personal digests
+(:mod:`digest.serve.personal`). Every response carries the security headers of :data:`SECURITY_HEADERS`
 (an ``after_request`` hook, so pages added later get them too).
 """
 
@@ -29,6 +30,7 @@ from digest.deliver.tokens import Links, TokenError
 from digest.errors import DigestError, InputError
 from digest.serve.files import MIME_TYPES, public_file
 from digest.serve.pages import confirm_form, page, subscribe_form, unsubscribe_form
+from digest.serve.personal import add_personal_routes
 from digest.store import Store
 from digest.store import subscribers as subs
 from digest.store.db import connect
@@ -95,12 +97,14 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
         for name, value in SECURITY_HEADERS.items():
             resp.headers.setdefault(name, value)
         # token pages are never cached
-        if request.path in ("/subscribe", "/confirm", "/unsubscribe"):
+        if request.path in ("/subscribe", "/confirm", "/unsubscribe", "/preferences", "/feedback"):
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
     def reply(status: int, title: str, *text: str, form: str = "") -> Response:
         return Response(page(title, *text, form=form), status, mimetype="text/html")
+
+    add_personal_routes(app, config, links, store, reply)
 
     @app.get("/")
     @app.get("/<path:path>")

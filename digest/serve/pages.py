@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from digest.personal.profile import Profile
 
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
     "color:#222}h1{font-size:1.4rem}button,input{font:inherit;padding:.4rem .8rem}"
     "a{color:#0645ad}"
+    # the preferences form
+    "label{display:block;font-weight:600;margin:1rem 0 .2rem}.hint{color:#555;font-size:.9rem;"
+    "margin:.1rem 0 .3rem}textarea,input[type=text]{box-sizing:border-box;width:100%;"
+    "font:inherit;padding:.4rem}fieldset{border:1px solid #ccc;margin:1rem 0;padding:.2rem 1rem 1rem;min-width:0}"
+    "legend{font-weight:600}form button{margin-top:1rem}"
 )
 
 
@@ -46,4 +55,60 @@ def confirm_form(token: str, email: str) -> str:
     return (
         f'<form method="post" action="/confirm?token={escape(token)}">'
         f'<button type="submit">Confirm {escape(email)}</button></form>'
+    )
+
+
+def feedback_form(token: str, label: str) -> str:
+    # the vote is cast by this button's POST, never by opening the link
+    return (
+        f'<form method="post" action="/feedback?token={escape(token)}">'
+        f'<button type="submit">{escape(label)}</button></form>'
+    )
+
+
+def preferences_form(token: str, profile: Profile, seeds: int, feed_url: str) -> str:
+    """The preferences form, filled with ``profile``; ``seeds``: papers in the library now."""
+
+    def area(name: str, label: str, hint: str, values: tuple[str, ...]) -> str:
+        return (
+            f'<label for="{name}">{label}</label><p class="hint" id="{name}-hint">{hint}</p>'
+            f'<textarea id="{name}" name="{name}" rows="3" aria-describedby="{name}-hint">'
+            f"{escape(chr(10).join(values))}</textarea>"
+        )
+
+    library = (
+        f"Your library holds {seeds} paper{'s' if seeds != 1 else ''}."
+        if seeds
+        else "Your library is empty."
+    )
+    return (
+        f'<form method="post" action="/preferences?token={escape(token)}" '
+        'enctype="multipart/form-data">'
+        + area(
+            "keywords",
+            "Keywords to follow",
+            "One a line or comma-separated, e.g. mechanism design, auctions.",
+            profile.keywords,
+        )  # fmt: skip
+        + area(
+            "exclude",
+            "Terms to exclude",
+            "Papers that mention them are never picked.",
+            profile.exclude,
+        )  # fmt: skip
+        + f'<label for="categories">arXiv categories</label><p class="hint" id="categories-hint">'
+        'e.g. cs.GT, econ.TH</p><input type="text" id="categories" name="categories" '
+        f'aria-describedby="categories-hint" value="{escape(", ".join(profile.categories))}">'
+        + "<fieldset><legend>Seed library</legend>"
+        + f'<p class="hint">Papers you care about. {library}</p>'
+        + area("seed_ids", "arXiv ids", "One a line, e.g. 2501.01234.", profile.seed_ids)
+        + '<label for="seed_file">Or upload a library</label><p class="hint" id="seed_file-hint">'
+        "BibTeX, RIS or CSL-JSON, as Zotero, Mendeley or Google Scholar export it. "
+        "It replaces the papers of an earlier upload.</p>"
+        '<input type="file" id="seed_file" name="seed_file" aria-describedby="seed_file-hint" '
+        'accept=".bib,.ris,.json,.txt">'
+        "</fieldset>"
+        '<button type="submit">Save preferences</button></form>'
+        f'<p>Prefer RSS? <a href="{escape(feed_url)}">Your private For you feed</a> '
+        "(keep its address to yourself).</p>"
     )

@@ -1,0 +1,130 @@
+"""Preferences, feedback and feed pages of ``digest serve``: bad tokens change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import time_machine
+from smtp_fixture_server import DAY, SECRET, setup_project
+
+from digest.config import Config
+from digest.deliver.tokens import Links
+from digest.serve import create_app
+from digest.store import Store
+from digest.store.foryou import ForYouItem
+
+ADA = "ada@example.org"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SECRET", SECRET)
+
+
+def _project(tmp_path: Path) -> Config:
+    config = setup_project(tmp_path, None)
+    with Store.open(config.database_path) as store:
+        store.add_subscriber(ADA, "confirmed")
+        sub = store.subscriber(ADA)
+        assert sub is not None
+        item = ForYouItem(
+            "2506.00001v1", "Shown paper", "https://arxiv.org/abs/2506.00001", ("matches: x",), 1.0
+        )
+        store.save_for_you(DAY, [(sub.id, [item])])
+    return config
+
+
+def _profile(config: Config) -> str | None:
+    with Store.open(config.database_path) as store:
+        stored = store.subscriber_profile(ADA)
+        return stored.toml if stored else None
+
+
+def test_forged_expired_or_cross_purpose_preferences_tokens_are_400(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    links = Links.from_config(config)
+    client = create_app(config).test_client()
+    form = {"keywords": "auctions"}
+    other = Links("another-secret-0123456789", config.site_url, 60)
+    for token in (
+        "forged",
+        links.preferences_token(ADA) + "x",
+        links.unsubscribe_token(ADA),  # another purpose
+        links.confirm_token(ADA),
+        links.feed_token(ADA),
+        other.preferences_token(ADA),  # another site's secret
+    ):
+        assert client.get(f"/preferences?token={token}").status_code == 400
+        reply = client.post(f"/preferences?token={token}", data=form)
+        assert reply.status_code == 400 and b"Nothing was changed" in reply.data
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=400)):
+        old = links.preferences_token(ADA)
+    reply = client.post(f"/preferences?token={old}", data=form)
+    assert reply.status_code == 400 and b"expired" in reply.data
+    assert _profile(config) is None
+    ok = client.post(f"/preferences?token={links.preferences_token(ADA)}", data=form)
+    assert ok.status_code == 200 and "auctions" in (_profile(config) or "")
+    assert ok.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in ok.headers["Content-Security-Policy"]
+
+
+def test_preferences_form_errors_and_bad_uploads_save_nothing(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    url = f"/preferences?token={Links.from_config(config).preferences_token(ADA)}"
+    client = create_app(config).test_client()
+    long = client.post(url, data={"keywords": "x" * 300})
+    assert long.status_code == 400 and b"longer than 200 characters" in long.data
+    empty = client.post(
+        url, data={"keywords": "a", "seed_file": (__import__("io").BytesIO(b""), "empty.bib")}
+    )
+    assert empty.status_code == 400 and b"empty.bib" in empty.data
+    assert _profile(config) is None
+    regex = client.post(url, data={"keywords": "a.*(b\n$\\alpha$-stable"})
+    assert regex.status_code == 200
+    assert "$\\\\alpha$-stable" in (_profile(config) or "") or "alpha" in (_profile(config) or "")
+
+
+def test_feedback_get_shows_a_button_and_bad_votes_change_nothing(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    links = Links.from_config(config)
+    client = create_app(config).test_client()
+    good = links.feedback_token(ADA, "2506.00001v1", 1, DAY)
+    page = client.get(f"/feedback?token={good}")
+    assert page.status_code == 200 and b'<form method="post"' in page.data
+    assert b"Shown paper" in page.data
+    for token in (
+        links.feedback_token(ADA, "2506.00002v1", 1, DAY),  # not in ada's email
+        links.feedback_token(ADA, "2506.00001v1", 1, DAY + dt.timedelta(days=1)),  # other day
+        links.feedback_token("bob@example.org", "2506.00001v1", 1, DAY),
+        links.preferences_token(ADA),
+        links.unsubscribe_token(ADA),
+        good[:-2],
+    ):
+        assert client.get(f"/feedback?token={token}").status_code == 400
+        assert client.post(f"/feedback?token={token}").status_code == 400
+    with Store.open(config.database_path) as store:
+        assert store.feedback(ADA) == []
+    assert _profile(config) is None
+    fewer = links.feedback_token(ADA, "2506.00001v1", -1, DAY)
+    assert client.post(f"/feedback?token={fewer}").status_code == 200
+    with Store.open(config.database_path) as store:
+        assert store.feedback(ADA) == [("2506.00001v1", -1, DAY)]
+    assert 'disliked_ids = [\n    "2506.00001v1",' in (_profile(config) or "") or (
+        "2506.00001v1" in (_profile(config) or "")
+    )
+
+
+def test_feed_tokens(tmp_path: Path) -> None:
+    import feedparser
+
+    config = _project(tmp_path)
+    links = Links.from_config(config)
+    client = create_app(config).test_client()
+    reply = client.get(f"/feed/{links.feed_token(ADA)}.xml")
+    assert reply.status_code == 200
+    feed = feedparser.parse(reply.data)
+    assert not feed.bozo and [e.title for e in feed.entries] == ["Shown paper"]
+    for token in (links.preferences_token(ADA), links.unsubscribe_token(ADA), "x"):
+        assert client.get(f"/feed/{token}.xml").status_code == 400

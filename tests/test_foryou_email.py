@@ -15,6 +15,7 @@ from smtp_fixture_server import DAY, SECRET, Recorder, produce_digest, smtp_serv
 from digest.cli import main
 from digest.config import Config, load_config
 from digest.deliver.foryou import render_section
+from digest.deliver.send import FOR_YOU_RESERVE
 from digest.deliver.tokens import Links
 from digest.store import Store
 from digest.store.foryou import ForYouItem
@@ -163,7 +164,7 @@ def test_section_fits_the_size_budget(tmp_path: Path) -> None:
     ]
     full = render_section(config, links, "ada@example.org", DAY, items)
     assert full is not None and full[2] == 10
-    assert len(full[1].encode()) < 12_000  # send.FOR_YOU_RESERVE holds ten long items
+    assert len(full[1].encode()) < FOR_YOU_RESERVE  # the reserve holds ten long items
     half = render_section(config, links, "ada@example.org", DAY, items, len(full[1]) // 2)
     assert half is not None and 1 <= half[2] < 10
     assert len(half[1].encode()) <= len(full[1]) // 2
@@ -174,3 +175,20 @@ def test_personal_config_is_validated(tmp_path: Path) -> None:
     path = write_config(tmp_path, None)
     path.write_text(path.read_text() + "[personal]\ntrending_weight = -1\n")
     assert _cli("send", "--date", DAY.isoformat(), "--config", str(path)) == 2
+
+
+def test_readme_profile_command_works_as_printed(tmp_path: Path) -> None:
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Personal digests", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"`(digest subscribers profile [^`]+)`", section.replace("\n  ", " "))
+    assert found
+    config = load_config(write_config(tmp_path, None))
+    with Store.open(config.database_path) as store:
+        store.add_subscriber("ada@example.org", "confirmed")
+    args = shlex.split(found.group(1))[1:]
+    assert _cli(*args, "--config", str(config.path)) == 0
+    with Store.open(config.database_path) as store:
+        stored = store.subscriber_profile("ada@example.org")
+    assert stored is not None and '"mechanism design"' in stored.toml

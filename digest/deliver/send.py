@@ -97,8 +97,8 @@ def rendered_bodies(config: Config, digest: Digest, output_dir: Path) -> tuple[s
 
 
 # Bytes kept free for the For you section when the shared email is near the size budget:
-# 10 papers with long titles and reasons measure about 9 KB (tests/test_foryou_email.py).
-FOR_YOU_RESERVE = 12_000
+# 10 papers with 156-character titles and long reasons measure 12 KB (tests/test_foryou_email.py).
+FOR_YOU_RESERVE = 14_000
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from digest.personal.service import model_for
 from digest.store import Store
 from digest.store.foryou import ForYouItem
 from digest.store.profiles import StoredProfile
+from digest.store.subscribers import DAILY
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -64,12 +65,13 @@ def rank_subscribers(store: Store, config: Config, digest: Digest) -> RankedSubs
     profiles = refitted = 0
     if not papers:
         return RankedSubscribers(sections, 0, 0)
-    day = DayText(papers)
-    x = day_matrix(papers)
-    trend = _standard(np.array([rp.score for rp in digest.papers]))
     weight = config.personal.trending_weight
     top = config.personal.max_items
     for batch in _batches(store, digest, papers):
+        if not profiles:  # the day's text and vectors, only when someone has a profile
+            day = DayText(papers)
+            x = day_matrix(papers)
+            trend = _standard(np.array([rp.score for rp in digest.papers]))
         profiles += len(batch)
         refitted += sum(1 for b in batch if b[4])
         margins = rank_many(
@@ -250,6 +252,9 @@ def _entry(
         log.warning("%s; no For you section", exc)
         return None
     if profile.empty or stored.subscriber_id is None:
+        return None
+    subscriber = store.subscriber(email)
+    if subscriber is None or subscriber.cadence != DAILY:  # the weekly email has no For you
         return None
     seed_ids = {p.id for p in store.profile_seeds(stored.id)}
     if not seed_ids and not profile.liked_ids:

@@ -192,3 +192,27 @@ def test_readme_profile_command_works_as_printed(tmp_path: Path) -> None:
     with Store.open(config.database_path) as store:
         stored = store.subscriber_profile("ada@example.org")
     assert stored is not None and '"mechanism design"' in stored.toml
+
+
+def test_personalized_email_stays_under_the_size_budget(tmp_path: Path) -> None:
+    budget = 20_000
+    titles = [f"Auctions and networks with a rather long title, variant {i}" for i in range(80)]
+    with smtp_server() as (rec, port):
+        path = write_config(tmp_path, port)
+        path.write_text(path.read_text() + f"[render]\nmax_email_bytes = {budget}\n")
+        config = load_config(path)
+        produce_digest(tmp_path, config, titles)
+        with Store.open(config.database_path) as store:
+            store.add_subscriber("ada@example.org", "confirmed")
+            store.add_subscriber("alan@example.org", "confirmed")
+        assert _cli("subscribers", "profile", "ada@example.org", "--keywords", "auctions",
+                    "--config", str(path)) == 0  # fmt: skip
+        assert _cli("send", "--date", DAY.isoformat(), "--config", str(path)) == 0
+    got = _by_recipient(rec)
+    ada_html = _parts(got["ada@example.org"])[1]
+    alan_html = _parts(got["alan@example.org"])[1]
+    assert "For you" in ada_html and ada_html.count("More like this") == 8
+    # the shared email filled the budget: ada's copy shows fewer common papers to fit
+    common = ada_html.count('class="paper"') - 8
+    assert 1 <= common < alan_html.count('class="paper"')
+    assert len(ada_html.encode()) <= budget and len(alan_html.encode()) <= budget

@@ -152,7 +152,7 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
     # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
     writer.write_files(output, files)
     # then the search index of the pages now in place (None: no pagefind, a warning said so)
-    index = search.build_index(output)
+    index = search.build_index(output) if config.render.search else None
     if index is not None:
         entry = index.pop(search.ENTRY)
         # unchanged files (Pagefind's scripts, most fragments) are left alone; the entry
@@ -160,6 +160,8 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
         writer.write_files(output, index, only_changed=True)
         writer.write_files(output, {search.ENTRY: entry}, only_changed=True)
         writer.prune(output, search.FOLDER, keep={*index, search.ENTRY})
+    elif not config.render.search:  # switched off: a former index would answer stale results
+        writer.prune(output, search.FOLDER, keep=())
 
 
 def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChannel]:

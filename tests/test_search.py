@@ -86,6 +86,17 @@ def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     assert (config.output_path / "pagefind" / "pagefind-entry.json").is_file()
 
 
+def test_search_switched_off_builds_no_index_and_drops_the_old_one(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    assert (config.output_path / "pagefind" / "pagefind-entry.json").is_file()
+    path = tmp_path / "digest.toml"  # written by _site; it has no [render] section
+    path.write_text(path.read_text("utf-8") + "[render]\nsearch = false\n")
+    config = load_config(path)
+    produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
+    assert not [p for p in (config.output_path / "pagefind").rglob("*") if p.is_file()]
+    assert (config.output_path / "index.html").is_file()
+
+
 def test_without_the_binary_the_archive_publishes_with_one_warning(tmp_path: Path) -> None:
     listing = tmp_path / f"{DAY}.jsonl"
     listing.write_text('{"id": "2506.00001", "title": "A paper", "summary": "About graphs."}\n')

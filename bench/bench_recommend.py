@@ -85,7 +85,7 @@ def many(sizes: list[int]) -> None:
                      tuple(r["categories"]))  # fmt: skip
 
     pool = [paper(r) for r in rows("2025-04-01.jsonl.gz") + rows("2025-04-02.jsonl.gz")]
-    day = list({p.id: p for p in map(paper, rows("2025-09-09.jsonl.gz"))}.values())[:400]
+    day = list({p.id: p for p in map(paper, rows("2025-09-03.jsonl.gz"))}.values())[:400]
     rng = random.Random(1)
     t0 = time.perf_counter()
     models = [fit_model(str(i), rng.sample(pool, 30), rng.sample(pool, 300)) for i in range(40)]

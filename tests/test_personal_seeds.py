@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.models import Paper
@@ -181,3 +181,19 @@ def test_feedback_moves_a_paper_between_liked_and_disliked() -> None:
     p = Profile(name="n").with_feedback("1", 1).with_feedback("2", -1).with_feedback("1", -1)
     assert p.liked_ids == () and p.disliked_ids == ("2", "1")
     assert p.revision() != Profile(name="n").revision()
+
+
+@settings(deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda s: s.strip()))
+def test_any_keyword_is_plain_text_never_a_pattern(keyword: str) -> None:
+    from digest.personal.match import DayTexts
+
+    keyword = " ".join(keyword.split())
+    papers = [
+        Paper(id="1", title=f"On {keyword} and more", abstract="Text."),
+        Paper(id="2", title="Unrelated", abstract="Nothing here."),
+    ]
+    found = DayTexts.of(papers).matches([keyword])
+    # written as is after a space, a keyword is found there, whatever characters it holds
+    assert found[0] == [keyword]
+    assert len(found) == 2

@@ -1,14 +1,17 @@
-"""Rank a day's papers for a reader: a linear model per profile, blended with nearest seeds.
+"""Rank a day's papers for a reader: a linear model per profile, plus keywords and categories.
 
 Per profile (:func:`fit_model`): seed papers and "More like this" papers are the positives,
 "Fewer like this" papers and a sample of other papers (earlier days from the store, or the
 day itself) the negatives, in the feature space of :mod:`.features`. The score of a paper
-(:func:`score_day`) blends, each scaled to the day:
+(:func:`score_day`) is:
 
-* the linear model's margin (arxiv-sanity-lite trains a LinearSVC the same way);
-* its cosine similarity to the nearest positive (a k=1 nearest-neighbour vote, which keeps
-  a reader of two unrelated topics from being averaged into neither);
-* a boost per followed keyword found in the title or abstract, and for a followed category.
+* the linear model's margin, standardized over the day (arxiv-sanity-lite trains a
+  LinearSVC the same way; the seeds' categories are features, which it lacks);
+* plus a boost per followed keyword found in the title or abstract, and for a followed
+  category, in day standard deviations.
+
+The cosine to the nearest positive is evidence and the "like: <title>" reason; as a score
+term it made the ranking worse (docs/personal.md).
 
 A paper matching an excluded term is dropped. A paper with no evidence at all (no keyword,
 no category, and no nearest positive at ``MIN_SIMILARITY``) is never recommended, so a profile
@@ -32,7 +35,6 @@ from digest.personal.features import (
     columns,
     counts,
     paper_features,
-    text_features,
 )
 from digest.personal.match import DayTexts
 from digest.personal.profile import Profile
@@ -41,12 +43,11 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 MIN_SIMILARITY = 0.02  # cosine to the nearest positive below which a paper shares nothing real
-KNN_WEIGHT = 1.0  # nearest-positive similarity, in day standard deviations, beside the margin
 KEYWORD_BOOST = 1.5  # per matched keyword, in day standard deviations
 CATEGORY_BOOST = 1.0
 SVM_C = 0.1
 MAX_NEGATIVES = 2000
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: unigrams and categories (1 had bigrams): older models are refitted
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,8 @@ def score_day(
     score = _standard(margin) if model.weights.nnz else np.zeros(n)
     evidence = np.zeros(n, dtype=bool)
     if model.positives.shape[0]:
-        score = score + KNN_WEIGHT * _standard(best)
+        # the nearest positive is evidence and a reason, not a score: blended with the
+        # margin it lowered P@10 from 0.317 to 0.253 (docs/personal.md)
         evidence |= best >= MIN_SIMILARITY
         nearest = np.where(best >= MIN_SIMILARITY, nearest, -1)
     matched = day.texts.matches(profile.keywords)
@@ -289,5 +291,4 @@ __all__ = [
     "rank_many",
     "rank_for_profile",
     "score_day",
-    "text_features",
 ]

@@ -24,9 +24,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-## test-fast: the inner loop: every test not marked slow or browser, stopping at the first failure
+## test-fast: the inner loop: every test not marked slow or browser, on both cores, stopping at the first failure
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -x -m "not slow and not browser"
+	$(PY) -m pytest -q -x -n 2 -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check digest tests bench

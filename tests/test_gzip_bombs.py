@@ -75,6 +75,7 @@ def config(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("members", [1, 20], ids=["256-MiB", "5-GiB"])
 def test_ingest_refuses_a_gzip_bomb_early_in_bounded_memory(tmp_path: Path, members: int) -> None:
     bomb = zero_bomb(tmp_path / "2025-03-18.jsonl.gz", 256 * 2**20, members)
@@ -156,6 +157,7 @@ def _tiny_authors(rows: int) -> bytes:
     )
 
 
+@pytest.mark.slow
 def test_a_listing_of_millions_of_tiny_items_is_refused_before_parsing(tmp_path: Path) -> None:
     raw = _tiny_authors(300)  # 4.2 MB that would parse into ~40 MB of author strings
     day = dt.date(2025, 3, 18)

@@ -97,6 +97,7 @@ def test_search_switched_off_builds_no_index_and_drops_the_old_one(tmp_path: Pat
     assert (config.output_path / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_without_the_binary_the_archive_publishes_with_one_warning(tmp_path: Path) -> None:
     listing = tmp_path / f"{DAY}.jsonl"
     listing.write_text('{"id": "2506.00001", "title": "A paper", "summary": "About graphs."}\n')
@@ -115,6 +116,7 @@ def test_without_the_binary_the_archive_publishes_with_one_warning(tmp_path: Pat
     assert not (out / "pagefind").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_binary_is_one_warning_too(tmp_path: Path) -> None:
     broken = tmp_path / "pagefind"
     broken.write_text("#!/bin/sh\necho 'Error: no site found' >&2\nexit 1\n")

@@ -78,6 +78,7 @@ def make_read_only(path: Path, registry: list[Path]) -> None:
         pytest.skip(f"chattr +i is not supported here: {done.stderr.strip()}")
 
 
+@pytest.mark.slow
 def test_read_only_database(tmp_path: Path, read_only_file: list[Path]) -> None:
     db = tmp_path / "var" / "d.sqlite"
     config = setup(tmp_path, db)
@@ -143,6 +144,7 @@ def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_damaged_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
     db = tmp_path / "d.sqlite"
     config = setup(tmp_path, db)

@@ -168,6 +168,7 @@ def _run_days(
     return [pipeline.run(config, d, [tmp_path / "in" / f"{d}.jsonl"]).digest for d in days]
 
 
+@pytest.mark.slow
 def test_digest_json_carries_topic_ids_that_persist_across_days(tmp_path: Path) -> None:
     days = write_listings(tmp_path / "in", 3)
     for d in days:

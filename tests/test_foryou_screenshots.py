@@ -16,6 +16,7 @@ def test_preferences_page_preview_is_the_served_form() -> None:
     assert "<script" not in page  # the CSP allows no inline script
 
 
+@pytest.mark.browser
 def test_preferences_page_screenshots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if find_chromium() is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")

@@ -30,6 +30,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+# the counting SMTP server and the port picker are bench_send's
+from bench_send import _free_port, _smtp_process  # noqa: E402
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_FORYOU_SIZES", "1000,10000").split(","))
 DAY = "2025-06-02"
@@ -69,30 +73,6 @@ WORDS = [
     "ranking",
 ]
 CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.RO", "cs.GT", "stat.ML", "q-bio.BM", "quant-ph")
-
-
-def _smtp_process(port: int, ready: Any, count: Any) -> None:
-    from aiosmtpd.controller import Controller
-
-    class Counter:
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-            with count.get_lock():
-                count.value += 1
-            return "250 OK"
-
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port, data_size_limit=0)
-    controller.start()
-    ready.set()
-    while True:
-        time.sleep(3600)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _setup(root: Path, port: int) -> Path:

@@ -9,36 +9,22 @@ section names the *environment variable* that holds them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import re
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.configload import build as _build
+from digest.configload import positive as _positive
+from digest.configload import url_ok as _url_ok
 from digest.errors import ConfigError
+from digest.sources.registry import SourceConfig, check_sources, load_plugins
 
-SOURCE_KINDS = ("hf_daily", "arxiv_rss", "feed", "file")
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One live or local source. ``kind`` decides which other keys matter."""
-
-    name: str
-    kind: str
-    url: str = ""  # hf_daily: API base; feed: the feed URL; arxiv_rss: feed base
-    categories: tuple[str, ...] = ()  # arxiv_rss: e.g. ["cs.LG", "cs.CL"]
-    announce_types: tuple[str, ...] = ("new", "cross")  # arxiv_rss / feed
-    path: str = ""  # file: a listing file or a directory of YYYY-MM-DD.* files
-    enabled: bool = True
-    # hosts besides the URL's own that a redirect may lead to (digest.sources.http)
-    allow_redirect_hosts: tuple[str, ...] = ()
+__all__ = ["Config", "HttpConfig", "SourceConfig", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -281,6 +267,8 @@ class Config:
     # the most bytes one listing may hold, once unzipped (files and replies): parsing takes
     # 4-7x this in memory (digest.formats.MAX_LISTING_BYTES has the figures)
     max_listing_bytes: int = 64_000_000
+    # modules that register source kinds of their own (docs/ARCHITECTURE.md, "Sources")
+    plugins: tuple[str, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     http: HttpConfig = field(default_factory=HttpConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
@@ -369,114 +357,19 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{p}: config file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    if isinstance(data.get("plugins"), list):  # before [[sources]]: they may use its kinds
+        load_plugins(tuple(str(m) for m in data["plugins"]), p)
     cfg = _build(Config, data, p, "", skip=_TOP_KEYS_NOT_IN_FILE)
     cfg = dataclasses.replace(cfg, path=p)
     _check(cfg, p)
     return cfg
 
 
-def _build(
-    cls: type, data: Any, file: Path, where: str, skip: set[str] | frozenset[str] = frozenset()
-) -> Any:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: '{where or 'top level'}': expected a table, got {_tname(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{where}.{key}" if where else key
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(f"{file}: unknown key '{name}' (known here: {known})")
-        kwargs[key] = _coerce(hints[key], value, file, name)
-    missing = [
-        n
-        for n, f in fields.items()
-        if n not in kwargs
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise ConfigError(f"{file}: '{where}' is missing required key '{missing[0]}'")
-    return cls(**kwargs)
-
-
-def _coerce(hint: Any, value: Any, file: Path, name: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type, hint), value, file, name)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise ConfigError(f"{file}: '{name}' must be a list, got {_tname(value)}")
-        item = args[0]
-        return tuple(_coerce(item, v, file, f"{name}[{i}]") for i, v in enumerate(value))
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        return _coerce(next(a for a in args if a is not type(None)), value, file, name)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{file}: '{name}' must be true or false, got {_tname(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{file}: '{name}' must be an integer, got {_tname(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{file}: '{name}' must be a number, got {_tname(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{file}: '{name}' must be a string, got {_tname(value)}")
-        return value
-    if hint is dt.date:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        raise ConfigError(f"{file}: '{name}' must be a date like 2025-03-13, got {_tname(value)}")
-    raise ConfigError(f"{file}: '{name}' has a type the loader does not know")  # pragma: no cover
-
-
-def _tname(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"' if len(value) < 40 else "a string"
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-def _url_ok(url: str) -> bool:
-    u = urlparse(url)
-    return u.scheme in ("http", "https") and bool(u.netloc)
-
-
 def _check(cfg: Config, file: Path) -> None:
     """Checks that go beyond types: URLs, enumerations, ranges, time zones, cron."""
     if not _url_ok(cfg.site_url):
         raise ConfigError(f"{file}: 'site_url' must be an http(s) URL, got \"{cfg.site_url}\"")
-    names: set[str] = set()
-    for i, s in enumerate(cfg.sources):
-        where = f"sources[{i}]"
-        if s.kind not in SOURCE_KINDS:
-            raise ConfigError(
-                f"{file}: '{where}.kind' must be one of {', '.join(SOURCE_KINDS)}, got \"{s.kind}\""
-            )
-        if s.name in names:
-            raise ConfigError(f"{file}: '{where}.name' \"{s.name}\" is used by another source")
-        names.add(s.name)
-        if s.kind in ("hf_daily", "arxiv_rss", "feed") and s.url and not _url_ok(s.url):
-            raise ConfigError(f"{file}: '{where}.url' must be an http(s) URL, got \"{s.url}\"")
-        if s.kind == "feed" and not s.url:
-            raise ConfigError(f"{file}: '{where}.url' is required for kind \"feed\"")
-        if s.kind == "arxiv_rss" and not s.categories:
-            raise ConfigError(f"{file}: '{where}.categories' is required for kind \"arxiv_rss\"")
-        if s.kind == "file" and not s.path:
-            raise ConfigError(f"{file}: '{where}.path' is required for kind \"file\"")
+    check_sources(cfg.sources, file)
     _positive(
         file,
         (
@@ -600,27 +493,8 @@ def _check_schedule(cfg: Config, file: Path) -> None:
         )
 
 
-_HOST = re.compile(
-    r"^[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?)*$"
-)
-_ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
-
-
 def _check_live(cfg: Config, file: Path) -> None:
-    """Checks of the live sources and of ``[http]``."""
-    for i, s in enumerate(cfg.sources):
-        for j, cat in enumerate(s.categories):
-            if s.kind == "arxiv_rss" and not _ARXIV_CATEGORY.match(cat):
-                raise ConfigError(
-                    f"{file}: 'sources[{i}].categories[{j}]' must be an arXiv category like "
-                    f'"cs.LG", got "{cat}"'
-                )
-        for j, host in enumerate(s.allow_redirect_hosts):
-            if not _HOST.match(host):
-                raise ConfigError(
-                    f"{file}: 'sources[{i}].allow_redirect_hosts[{j}]' must be a host name like "
-                    f'"export.arxiv.org" (no scheme, port or path), got "{host}"'
-                )
+    """Checks of ``[http]`` (each source's keys are checked by its kind: digest.sources.registry)."""
     h = cfg.http
     _positive(
         file,
@@ -635,11 +509,3 @@ def _check_live(cfg: Config, file: Path) -> None:
         raise ConfigError(f"{file}: 'http.backoff_s' must be 0 or more, got {h.backoff_s}")
     if not h.user_agent.strip() or any(c in h.user_agent for c in "\r\n"):
         raise ConfigError(f"{file}: 'http.user_agent' must be one non-empty line")
-
-
-def _positive(file: Path, values: tuple[tuple[str, float], ...], strict: bool) -> None:
-    """Each (key, value) must be > 0 (``strict``) or >= 0; the error names the first that is not."""
-    for key, value in values:
-        if value < 0 or (strict and value == 0):
-            wanted = "greater than 0" if strict else "0 or more"
-            raise ConfigError(f"{file}: '{key}' must be {wanted}, got {value}")

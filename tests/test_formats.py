@@ -18,7 +18,7 @@ from digest.errors import InputError
 from digest.formats import date_from_name, parse_bytes, read_listing
 from digest.formats.base import month_day_date, split_authors
 from digest.models import EMPTY, ERROR, OK, clean_space
-from digest.sources import _from_path
+from digest.sources.file import read_path
 
 LISTINGS = Path(__file__).parent / "fixtures" / "listings"
 SEED_COUNTS = {"000": 93, "001": 85, "002": 88, "003": 56, "004": 228}
@@ -263,13 +263,13 @@ def test_folder_input_reads_the_file_named_for_the_day(tmp_path: Path) -> None:
     (tmp_path / "2025-03-13.txt").write_bytes((LISTINGS / "trending_blank_lines.txt").read_bytes())
     (tmp_path / "2025-03-18.jsonl.gz").write_bytes((LISTINGS / "2025-03-18.jsonl.gz").read_bytes())
     (tmp_path / "README.md").write_text("not a listing")
-    day13 = _from_path(tmp_path, dt.date(2025, 3, 13), "folder")
+    day13 = read_path(tmp_path, dt.date(2025, 3, 13), "folder")
     assert (day13.status, len(day13.papers), day13.source) == (OK, 6, "folder")
-    assert len(_from_path(tmp_path, dt.date(2025, 3, 18), None).papers) == 8
-    missing = _from_path(tmp_path, dt.date(2025, 3, 14), None)
+    assert len(read_path(tmp_path, dt.date(2025, 3, 18), None).papers) == 8
+    missing = read_path(tmp_path, dt.date(2025, 3, 14), None)
     assert missing.status == EMPTY and "no listing named 2025-03-14.*" in (missing.error or "")
     (tmp_path / "2025-03-13.json").write_text("[]")
-    both = _from_path(tmp_path, dt.date(2025, 3, 13), None)
+    both = read_path(tmp_path, dt.date(2025, 3, 13), None)
     assert both.status == ERROR and "several listings for 2025-03-13" in (both.error or "")
 
 

@@ -16,7 +16,7 @@ import pytest
 from digest.errors import InputError
 from digest.formats import parse_bytes, read_listing
 from digest.models import normalize_title
-from digest.sources import _from_path
+from digest.sources.file import read_path
 from digest.store import Store
 
 LISTINGS = Path(__file__).parent / "fixtures" / "listings"
@@ -225,7 +225,7 @@ def test_paths_that_cannot_be_read(tmp_path: Path) -> None:
         read_listing(not_a_folder / "2025-03-13.txt")
     with pytest.raises(InputError, match="is a directory"):
         read_listing(tmp_path)
-    failed = _from_path(tmp_path / "missing.jsonl", DAY, None)
+    failed = read_path(tmp_path / "missing.jsonl", DAY, None)
     assert failed.status == "error" and "no such file" in (failed.error or "")
 
 

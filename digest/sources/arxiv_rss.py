@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from digest.config import HttpConfig
 from digest.sources.live import FEED_ACCEPT, parser
 from digest.sources.registry import (
     ANNOUNCE_TYPES,
-    LATEST,
-    REDIRECT_HOSTS,
+    LATEST_ISSUE,
     Field,
     SourceConfig,
     SourceKind,
+    http_fields,
     register,
-    url_field,
 )
 
 URL = "https://rss.arxiv.org/rss"
@@ -49,17 +49,14 @@ KIND = register(
             "categories": Field(
                 tuple[str, ...], (), 'arXiv categories, e.g. ["cs.LG", "cs.CL"]', True, _category
             ),
-            "url": url_field(f"the feed base (default {URL}; {URL[:-4]}/atom for Atom)"),
+            **http_fields(f"the feed base (default {URL}; {URL[:-4]}/atom for Atom)"),
             "announce_types": ANNOUNCE_TYPES,
-            "allow_redirect_hosts": REDIRECT_HOSTS,
         },
-        date_rule=LATEST,
+        date_rule=replace(LATEST_ISSUE, why_stale="arXiv RSS only shows its latest announcement"),
         url=URL,
         accept=FEED_ACCEPT,
         urls=urls,
         parse=parser("feed", announce_types=True),
-        stale_why="arXiv RSS only shows its latest announcement",
         min_interval=_interval,
-        module=__name__,
     )
 )

@@ -23,18 +23,18 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from digest.errors import InputError
 from digest.formats.base import decode_text
+from digest.formats.base import int_or_none as _int  # the API sends counts as strings too
 from digest.formats.jsondata import json_error
 from digest.models import EMPTY, OK, Listing, Paper, clean_space, paper_key
 from digest.sources.registry import (
-    KEYED,
-    REDIRECT_HOSTS,
+    API_DAY,
     Field,
     Page,
     Parse,
     SourceConfig,
     SourceKind,
+    http_fields,
     register,
-    url_field,
 )
 
 URL = "https://api.biorxiv.org"
@@ -137,17 +137,6 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _int(value: Any) -> int | None:
-    """The API sends counts as numbers or as strings of digits."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def _server(value: str) -> str | None:
     return None if value in SERVERS else f'must be one of {", ".join(SERVERS)}, got "{value}"'
 
@@ -170,15 +159,12 @@ KIND = register(
                 'subject categories, e.g. ["neuroscience", "cell biology"] (default: all)',
                 check=_category,
             ),
-            "url": url_field(f"the API base (default {URL})"),
-            "allow_redirect_hosts": REDIRECT_HOSTS,
+            **http_fields(f"the API base (default {URL})"),
         },
-        date_rule=KEYED,
+        date_rule=API_DAY,
         url=URL,
         accept="application/json",
         urls=urls,
         parse=parse,
-        stale_why="the API answered for another day",
-        module=__name__,
     )
 )

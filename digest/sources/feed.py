@@ -6,37 +6,26 @@ and undated it can only stand for today.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from digest.sources.live import FEED_ACCEPT, parser
+from digest.sources.live import FEED_ACCEPT, configured_url, parser
 from digest.sources.registry import (
     ANNOUNCE_TYPES,
-    LATEST,
-    REDIRECT_HOSTS,
-    SourceConfig,
+    LATEST_ISSUE,
     SourceKind,
+    http_fields,
     register,
-    url_field,
 )
-
-
-def urls(source: SourceConfig, day: dt.date) -> list[str]:
-    return [source.url]
-
 
 KIND = register(
     SourceKind(
         name="feed",
         summary="any RSS 2.0 or Atom feed of papers",
         fields={
-            "url": url_field("the feed", required=True),
+            **http_fields("the feed", required=True),
             "announce_types": ANNOUNCE_TYPES,
-            "allow_redirect_hosts": REDIRECT_HOSTS,
         },
-        date_rule=LATEST,
+        date_rule=LATEST_ISSUE,
         accept=FEED_ACCEPT,
-        urls=urls,
+        urls=configured_url,
         parse=parser("feed", announce_types=True),
-        module=__name__,
     )
 )

@@ -16,7 +16,7 @@ from digest.formats import DEFAULT_ANNOUNCE_TYPES, listings_in_folder, read_list
 from digest.models import EMPTY, ERROR, Listing
 from digest.sources.registry import (
     ANNOUNCE_TYPES,
-    NAMED,
+    FILE_DATE,
     Context,
     Field,
     SourceConfig,
@@ -72,8 +72,7 @@ KIND = register(
             "path": Field(str, "", "the file or folder, relative to the project root", True),
             "announce_types": ANNOUNCE_TYPES,
         },
-        date_rule=NAMED,
+        date_rule=FILE_DATE,
         fetch=fetch,
-        module=__name__,
     )
 )

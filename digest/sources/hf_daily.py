@@ -11,12 +11,11 @@ from urllib.parse import urlencode, urlsplit
 
 from digest.sources.live import parser
 from digest.sources.registry import (
-    KEYED,
-    REDIRECT_HOSTS,
+    API_DAY,
     SourceConfig,
     SourceKind,
+    http_fields,
     register,
-    url_field,
 )
 
 URL = "https://huggingface.co/api/daily_papers"
@@ -33,16 +32,11 @@ KIND = register(
     SourceKind(
         name="hf_daily",
         summary="Hugging Face Daily Papers (huggingface.co/papers), keyed by UTC date",
-        fields={
-            "url": url_field(f"the API (default {URL}); a query string is kept"),
-            "allow_redirect_hosts": REDIRECT_HOSTS,
-        },
-        date_rule=KEYED,
+        fields=http_fields(f"the API (default {URL}); a query string is kept"),
+        date_rule=API_DAY,
         url=URL,
         accept="application/json",
         urls=urls,
         parse=parser("hf_daily", announce_types=False),
-        stale_why="the API answered for another day",
-        module=__name__,
     )
 )

@@ -25,7 +25,7 @@ from digest.errors import DigestError
 from digest.models import EMPTY, ERROR, OK, STALE, Listing, Paper
 from digest.sources import registry
 from digest.sources.http import FetchError, HttpClient
-from digest.sources.registry import KEYED, Context, Page, Parse, SourceConfig, SourceKind
+from digest.sources.registry import API_DAY, Context, Page, Parse, SourceConfig, SourceKind
 from digest.store.http_cache import HttpCacheEntry
 
 log = logging.getLogger("digest")
@@ -59,6 +59,11 @@ def source_url(source: SourceConfig, day: dt.date) -> str:
     if kind.urls is None:
         raise ValueError(f"not a live source kind: {source.kind}")
     return kind.urls(source, day)[0]
+
+
+def configured_url(source: SourceConfig, day: dt.date) -> list[str]:
+    """The ``urls`` of a kind that GETs its ``url`` as configured, whatever the day."""
+    return [source.url]
 
 
 def parser(hint: str, announce_types: bool) -> Callable[[bytes, Parse], Page]:
@@ -160,10 +165,10 @@ def _check_date(
 ) -> Listing:
     stated = listing.source_date
     if stated is not None and stated != day:
-        message = f"{url} is dated {stated}, not {day} ({kind.stale_why}); nothing stored for {day}"
+        message = f"{url} is dated {stated}, not {day} ({kind.date_rule.why_stale}); nothing stored for {day}"
         return replace(listing, papers=(), status=STALE, error=message)
     # an undated feed shows "now"; a keyed service answers for the date we asked
-    if stated is None and kind.date_rule != KEYED and abs((day - today).days) > 1:
+    if stated is None and kind.date_rule.name != API_DAY.name and abs((day - today).days) > 1:
         message = f"{url} states no date, so it can only stand for today ({today}), not {day}"
         return replace(listing, papers=(), status=STALE, error=message)
     return listing

@@ -19,7 +19,7 @@ import re
 import threading
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +30,29 @@ from digest.models import Listing, Paper
 BUILTIN = ("hf_daily", "arxiv_rss", "feed", "file", "biorxiv")
 ENTRY_POINT_GROUP = "digest.sources"
 
-# Date rules: which day a reply stands for (docs/ARCHITECTURE.md, "Sources").
-KEYED = "keyed"  # the service answers for the day asked; a reply dated another day is stale
-LATEST = (
-    "latest"  # a feed shows its latest issue: dated another day or undated (not today) is stale
+
+@dataclass(frozen=True)
+class DateRule:
+    """Which day a reply stands for (docs/sources.md): ``name`` is one of ``keyed`` (the
+    service answers for the day asked), ``latest`` (a feed of its latest issue: dated
+    another day, or undated and not today, it is stale) or ``named`` (a file)."""
+
+    name: str
+    means: str
+    why_stale: str = ""
+
+
+API_DAY = DateRule(
+    "keyed",
+    "the day asked for (a reply dated another day is stale)",
+    "the API answered for another day",
 )
-NAMED = "named"  # a file: the date in its name, else in its content, else --date
-DATE_RULES = {
-    KEYED: "the day asked for (a reply dated another day is stale)",
-    LATEST: "its latest issue only (dated another day, or undated and not today: stale)",
-    NAMED: "the date in the file name, else in the content, else --date",
-}
+LATEST_ISSUE = DateRule(
+    "latest",
+    "its latest issue only (dated another day, or undated and not today: stale)",
+    "a feed only shows its latest issue",
+)
+FILE_DATE = DateRule("named", "the date in the file name, else in the content, else --date")
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class SourceConfig:
         for k, v in self.options:
             if k == key:
                 return v
+        if key in _SHARED:
+            return getattr(self, key)
         return get(self.kind).fields[key].default
 
     @classmethod
@@ -124,15 +138,13 @@ class SourceKind:
     name: str
     summary: str
     fields: Mapping[str, Field]
-    date_rule: str
+    date_rule: DateRule
     url: str = ""  # the default base URL ("" for a local kind)
     accept: str = ""  # the Accept header: the content types it parses
     urls: Callable[[SourceConfig, dt.date], list[str]] | None = None
     parse: Callable[[bytes, Parse], Page] | None = None
     fetch: Callable[[SourceConfig, Context], Listing] | None = None
-    stale_why: str = "a feed only shows its latest issue"
     min_interval: Callable[[Any], float | None] | None = None  # of the [http] config
-    module: str = field(default="", compare=False)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -153,17 +165,20 @@ def register(kind: SourceKind) -> SourceKind:
     """Make ``kind`` known; a second, different kind of the same name is an error."""
     if kind.fetch is None and (kind.urls is None or kind.parse is None):
         raise RegistryError(f"source kind '{kind.name}' needs either fetch, or urls and parse")
-    if kind.date_rule not in DATE_RULES:
-        raise RegistryError(f"source kind '{kind.name}': unknown date_rule '{kind.date_rule}'")
     with _LOCK:
         known = _KINDS.get(kind.name)
         if known is not None and known != kind:
             raise RegistryError(
-                f"source kind '{kind.name}' is registered twice ({known.module or '?'} and "
-                f"{kind.module or '?'})"
+                f"source kind '{kind.name}' is registered twice ({_origin(known)} and "
+                f"{_origin(kind)})"
             )
         _KINDS[kind.name] = kind
     return kind
+
+
+def _origin(kind: SourceKind) -> str:
+    """The module that declared ``kind`` (where its functions live)."""
+    return str(getattr(kind.fetch or kind.parse, "__module__", "?"))
 
 
 def kinds() -> dict[str, SourceKind]:
@@ -295,6 +310,11 @@ def _host(value: str) -> str | None:
 
 def url_field(help: str, required: bool = False) -> Field:
     return Field(str, "", help, required=required, check=_http_url)
+
+
+def http_fields(url_help: str, required: bool = False) -> dict[str, Field]:
+    """The keys of every HTTP kind: its URL, and the hosts a redirect may go to."""
+    return {"url": url_field(url_help, required), "allow_redirect_hosts": REDIRECT_HOSTS}
 
 
 ANNOUNCE_TYPES = Field(

@@ -182,10 +182,12 @@ def _origin(kind: SourceKind) -> str:
 
 
 def kinds() -> dict[str, SourceKind]:
-    """Every registered kind, the built-in ones and installed plugins' first."""
+    """Every registered kind: the built-in ones in ``BUILTIN`` order (whichever module was
+    imported first), then the others as they registered."""
     _load_builtin()
     with _LOCK:
-        return dict(_KINDS)
+        ordered = {name: _KINDS[name] for name in BUILTIN}
+        return ordered | _KINDS
 
 
 def get(name: str) -> SourceKind:

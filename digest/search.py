@@ -3,8 +3,10 @@
 Pagefind (the ``pagefind[bin]`` dependency: the ``pagefind`` Python API finds the binary
 the ``pagefind-bin`` package ships) reads the published HTML and makes a static index that
 the browser queries with Pagefind's own JavaScript and WebAssembly: no server code, so
-search works from ``digest serve`` and from any static host. Only the day pages are
-indexed (their ``<main data-pagefind-body>``).
+search works from ``digest serve`` and from any static host. The day, topic and weekly
+pages are indexed (their ``<main data-pagefind-body>``); Pagefind reads only the
+``index.html`` files (:data:`PAGES`), not the emails beside them, which it would parse
+only to skip.
 
 Pagefind writes its bundle itself, so it writes into a temporary folder and
 :func:`build_index` hands the files back: ``digest.writer`` stays the only writer of the
@@ -25,6 +27,9 @@ log = logging.getLogger("digest.search")
 FOLDER = "pagefind"  # the bundle's folder in the output, where search.js looks for it
 ENTRY = f"{FOLDER}/pagefind-entry.json"  # names the index files of this build: written last
 TIMEOUT_S = 600
+# the pages (day, topic, weekly, archive): an email.html is never indexed, and a site's
+# emails are as many as its days
+PAGES = "**/index.html"
 
 
 def pagefind_binary() -> Path | None:
@@ -54,7 +59,7 @@ def build_index(site: Path) -> dict[str, bytes] | None:
         )
         return None
     with tempfile.TemporaryDirectory(prefix="digest-pagefind-") as tmp:
-        command = [str(binary), "--site", str(site), "--output-path", tmp]
+        command = [str(binary), "--site", str(site), "--glob", PAGES, "--output-path", tmp]
         try:
             proc = subprocess.run(
                 command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False

@@ -249,3 +249,45 @@ def test_search_works_from_a_static_host_in_a_subfolder(tmp_path: Path, browser:
         httpd.server_close()
     assert href.startswith(f"http://127.0.0.1:{port}/output/{DAY.isoformat()}/")
     assert not errors
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_search_finds_topic_and_weekly_pages(tmp_path: Path, browser: object) -> None:
+    """Topic and weekly pages are indexed too (issue 14): a topic's label finds its page and
+    the week's, and the topic's result opens the topic page."""
+    from test_topics import _config, _run_days
+
+    from digest import pipeline, weekly
+    from digest.store import Store
+
+    _run_days(tmp_path, 2)
+    config = _config(tmp_path)
+    with Store.open(config.database_path) as store:
+        weekly.publish_week(store, config, weekly.build_week(store, config, "2025-W12"), tmp_path / "out")
+        pipeline.publish_site(store, config, tmp_path / "out")  # the next publish indexes it
+    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = httpd.server_address[1]
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"http://127.0.0.1:{port}/out/index.html")
+        field = page.wait_for_selector(".pagefind-ui__search-input", timeout=20_000)
+        field.click()
+        page.keyboard.type("protein folding", delay=20)
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
+        page.wait_for_timeout(500)  # every result in place, not only the first
+        links = page.query_selector_all(".pagefind-ui__result-link")
+        hrefs = [link.evaluate("a => a.href") for link in links]
+        base = f"http://127.0.0.1:{port}/out/"
+        assert f"{base}topics/protein-folding/" in hrefs, hrefs
+        assert f"{base}weekly/2025-W12/" in hrefs, hrefs
+        links[hrefs.index(f"{base}topics/protein-folding/")].click()
+        page.wait_for_load_state()
+        assert "<h1>Protein folding</h1>" in page.content()
+        page.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -202,8 +202,9 @@ def _baseline(config_path: str, count: int = 1000) -> None:
     config = load_config(config_path)
     with Store.open(config.database_path) as store:
         digest = store.digest_for(dt.date.fromisoformat(DAY))
-    assert digest is not None
-    template = compile_mail(config, digest, *rendered_bodies(config, digest, config.output_path))
+        assert digest is not None
+        bodies = rendered_bodies(store, config, digest, config.output_path)
+    template = compile_mail(config, digest, *bodies)
     data = template.render("reader@example.org", "https://digest.test/unsubscribe?token=x", "<b@x>")
     with smtplib.SMTP(config.smtp.host, config.smtp.port) as conn:
         start = time.perf_counter()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from digest.models import Digest, Listing, SourceStatus
 from digest.render.feeds import FeedChannel
 from digest.store import Store
 from digest.store.runs import LockInfo, day_status
+from digest.topics.history import TopicLink
 
 if TYPE_CHECKING:
     from digest.render import ArchiveEntry
@@ -115,21 +117,25 @@ def build_digest(
 
 def publish(store: Store, config: Config, digest: Digest, output: Path, site: bool = True) -> None:
     """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
+    day = digest.date.isoformat()
+    files = day_files(digest, config, topics.links_for(store, config.topics, digest))
+    # the digest.json text made once: the store keeps it too
+    writer.write_files(output, {f"{day}/digest.json": digest.to_json_text(), **files})
+    if site:
+        publish_site(store, config, output)
+
+
+def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) -> dict[str, str]:
+    """The day's email, its text and its web page, each theme linking to its topic's page."""
     from digest import render
 
     day = digest.date.isoformat()
-    rendered = render.render_day(digest, config)
-    writer.write_files(
-        output,
-        {
-            f"{day}/digest.json": digest.to_json_text(),  # made once: the store keeps it too
-            f"{day}/email.html": rendered.email_html,
-            f"{day}/email.txt": rendered.email_txt,
-            f"{day}/index.html": rendered.page_html,
-        },
-    )
-    if site:
-        publish_site(store, config, output)
+    rendered = render.render_day(digest, config, links)
+    return {
+        f"{day}/email.html": rendered.email_html,
+        f"{day}/email.txt": rendered.email_txt,
+        f"{day}/index.html": rendered.page_html,
+    }
 
 
 def publish_site(store: Store, config: Config, output: Path) -> None:
@@ -200,21 +206,26 @@ def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) 
     """Link the stored days from ``since`` on to topics (in date order), and set the topic
     ids of every day whose ids changed in its stored and published ``digest.json``."""
     if config.topics.enabled:
-        patch_topic_ids(store, topics.link_topics(store, config.topics, since), output)
+        patch_topic_ids(store, config, topics.link_topics(store, config.topics, since), output)
 
 
 def patch_topic_ids(
-    store: Store, changed: dict[dt.date, dict[str, str | None]], output: Path
+    store: Store, config: Config, changed: dict[dt.date, dict[str, str | None]], output: Path
 ) -> None:
-    files = {}
+    """Set the new topic ids of the ``changed`` days in their stored and published
+    ``digest.json``, and render their page and email again: they link each theme to its
+    topic's page."""
+    links = topics.links_of(store, config.topics, changed) if changed else {}
     for day, ids in changed.items():
         text = store.digest_text(day)
         if text is None:  # themes stored, digest not (a run that failed after themes)
             continue
         text = topics.patch_text(text, ids)
         store.replace_digest_text(day, text)
-        files[f"{day.isoformat()}/digest.json"] = text
-    writer.write_files(output, files)
+        digest = Digest.from_json(json.loads(text))
+        # day by day: a backfill's days would be gigabytes of text at once
+        files = day_files(digest, config, links.get(day, {}))
+        writer.write_files(output, {f"{day.isoformat()}/digest.json": text, **files})
 
 
 def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
@@ -307,7 +318,9 @@ def _run(
             if link:
                 changed = topics.link_topics(store, config.topics, day)
                 digest = topics.with_topics(digest, changed.pop(day, {}))
-                patch_topic_ids(store, changed, out)  # later days, when an earlier one is redone
+                patch_topic_ids(
+                    store, config, changed, out
+                )  # later days, when an earlier one is redone
         # the archive's line for the day, made here: a backfill's workers make them all
         store.save_digest(digest, archive=render.ArchiveEntry.of(digest, config).to_json())
         note("render")

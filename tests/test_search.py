@@ -264,7 +264,9 @@ def test_search_finds_topic_and_weekly_pages(tmp_path: Path, browser: object) ->
     _run_days(tmp_path, 2)
     config = _config(tmp_path)
     with Store.open(config.database_path) as store:
-        weekly.publish_week(store, config, weekly.build_week(store, config, "2025-W12"), tmp_path / "out")
+        weekly.publish_week(
+            store, config, weekly.build_week(store, config, "2025-W12"), tmp_path / "out"
+        )
         pipeline.publish_site(store, config, tmp_path / "out")  # the next publish indexes it
     handler = functools.partial(_QuietFiles, directory=str(tmp_path))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -198,6 +199,31 @@ def test_digest_json_carries_topic_ids_that_persist_across_days(tmp_path: Path) 
             assert len(json.loads((folder / "feed.json").read_text())["items"]) == len(days)
 
 
+TOPIC_HREF = re.compile(r"http://localhost:8080/(topics/[a-z0-9-]+/index\.html)")
+
+
+def _topic_links(folder: Path, name: str) -> list[str]:
+    return TOPIC_HREF.findall((folder / name).read_text("utf-8"))
+
+
+def test_day_pages_and_emails_link_each_theme_to_its_topic_page(tmp_path: Path) -> None:
+    digests = _run_days(tmp_path, 2)
+    out = tmp_path / "out"
+    with Store.open(tmp_path / "out.sqlite") as store:
+        slugs = {t.id: t.slug for t in store.topics()}
+    for d in digests:
+        expected = [
+            f"topics/{slugs[t.topic_id]}/index.html" for t in d.themes if t.topic_id is not None
+        ]
+        assert len(expected) >= 3
+        folder = out / d.date.isoformat()
+        for name in ("index.html", "email.html", "email.txt"):
+            assert _topic_links(folder, name) == expected, name
+        assert all((out / path).is_file() for path in expected)
+        # a topic's first days are its busiest of the 28: every topic here is rising
+        assert "(rising topic)" in (folder / "index.html").read_text("utf-8")
+
+
 def test_an_old_topic_is_kept_and_marked_inactive(tmp_path: Path) -> None:
     _run_days(tmp_path, 6, gone="robots", active_days=2)
     out = tmp_path / "out" / "topics"
@@ -226,6 +252,11 @@ def test_backfill_links_topics_as_day_by_day_runs_do(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "bf" / "topics").iterdir()) == sorted(
         p.name for p in (tmp_path / "daily" / "topics").iterdir()
     )
+    # the backfill renders its days again once linked: their pages and emails link topics
+    for d in days:
+        for name in ("index.html", "email.html", "email.txt"):
+            filled = _topic_links(tmp_path / "bf" / str(d), name)
+            assert filled and filled == _topic_links(tmp_path / "daily" / str(d), name)
 
 
 def test_redoing_an_earlier_day_relinks_the_later_ones(tmp_path: Path) -> None:

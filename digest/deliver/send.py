@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest import render, writer
+from digest import render, topics, writer
 from digest.config import Config, EmailConfig
 from digest.deliver.foryou import render_section
 from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
@@ -85,14 +85,16 @@ class SendReport:
         return text
 
 
-def rendered_bodies(config: Config, digest: Digest, output_dir: Path) -> tuple[str, str]:
+def rendered_bodies(
+    store: Store, config: Config, digest: Digest, output_dir: Path
+) -> tuple[str, str]:
     """email.txt and email.html as the pipeline wrote them (premailer has run on the HTML);
     rendered once here when they are missing."""
     folder = output_dir / digest.date.isoformat()
     text_path, html_path = folder / "email.txt", folder / "email.html"
     if text_path.is_file() and html_path.is_file():
         return text_path.read_text("utf-8"), html_path.read_text("utf-8")
-    day = render.render_day(digest, config)
+    day = render.render_day(digest, config, topics.links_for(store, config.topics, digest))
     return day.email_txt, day.email_html
 
 
@@ -136,7 +138,8 @@ def personalize(
         smaller = dataclasses.replace(
             config.render, max_email_bytes=max(budget - FOR_YOU_RESERVE, budget // 2)
         )
-        day = render.render_day(digest, config.with_overrides(render=smaller))
+        links = topics.links_for(store, config.topics, digest)
+        day = render.render_day(digest, config.with_overrides(render=smaller), links)
         text, html_body = day.email_txt, day.email_html
         size = len(html_body.encode("utf-8"))
     template = compile_mail(config, digest, text, html_body)
@@ -175,7 +178,7 @@ def deliver(
         return SendReport(day, 0, skipped_empty=True, dry_run=dry_run)
     links = Links.for_outbox(config) if dry_run else Links.from_config(config)
     settings = None if dry_run else SmtpSettings.from_config(config)
-    text, html_body = rendered_bodies(config, digest, output_dir)
+    text, html_body = rendered_bodies(store, config, digest, output_dir)
     template = compile_mail(config, digest, text, html_body)
     if not template.has_unsubscribe_link:
         log.warning("%s: the rendered email has no unsubscribe placeholder in both parts", day)

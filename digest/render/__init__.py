@@ -35,6 +35,7 @@ from digest.render.feeds import (
 from digest.render.templating import PREFERENCES_PLACEHOLDER, RenderError, render
 from digest.render.text import long_date
 from digest.render.view import DayView, build_view, ranked, site_feed_links, site_link
+from digest.topics.history import TopicLink
 
 __all__ = [
     "OPML_NAME",
@@ -70,9 +71,13 @@ class RenderedSite:
     files: Mapping[str, str] = field(default_factory=dict)  # {path: text}: all of the above
 
 
-def render_day(digest: Digest, config: Config) -> RenderedDay:
-    """The day's email (inlined, within the size budget), its plain text and its web page."""
-    view = build_view(digest, config)
+def render_day(
+    digest: Digest, config: Config, topics: Mapping[str, TopicLink] | None = None
+) -> RenderedDay:
+    """The day's email (inlined, within the size budget), its plain text and its web page.
+    ``topics``: topic id -> link, so each theme links to its topic's page
+    (``digest.topics.links_of``; without it, no topic links)."""
+    view = build_view(digest, config, topics=topics)
     email_html, shown = render_email(view, config, UNSUBSCRIBE_PLACEHOLDER)
     email_txt = render(config, "email.txt", day=shown, unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER)
     page_html = render(config, "page.html", day=view, generated=_generated(digest))

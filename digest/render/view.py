@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlparse
 
@@ -18,6 +18,7 @@ from digest.models import Digest, RankedPaper
 from digest.render.feeds import FeedLink, feed_links
 from digest.render.latex import latex_to_text
 from digest.render.text import first_sentences, long_date, plural, short_authors
+from digest.topics.history import TopicLink
 
 BAR_CELLS = 20  # resolution of the theme size bar (table cells in the email)
 UNTHEMED = "All papers"
@@ -61,6 +62,8 @@ class ThemeView:
     rising: bool
     remainder: bool
     papers: tuple[PaperView, ...]
+    topic_url: str = ""  # the page of the topic it continues (docs/topics.md), if any
+    topic_rising: bool = False  # that topic was rising on the day
 
     @property
     def hidden(self) -> int:
@@ -127,11 +130,18 @@ def ranked(digest: Digest) -> list[RankedPaper]:
     )
 
 
-def build_view(digest: Digest, config: Config, keep: Collection[str] | None = None) -> DayView:
+def build_view(
+    digest: Digest,
+    config: Config,
+    keep: Collection[str] | None = None,
+    topics: Mapping[str, TopicLink] | None = None,
+) -> DayView:
     """The display records of ``digest``: every paper listed, or only those in ``keep``.
 
-    Theme sizes and bars always count every paper of the day.
+    Theme sizes and bars always count every paper of the day. ``topics``: topic id -> link,
+    for the themes' links to their topic pages (``digest.topics.links_of``).
     """
+    links = topics or {}
     papers = ranked(digest)
     rising_themes = {t.id for t in digest.themes if t.rising}
     views = {
@@ -154,8 +164,10 @@ def build_view(digest: Digest, config: Config, keep: Collection[str] | None = No
             rising=rising,
             remainder=remainder,
             papers=tuple(views[i] for i in ids if i in views),
+            topic_url=_topic_url(config, links.get(topic_id or "")),
+            topic_rising=bool(topic_id and topic_id in links and links[topic_id].rising),
         )
-        for n, ((theme_id, label, terms, rising, remainder), ids) in enumerate(groups)
+        for n, ((theme_id, label, terms, rising, remainder, topic_id), ids) in enumerate(groups)
     )
     date_label = long_date(digest.date)
     heading = f"{config.title}, {date_label}"
@@ -189,7 +201,7 @@ def papers_by_rank(view: DayView) -> list[PaperView]:
     return sorted((p for t in view.themes for p in t.papers), key=lambda p: p.rank)
 
 
-_GroupKey = tuple[str, str, tuple[str, ...], bool, bool]
+_GroupKey = tuple[str, str, tuple[str, ...], bool, bool, str | None]
 
 
 def _groups(digest: Digest, papers: list[RankedPaper]) -> list[tuple[_GroupKey, list[str]]]:
@@ -208,12 +220,16 @@ def _groups(digest: Digest, papers: list[RankedPaper]) -> list[tuple[_GroupKey, 
         if ids:
             label = latex_to_text(t.label) or UNTHEMED
             terms = tuple(latex_to_text(term) for term in t.terms)
-            groups.append(((t.id, label, terms, t.rising, t.remainder), ids))
+            groups.append(((t.id, label, terms, t.rising, t.remainder, t.topic_id), ids))
     rest = [p.paper.id for p in papers if p.paper.id not in claimed]
     if rest:
         label = "Other papers" if groups else UNTHEMED
-        groups.append((("other", label, (), False, True), rest))
+        groups.append((("other", label, (), False, True, None), rest))
     return groups
+
+
+def _topic_url(config: Config, link: TopicLink | None) -> str:
+    return site_link(config, f"topics/{link.slug}/index.html") if link else ""
 
 
 def _paper_view(p: RankedPaper, rank: int, rising: bool, config: Config) -> PaperView:

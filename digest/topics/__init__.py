@@ -32,6 +32,7 @@ from digest.config import TopicsConfig
 from digest.models import Digest
 from digest.store import Store
 from digest.store.topics import DayTheme, TopicRecord
+from digest.topics.history import TopicLink, day_links
 
 SIGNATURE_TERMS = 40  # kept per theme signature
 CENTROID_TERMS = 60  # kept per topic centroid
@@ -272,6 +273,22 @@ def link_topics(store: Store, config: TopicsConfig, since: dt.date) -> dict[dt.d
     topics = linker.topics.values() if full else (linker.topics[t] for t in linker.touched)
     store.save_links(max(last, until or last), [t.record() for t in topics], links, full)
     return changed
+
+
+def links_of(
+    store: Store, config: TopicsConfig, dates: Iterable[dt.date]
+) -> dict[dt.date, dict[str, TopicLink]]:
+    """The topic links of the stored days ``dates`` (see ``history.day_links``): what their
+    pages and emails link each theme to."""
+    return day_links(store.topics(), store.topic_days(), dates, config)
+
+
+def links_for(store: Store, config: TopicsConfig, digest: Digest) -> dict[str, TopicLink]:
+    """Topic id -> link of the day's themes; none before the day is linked (a backfill's
+    workers render unlinked days: the backfill renders them again once it has linked them)."""
+    if not config.enabled or not any(t.topic_id for t in digest.themes):
+        return {}
+    return links_of(store, config, [digest.date]).get(digest.date, {})
 
 
 def with_topics(digest: Digest, ids: Mapping[str, str | None]) -> Digest:

@@ -9,7 +9,7 @@ and it had at least ``topics.rising_min_papers`` papers in the 7 days.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.config import TopicsConfig
@@ -86,10 +86,8 @@ def topic_views(
         counts = tuple(
             per_day.get(end - dt.timedelta(days=SPARK_DAYS - 1 - i), 0) for i in range(SPARK_DAYS)
         )
-        last7 = sum(n for d, n in per_day.items() if (asof - d).days < 7)
-        last28 = sum(n for d, n in per_day.items() if (asof - d).days < 28)
-        rise = (last7 / 7) / (last28 / 28) if last28 else 0.0
-        rising = active and last7 >= config.rising_min_papers and rise >= config.rising_ratio
+        last7, last28, rise, rises = _rates(per_day, asof, config)
+        rising = active and rises
         grouped: dict[dt.date, list[DayTheme]] = {}
         for d in own:
             grouped.setdefault(d.date, []).append(d)
@@ -121,6 +119,52 @@ def topic_views(
         )
     views.sort(key=lambda v: (not v.rising, -v.rise if v.rising else 0, -v.last28, v.slug))
     return views
+
+
+def _rates(
+    per_day: Mapping[dt.date, int], asof: dt.date, config: TopicsConfig
+) -> tuple[int, int, float, bool]:
+    """Papers in the 7 and 28 days ending ``asof`` (days after it are not counted), the
+    7 days' rate over the 28 days', and whether that is a rise (module docstring)."""
+    last7 = sum(n for d, n in per_day.items() if 0 <= (asof - d).days < 7)
+    last28 = sum(n for d, n in per_day.items() if 0 <= (asof - d).days < 28)
+    rise = (last7 / 7) / (last28 / 28) if last28 else 0.0
+    return last7, last28, rise, last7 >= config.rising_min_papers and rise >= config.rising_ratio
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    """What a day's page and email show of a theme's topic: where its page is, and whether
+    the topic was rising on that day."""
+
+    slug: str
+    rising: bool
+
+
+def day_links(
+    topics: Sequence[TopicRecord],
+    days: Sequence[DayTheme],
+    dates: Iterable[dt.date],
+    config: TopicsConfig,
+) -> dict[dt.date, dict[str, TopicLink]]:
+    """For each of ``dates``, the topics its themes continue (topic id -> link), each rising
+    or not as of that day by the rule of :func:`topic_views`, over the topic's own days up
+    to that day: not those of topics merged into it later, so a day's links are the same
+    whenever they are made (a day-by-day run, a backfill). A topic merged away since still
+    links to its own page, which says where the topic went on."""
+    slug = {t.id: t.slug for t in topics}
+    sizes: dict[str, dict[dt.date, int]] = {}  # topic -> its papers per day
+    for d in days:
+        if d.topic_id is not None:
+            per_day = sizes.setdefault(d.topic_id, {})
+            per_day[d.date] = per_day.get(d.date, 0) + d.size
+    wanted = set(dates)
+    out: dict[dt.date, dict[str, TopicLink]] = {day: {} for day in wanted}
+    for d in days:
+        if d.date in wanted and d.topic_id is not None and d.topic_id in slug:
+            rising = _rates(sizes[d.topic_id], d.date, config)[3]
+            out[d.date][d.topic_id] = TopicLink(slug[d.topic_id], rising)
+    return out
 
 
 def _label(own: Sequence[DayTheme], fallback: str) -> str:

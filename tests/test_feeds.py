@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import html.parser
 import json
 import re
@@ -132,18 +133,18 @@ def test_golden_atom_and_json_feeds() -> None:
 # ------------------------------------------------------------------ Atom: validator rules
 
 
-@pytest.mark.parametrize("name", ["feed", "papers"])
-def test_atom_follows_the_feed_validator_rules(name: str) -> None:
-    root = ET.fromstring(site().files[f"{name}.atom"].encode("utf-8"))
+def assert_atom_rules(text: str, self_url: str, alternate: str) -> None:
+    """The W3C Feed Validation Service's Atom 1.0 rules that apply to what we write."""
+    root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == f"{A}feed"
     for tag in ("id", "title", "updated"):
         assert (root.findtext(f"{A}{tag}") or "").strip(), tag
     assert RFC3339.fullmatch(root.findtext(f"{A}updated") or "")
     assert _is_absolute_iri(root.findtext(f"{A}id") or "")
     links = {link.get("rel"): link for link in root.findall(f"{A}link")}
-    assert links["self"].get("href") == f"{SITE}{name}.atom"
+    assert links["self"].get("href") == self_url
     assert links["self"].get("type") == "application/atom+xml"
-    assert links["alternate"].get("href") == SITE
+    assert links["alternate"].get("href") == alternate
     # a feed without a feed-level author needs one in every entry
     assert (root.findtext(f"{A}author/{A}name") or "").strip()
     entries = root.findall(f"{A}entry")
@@ -161,8 +162,51 @@ def test_atom_follows_the_feed_validator_rules(name: str) -> None:
         content = entry.find(f"{A}content")
         assert content is not None and content.get("type") == "html"
         assert (content.text or "").strip()
+        # the validator warns of relative links in content ("ContainsRelRef")
         hrefs = re.findall(r'href="([^"]*)"', content.text or "")
         assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
+
+
+def assert_rss_rules(text: str, self_url: str) -> None:
+    """The W3C Feed Validation Service's RSS 2.0 rules that apply to what we write: the
+    channel's required elements, an atom:link to itself, RFC 822 dates, unique guids
+    (a guid is a permalink unless it says not), absolute links."""
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None
+    for tag in ("title", "link", "description"):
+        assert (channel.findtext(tag) or "").strip(), tag
+    assert urlparse(channel.findtext("link")).scheme in ("http", "https")
+    self_link = channel.find(f"{A}link")
+    assert self_link is not None and self_link.get("href") == self_url
+    assert self_link.get("rel") == "self" and self_link.get("type") == "application/rss+xml"
+    for tag in ("lastBuildDate", "pubDate"):
+        if channel.find(tag) is not None:
+            assert email.utils.parsedate_to_datetime(channel.findtext(tag) or "").tzinfo, tag
+    items = channel.findall("item")
+    guids = [item.findtext("guid") or "" for item in items]
+    assert len(guids) == len(set(guids)), "duplicate guids"
+    for item in items:
+        assert (item.findtext("title") or item.findtext("description") or "").strip()
+        assert urlparse(item.findtext("link")).scheme in ("http", "https")
+        assert email.utils.parsedate_to_datetime(item.findtext("pubDate") or "").tzinfo
+        guid = item.find("guid")
+        assert guid is not None and (guid.text or "").strip()
+        if guid.get("isPermaLink", "true") == "true":
+            assert urlparse(guid.text).scheme in ("http", "https"), guid.text
+        hrefs = re.findall(r'href="([^"]*)"', item.findtext("description") or "")
+        assert all(h.startswith(("https://", "http://")) for h in hrefs)
+
+
+@pytest.mark.parametrize("name", ["feed", "papers"])
+def test_atom_follows_the_feed_validator_rules(name: str) -> None:
+    assert_atom_rules(site().files[f"{name}.atom"], f"{SITE}{name}.atom", SITE)
+
+
+@pytest.mark.parametrize("name", ["feed", "papers"])
+def test_rss_follows_the_feed_validator_rules(name: str) -> None:
+    assert_rss_rules(site().files[f"{name}.xml"], f"{SITE}{name}.xml")
 
 
 @pytest.mark.parametrize("name", ["feed", "papers"])
@@ -319,10 +363,12 @@ def test_opml_lists_the_topic_feeds_and_every_feed_written_validates(tmp_path: P
             parsed = feedparser.parse(base.with_suffix(suffix).read_bytes())
             assert not parsed.bozo, (path, suffix, parsed.get("bozo_exception"))
             assert parsed.entries, (path, suffix)
-        atom = ET.fromstring(base.with_suffix(".atom").read_bytes())
-        assert RFC3339.fullmatch(atom.findtext(f"{A}updated") or "")
-        self_link = next(x for x in atom.findall(f"{A}link") if x.get("rel") == "self")
-        assert (self_link.get("href") or "").endswith(path.removesuffix(".xml") + ".atom")
+        url = "http://localhost:8080/" + path.removesuffix(".xml")  # Config's default site_url
+        page = "http://localhost:8080/" + (
+            path.removesuffix("feed.xml") + "index.html" if path.startswith("topics/") else ""
+        )
+        assert_rss_rules(base.with_suffix(".xml").read_text("utf-8"), url + ".xml")
+        assert_atom_rules(base.with_suffix(".atom").read_text("utf-8"), url + ".atom", page)
         validator.validate(json.loads(base.with_suffix(".json").read_text("utf-8")))
     root = ET.fromstring((out / "feeds.opml").read_bytes())
     listed = [o.get("xmlUrl") or "" for o in root.findall("body/outline")]
@@ -349,3 +395,15 @@ def test_the_weekly_feed_joins_the_opml_at_the_next_publish(tmp_path: Path) -> N
     ]
     assert listed[2] == f"{config.site_url}weekly.xml"
     assert (out / "weekly.atom").is_file() and (out / "weekly.json").is_file()
+    # the weekly feed in its three formats passes the same checks as every other feed
+    for suffix in (".xml", ".atom"):
+        parsed = feedparser.parse((out / f"weekly{suffix}").read_bytes())
+        assert not parsed.bozo and parsed.entries, (suffix, parsed.get("bozo_exception"))
+    base = f"{config.site_url}weekly"
+    assert_rss_rules((out / "weekly.xml").read_text("utf-8"), base + ".xml")
+    assert_atom_rules((out / "weekly.atom").read_text("utf-8"), base + ".atom", config.site_url)
+    json_feed_validator().validate(json.loads((out / "weekly.json").read_text("utf-8")))
+    # and feeds.opml reads back: every outline an RSS feed with a title and a page
+    for outline in ET.fromstring((out / "feeds.opml").read_bytes()).iter("outline"):
+        assert outline.get("type") == "rss" and outline.get("text")
+        assert urlparse(outline.get("htmlUrl")).scheme in ("http", "https")

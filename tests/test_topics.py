@@ -128,14 +128,17 @@ def test_patched_text_equals_the_digest_written_with_topic_ids(tmp_path: Path) -
 # ---------------------------------------------------------------- end to end
 
 
-def write_listings(folder: Path, count: int, per_topic: int = 6, gone: str = "") -> list[dt.date]:
-    """``count`` days of papers on the four topics of WORDS (``gone``: absent after day 1)."""
+def write_listings(
+    folder: Path, count: int, per_topic: int = 6, gone: str = "", back: int = 0
+) -> list[dt.date]:
+    """``count`` days of papers on the four topics of WORDS (``gone``: absent after day 1,
+    until day ``back`` when given)."""
     folder.mkdir(parents=True, exist_ok=True)
     days = [day(n) for n in range(count)]
     for n, d in enumerate(days):
         rows = []
         for t, (name, words) in enumerate(WORDS.items()):
-            if name == gone and n > 1:
+            if name == gone and n > 1 and not (back and n >= back):
                 continue
             w = words.split()
             for i in range(per_topic):
@@ -162,9 +165,9 @@ def _config(tmp_path: Path, name: str = "out", **topics: object) -> Config:
 
 
 def _run_days(
-    tmp_path: Path, count: int, name: str = "out", gone: str = "", **topics: object
+    tmp_path: Path, count: int, name: str = "out", gone: str = "", back: int = 0, **topics: object
 ) -> list[Digest]:
-    days = write_listings(tmp_path / "in", count, gone=gone)
+    days = write_listings(tmp_path / "in", count, gone=gone, back=back)
     config = _config(tmp_path, name, **topics)
     return [pipeline.run(config, d, [tmp_path / "in" / f"{d}.jsonl"]).digest for d in days]
 
@@ -225,7 +228,10 @@ def test_day_pages_and_emails_link_each_theme_to_its_topic_page(tmp_path: Path) 
 
 
 def test_an_old_topic_is_kept_and_marked_inactive(tmp_path: Path) -> None:
-    _run_days(tmp_path, 6, gone="robots", active_days=2)
+    """Robots are listed on days 0-1, then not until day 6: by then (active_days=2) their
+    topic is inactive, its page and feed still served and marked; the returning robots
+    start a new topic whose slug collides with the old one's and gets a number."""
+    digests = _run_days(tmp_path, 7, gone="robots", back=6, active_days=2)
     out = tmp_path / "out" / "topics"
     pages = {p.parent.name: p.read_text() for p in out.glob("*/index.html")}
     inactive = [
@@ -234,8 +240,21 @@ def test_an_old_topic_is_kept_and_marked_inactive(tmp_path: Path) -> None:
     assert len(inactive) == 1 and "robot" in inactive[0]
     feed = feedparser.parse((out / inactive[0] / "feed.xml").read_bytes())
     assert not feed.bozo and len(feed.entries) == 2  # its two days, still served
+    assert all(
+        e.link.endswith(("2025-03-17/index.html", "2025-03-18/index.html")) for e in feed.entries
+    )
     index = (out / "index.html").read_text()
     assert "Inactive topics" in index
+    # the slug collision: a second robots topic, numbered, active, linked from day 6
+    again = f"{inactive[0]}-2"
+    assert "Active" in pages[again] and "Inactive" not in pages[again]
+    assert (
+        feedparser.parse((out / again / "feed.xml").read_bytes())
+        .entries[0]
+        .link.endswith(f"{digests[6].date}/index.html")
+    )
+    day6 = (tmp_path / "out" / str(digests[6].date) / "index.html").read_text()
+    assert f"topics/{again}/index.html" in day6 and f"topics/{inactive[0]}/" not in day6
 
 
 def test_backfill_links_topics_as_day_by_day_runs_do(tmp_path: Path) -> None:
@@ -279,3 +298,76 @@ def test_bad_topics_config_names_the_key(tmp_path: Path, key: str, value: object
     assert proc.returncode == 2
     assert f"'topics.{key}'" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- split and merge, published
+
+
+def _publish_themes(tmp_path: Path, days: list[list[DayTheme]]) -> tuple[Path, list[str]]:
+    """Store the days' themes, link them as a run does and publish the topic pages; the
+    topic folder and the feeds offered for subscription (feeds.opml)."""
+    config = _config(tmp_path)
+    with Store.open(config.database_path) as store:
+        for themes in days:
+            store.save_day_themes(themes[0].date, themes)
+        pipeline.link_all_topics(store, config, days[0][0].date, config.output_path)
+        channels = pipeline.publish_topics(store, config, config.output_path)
+    return config.output_path / "topics", [c.self_url for c in channels]
+
+
+def _guids(path: Path) -> list[str]:
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    return [e.id for e in feed.entries]
+
+
+def test_a_merged_topic_page_and_feed_continue_with_the_survivor(tmp_path: Path) -> None:
+    topics, offered = _publish_themes(
+        tmp_path,
+        [
+            [
+                theme(day(0), "t1", "Agents", {"agent": 1, "tool": 0.5}, size=9),
+                theme(day(0), "t2", "Tool use", {"tool": 1, "agent": 0.5}, size=4),
+            ],
+            [theme(day(1), "t1", "LLM agents", {"agent": 1, "tool": 1})],
+            [theme(day(2), "t1", "Tools", {"tool": 1, "agent": 0.45})],
+        ],
+    )
+    merged = (topics / "tool-use" / "index.html").read_text()
+    assert (
+        "Merged into" in merged
+        and 'href="http://localhost:8080/topics/agents/index.html"' in merged
+    )
+    # the survivor's feed, item for item, under the merged topic's address too
+    survivor = _guids(topics / "agents" / "feed.xml")
+    assert len(survivor) == 3 and all(
+        g.startswith("urn:digest:topic:2025-03-17-t1:") for g in survivor
+    )
+    assert _guids(topics / "tool-use" / "feed.xml") == survivor
+    assert _guids(topics / "tool-use" / "feed.atom") == _guids(topics / "agents" / "feed.atom")
+    # offered once, by the survivor; only the survivor's page is in the search index
+    assert [u for u in offered if "/topics/" in u] == [
+        "http://localhost:8080/topics/agents/feed.xml"
+    ]
+    assert "data-pagefind-body" not in merged
+    assert "data-pagefind-body" in (topics / "agents" / "index.html").read_text()
+
+
+def test_a_split_keeps_the_feed_on_the_closer_theme_and_links_the_parent(tmp_path: Path) -> None:
+    topics, _ = _publish_themes(
+        tmp_path,
+        [
+            [theme(day(0), "t1", "Vision", {"image": 1, "video": 1})],
+            [
+                theme(day(1), "t1", "Images", {"image": 1, "video": 0.8}),
+                theme(day(1), "t2", "Video", {"video": 1, "image": 0.4}),
+            ],
+        ],
+    )
+    assert _guids(topics / "vision" / "feed.xml") == [
+        "urn:digest:topic:2025-03-17-t1:2025-03-18",
+        "urn:digest:topic:2025-03-17-t1:2025-03-17",
+    ]
+    assert _guids(topics / "video" / "feed.xml") == ["urn:digest:topic:2025-03-18-t2:2025-03-18"]
+    page = (topics / "video" / "index.html").read_text()
+    assert 'split from <a href="http://localhost:8080/topics/vision/index.html">' in page

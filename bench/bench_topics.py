@@ -4,7 +4,8 @@
    without again, in the same run (this shared machine's speed drifts): the cost of topics
    is the with-run over the mean of the two without-runs. Goal: at most +15%. The seconds
    of the topic stages in this process (linking in date order, setting the days' topic
-   ids, topic pages) are printed too; signatures are made in the worker processes.
+   ids and rendering their pages and emails again with topic links, topic pages) and of
+   Pagefind's index are printed too; signatures are made in the worker processes.
 2. ``digest weekly`` for a week of 2,000 papers (seven days from the store just filled,
    days cut to ~286 papers each). Goal: under 2 s.
 
@@ -28,27 +29,34 @@ GOAL_WEEKLY_S = 2.0
 
 sys.path.insert(0, str(ROOT))
 
-from digest import pipeline  # noqa: E402
+from digest import pipeline, search  # noqa: E402
 from digest.backfill import backfill  # noqa: E402
 from digest.config import Config, TopicsConfig  # noqa: E402
 
 
 class Timed:
-    """Seconds spent in a few pipeline functions of this process."""
+    """Seconds spent in a few functions of this process, per run (``start`` begins one)."""
 
-    def __init__(self, *names: str) -> None:
-        self.seconds = dict.fromkeys(names, 0.0)
-        for name in names:
-            original = getattr(pipeline, name)
+    def __init__(self, *names: tuple[object, str]) -> None:
+        self.runs: dict[str, dict[str, float]] = {}
+        self.current: dict[str, float] = {}
+        for module, name in names:
+            original = getattr(module, name)
 
             def timed(*args, _f=original, _n=name, **kwargs):  # type: ignore[no-untyped-def]
                 start = time.perf_counter()
                 try:
                     return _f(*args, **kwargs)
                 finally:
-                    self.seconds[_n] += time.perf_counter() - start
+                    self.current[_n] = self.current.get(_n, 0.0) + time.perf_counter() - start
 
-            setattr(pipeline, name, timed)
+            setattr(module, name, timed)
+
+    def start(self, run: str) -> None:
+        self.current = self.runs.setdefault(run, {})
+
+    def line(self, run: str) -> str:
+        return ", ".join(f"{k} {v:.2f} s" for k, v in self.runs.get(run, {}).items())
 
 
 def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None) -> float:
@@ -78,10 +86,15 @@ def main() -> int:
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found")
         return 0
-    timed = Timed("link_all_topics", "publish_topics")
+    timed = Timed(
+        (pipeline, "link_all_topics"), (pipeline, "publish_topics"), (search, "build_index")
+    )
     with tempfile.TemporaryDirectory() as tmp:
+        timed.start("without1")
         before = run_backfill(tmp, "without1", False, args.days, args.jobs)
+        timed.start("with")
         with_topics = run_backfill(tmp, "with", True, args.days, args.jobs)
+        timed.start("without2")
         after = run_backfill(tmp, "without2", False, args.days, args.jobs)
         base = (before + after) / 2
         extra = with_topics / base - 1
@@ -89,8 +102,11 @@ def main() -> int:
               f"with topics {with_topics:.1f} s")  # fmt: skip
         print(f"topics add:   {extra * 100:+.1f}% (goal <= +{GOAL_EXTRA * 100:.0f}%: "
               f"{'ok' if extra <= GOAL_EXTRA else 'MISSED'})")  # fmt: skip
-        print("in the backfill process: "
-              + ", ".join(f"{k} {v:.2f} s" for k, v in timed.seconds.items()))  # fmt: skip
+        # link_all_topics: linking in date order, then each day's digest.json, page and
+        # email made again with its topic links; build_index: pagefind over the whole site
+        print(f"in the backfill process, with topics: {timed.line('with')}")
+        print(f"in the backfill process, without: {timed.line('without1')}; "
+              f"{timed.line('without2')}")  # fmt: skip
         topics = sum(1 for p in Path(f"{tmp}/with/out/topics").iterdir() if p.is_dir())
         print(f"topics:       {topics}")
         weekly(tmp)

@@ -107,18 +107,14 @@ def ordinary_day() -> None:
 
 def day_sequence() -> None:
     """Ten consecutive 250-paper days, as a backfill meets them, with and without background."""
-    from digest import themes
-    from digest.themes.text import clean_cached, forget_token_ids, tokens
+    from digest.context import CONTEXT
 
     print("-- ten 250-paper days in a row: mean per-day time of find_themes")
     papers = arxiv_papers(2750, skip_days=100)
     days = [papers[i * 250 : (i + 1) * 250] for i in range(11)]
     for background_days in (0, 7):
         config = ThemesConfig(background_days=background_days)
-        tokens.cache_clear()
-        clean_cached.cache_clear()
-        forget_token_ids()
-        themes._DOCUMENTS.clear()
+        CONTEXT.reset()
         times, cpus = [], []
         for i in range(1, 11):
             background = [p for d in days[max(0, i - 7) : i] for p in d] if background_days else []

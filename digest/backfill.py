@@ -21,7 +21,6 @@ regenerated once at the end.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import multiprocessing
 import os
@@ -371,9 +370,6 @@ def _start_worker(
 ) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and lets the days finish
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # what the parent made (modules, config) lives as long as the worker: out of the
-    # collector's walks, and its pages stay shared with the parent
-    gc.freeze()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker.update(
         job=job, store=Store.open(job.config.database_path), outcomes=outcomes, stopping=stopping

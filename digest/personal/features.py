@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,7 +39,6 @@ def paper_features(paper: Paper) -> list[str]:
     return list(tokens(document(paper))) + [CATEGORY_PREFIX + c.lower() for c in paper.categories]
 
 
-@lru_cache(maxsize=1)
 def hasher() -> HashingVectorizer:
     from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -97,9 +95,11 @@ class Idf:
         return normalize(y)
 
 
-@lru_cache(maxsize=1)
 def _model_rates() -> np.ndarray | None:
-    """The bundled background model's document rates, hashed to columns (unigrams only)."""
+    """The bundled background model's document rates, hashed to columns (unigrams only) by
+    scikit-learn's FeatureHasher, as the hasher hashes features: 30 ms, so not kept."""
+    from sklearn.feature_extraction import FeatureHasher
+
     from digest.themes.background import load_model
 
     model = load_model()
@@ -108,6 +108,7 @@ def _model_rates() -> np.ndarray | None:
     terms = [""] * len(model.index)
     for term, i in model.index.items():
         terms[i] = term
-    rates = np.zeros(N_FEATURES)
-    np.add.at(rates, columns(terms), model.df / model.n_docs)
-    return rates
+    one_hot = FeatureHasher(
+        n_features=N_FEATURES, input_type="string", alternate_sign=False, dtype=np.float64
+    ).transform([term] for term in terms)  # row i: term i's column
+    return np.asarray(one_hot.T @ (model.df / model.n_docs))

@@ -8,12 +8,8 @@ quality and speed are in ``docs/themes.md``.
 
 from __future__ import annotations
 
-import gc
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from digest.config import ThemesConfig
@@ -21,7 +17,6 @@ from digest.models import Paper, Theme
 
 if TYPE_CHECKING:
     import numpy as np
-    from threadpoolctl import ThreadpoolController
 
     from digest.themes.cluster import Projector
 
@@ -56,25 +51,10 @@ class ThemeResult:
 
 
 def document(paper: Paper) -> str:
-    """The cleaned text clustering reads: title, then abstract. Kept per paper, because the
-    same papers come back as background and as history on the following days (the same
-    string each time, whose hash Python keeps: the caches keyed by documents stay cheap)."""
-    kept = _DOCUMENTS.get(paper.id)
-    if kept is not None and kept[0] == paper.title and kept[1] == paper.abstract:
-        return kept[2]
-    from digest.themes.text import clean_cached
+    """The cleaned text clustering reads: title, then abstract."""
+    from digest.themes.text import clean_text
 
-    doc = f"{clean_cached(paper.title)}.\n{clean_cached(paper.abstract)}"
-    if len(_DOCUMENTS) >= _DOCUMENTS_SIZE:
-        _DOCUMENTS.popitem(last=False)  # the oldest
-    _DOCUMENTS[paper.id] = (paper.title, paper.abstract, doc)
-    return doc
-
-
-# an OrderedDict drops its oldest entry at once; a dict's first key is found by skipping
-# the slots of every entry deleted before it
-_DOCUMENTS: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # id -> title, abstract, doc
-_DOCUMENTS_SIZE = 8192
+    return f"{clean_text(paper.title)}.\n{clean_text(paper.abstract)}"
 
 
 def find_themes(
@@ -86,36 +66,15 @@ def find_themes(
     # sorted by id so that the order a source lists papers in cannot change the themes
     ordered = sorted(papers, key=lambda p: p.id)
     # the matrices are small: BLAS threads cost more in hand-offs than they save (a QR of
-    # 3,000 x 30 took 0.18 s with two threads on a busy 2-core machine, 2 ms with one)
-    with _blas_controller().limit(limits=1, user_api="blas"), _no_collection():
-        return _find_themes(ordered, config, background)
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: the stage makes a few hundred thousand short-lived
-    objects and no cycles, and each collection it set off walked every object the process
-    holds (caches, the store's rows): 8% of the stage over a 228-day backfill."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    """Found once per process: looking up the loaded BLAS libraries took 35 ms, per day of
-    a backfill, when ``threadpool_limits`` did it on every call. Only libraries loaded by
-    then are limited, so clustering's imports come first: scipy brings its own OpenBLAS,
-    which the SVD uses."""
-    from threadpoolctl import ThreadpoolController
+    # 3,000 x 30 took 0.18 s with two threads on a busy 2-core machine, 2 ms with one).
+    # Clustering's imports come first: scipy brings its own OpenBLAS, which the SVD uses,
+    # and only libraries loaded by then are limited
+    from threadpoolctl import threadpool_limits
 
     import digest.themes.cluster  # noqa: F401
 
-    return ThreadpoolController()
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _find_themes(ordered, config, background)
 
 
 def _find_themes(
@@ -125,13 +84,13 @@ def _find_themes(
 
     from digest.themes.cluster import NO_GROUP, group_documents
     from digest.themes.labels import describe
-    from digest.themes.text import clean_cached
+    from digest.themes.text import clean_text
 
     today = {p.id for p in ordered}
     extra = _background_papers(background, today, config.background_max_papers)
-    clean_titles = [clean_cached(p.title) for p in ordered]
-    clean_abstracts = [clean_cached(p.abstract) for p in ordered]
-    docs = [document(p) for p in ordered]
+    clean_titles = [clean_text(p.title) for p in ordered]
+    clean_abstracts = [clean_text(p.abstract) for p in ordered]
+    docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]  # document()
     result = group_documents(docs, config, [document(p) for p in extra])
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0

@@ -18,13 +18,15 @@ import hashlib
 import json
 import logging
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
+
+from digest.context import CONTEXT
 
 log = logging.getLogger("digest.themes")
 
@@ -61,10 +63,14 @@ class BackgroundModel:
         return counts / max(self.n_docs, 1)
 
 
-@lru_cache(maxsize=4)
 def load_model(path: Path = BUNDLED_PATH) -> BackgroundModel | None:
-    """The model at ``path``, read once per process; None when the file is absent or unreadable
-    (a damaged install): themes then use the day and the store, and a warning says so."""
+    """The model at ``path``, read once per process (held by :data:`digest.context.CONTEXT`);
+    None when the file is absent or unreadable (a damaged install): themes then use the day
+    and the store, and a warning says so."""
+    return CONTEXT.model(str(path), lambda: _read_model(path))
+
+
+def _read_model(path: Path) -> BackgroundModel | None:
     try:
         with np.load(path) as data:
             terms = bytes(data["terms"]).decode("utf-8").split("\n")
@@ -110,12 +116,10 @@ def blended_idf(
 def store_document_frequencies(terms: Sequence[str], docs: Sequence[str]) -> np.ndarray:
     """How many of ``docs`` (cleaned documents) use each of ``terms`` (themes tokens).
 
-    Store papers come back on the following days (``themes.background_days``): each one's
-    distinct token ids are kept (:func:`digest.themes.text.distinct_token_ids`), so a day's
-    store counts are one bincount over arrays already made."""
-    from digest.themes.text import TERMS, distinct_token_ids, term_ids
+    Store papers come back on the following days (``themes.background_days``): their distinct
+    tokens are kept per process (:data:`digest.context.CONTEXT`), so a day's store counts are
+    one count over sets already made."""
+    from digest.themes.text import distinct_tokens
 
-    ids = np.concatenate([distinct_token_ids(doc) for doc in docs] or [np.zeros(0, np.int64)])
-    counts = np.bincount(ids, minlength=len(TERMS) + 1)
-    at = term_ids(terms)
-    return np.where(at >= 0, counts[at], 0).astype(np.float64)
+    counts = Counter(chain.from_iterable(map(distinct_tokens, docs)))
+    return np.fromiter(map(counts.__getitem__, terms), dtype=np.float64, count=len(terms))

@@ -25,15 +25,9 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms less import
 
 from digest.config import ThemesConfig
-from digest.themes.background import blended_idf, load_model
+from digest.themes.background import BackgroundModel, blended_idf, load_model
 from digest.themes.kmeans import spherical_kmeans
-from digest.themes.text import (
-    TERMS,
-    keep_distinct_token_ids,
-    renew_term_ids,
-    token_ids,
-    tokens,
-)
+from digest.themes.text import tokens
 
 NO_GROUP = -1  # a document with no usable words
 MAX_K_CANDIDATES = 8  # beyond this, candidates are spaced geometrically
@@ -105,25 +99,13 @@ def group_documents(
     """Group ``docs`` (already passed through ``clean_text``); ``background`` only informs IDF."""
     n = len(docs)
     vectorizer = make_vectorizer(n)
-    renew_term_ids()
     try:
-        x = fit_tfidf(vectorizer, docs)
+        x = vectorizer.fit_transform(docs)
     except ValueError:  # empty vocabulary: no document has a usable word
         return Clustering(np.full(n, NO_GROUP), np.zeros((n, 1)), None)
     model = load_model() if config.bundled_background else None
     if background or (model is not None and config.prior_papers):
-        day_idf = vectorizer.idf_
-        vectorizer.idf_ = blended_idf(
-            list(vectorizer.vocabulary_),  # fit_tfidf inserts the terms in column order
-            x.getnnz(axis=0),
-            n,
-            background,
-            model,
-            config.prior_papers,
-        )
-        # rows are l2-normalized tf * idf: rescaling by the ratio of the IDFs and normalizing
-        # again gives what transform() would, without tokenizing the day a second time
-        x = sp.csr_matrix(normalize(x @ sp.diags((vectorizer.idf_ / day_idf).astype(x.dtype))))
+        x = _with_background_idf(vectorizer, x, background, model, config.prior_papers)
     usable = np.flatnonzero(x.getnnz(axis=1) > 0)
     groups = np.full(n, NO_GROUP)
     basis, z = _reduce(x, config)
@@ -135,84 +117,31 @@ def group_documents(
     return Clustering(groups, z, Projector(vectorizer, basis, _centroids(z, groups)))
 
 
-def fit_tfidf(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix:
-    """``vectorizer.fit_transform(docs)`` for :func:`make_vectorizer`'s vectorizers, with the
-    token counts gathered in numpy instead of scikit-learn's loop over every token in Python
-    (a third of the day's clustering). Same matrix, bit for bit, as ``fit_transform`` (tested):
-    columns in alphabetical order, and within a row in the order scikit-learn leaves them
-    (the order terms first appear in the day), which fixes the sums of the normalization.
-    Raises ValueError as ``fit_transform`` does when no term is left."""
-    if vectorizer.tokenizer is not tokens:
-        raise TypeError("fit_tfidf counts the tokens of digest.themes.text.tokens only")
-    # each document's token ids are kept (the same papers come back as background)
-    per_doc = [token_ids(doc) for doc in docs]
-    flat = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.int64)
-    if not len(flat):
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    n = len(docs)
-    # columns numbered in the order terms first appear in the day, as scikit-learn counts
-    first = np.full(len(TERMS), len(flat), dtype=np.int64)
-    np.minimum.at(first, flat, np.arange(len(flat)))
-    present = np.flatnonzero(first < len(flat))
-    in_day = present[np.argsort(first[present])]  # the id of each column
-    rank = np.empty(len(TERMS), dtype=np.int64)  # read only where present
-    rank[in_day] = np.arange(len(in_day))
-    rows = np.repeat(np.arange(n), np.fromiter(map(len, per_doc), dtype=np.int64, count=n))
-    counts = sp.csr_matrix(
-        (np.ones(len(flat), dtype=vectorizer.dtype), (rows, rank[flat])),
-        shape=(n, len(in_day)),
-    )  # duplicates summed, columns sorted within each row
-    keep_distinct_token_ids(docs, in_day[counts.indices], counts.indptr)
-    max_df, min_df = vectorizer.max_df, vectorizer.min_df
-    # an int is a number of documents, a float a share of them
-    high: float = max_df if isinstance(max_df, int) else max_df * n
-    low: float = min_df if isinstance(min_df, int) else min_df * n
-    df = np.bincount(counts.indices, minlength=len(in_day))
-    keep = (df <= high) & (df >= low)
-    if not keep.any():
-        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    kept = np.flatnonzero(keep)
-    kept_terms = [TERMS[i] for i in in_day[kept].tolist()]
-    alphabetical = sorted(range(len(kept_terms)), key=kept_terms.__getitem__)
-    vocabulary = {kept_terms[i]: column for column, i in enumerate(alphabetical)}
-    column = np.full(len(in_day), -1, dtype=np.int64)
-    column[kept[alphabetical]] = np.arange(len(kept))
-    in_row = keep[counts.indices]
-    x = sp.csr_matrix(
-        (
-            counts.data[in_row],
-            column[counts.indices[in_row]].astype(counts.indices.dtype),
-            np.concatenate(([0], np.cumsum(in_row)))[counts.indptr],
-        ),
-        shape=(n, len(vocabulary)),
-    )
-    # the vectorizer as fit_transform leaves it, so that it transforms other days' papers
-    vectorizer.vocabulary_ = vocabulary
-    vectorizer.fixed_vocabulary_ = False
-    return _weighted(vectorizer, x)
+def _with_background_idf(
+    vectorizer: TfidfVectorizer,
+    x: sp.csr_matrix,
+    background: Sequence[str],
+    model: BackgroundModel | None,
+    prior_papers: int,
+) -> sp.csr_matrix:
+    """The day's rows with the IDF blended over the day, the store's ``background`` and the
+    bundled ``model`` (:func:`blended_idf`), set on the fitted vectorizer through its public
+    ``idf_`` setter, so that the projector's ``transform`` of other days uses it too.
 
-
-def _weighted(vectorizer: TfidfVectorizer, x: sp.csr_matrix) -> sp.csr_matrix:
-    """``TfidfTransformer(...).fit(x).transform(x)`` with the vectorizer's settings, as
-    scikit-learn computes it (same operations, same precision), without its checks; sets
-    the vectorizer's ``idf_``."""
-    idf = None
-    if vectorizer.use_idf:
-        df = np.bincount(x.indices, minlength=x.shape[1]).astype(x.dtype)
-        df += float(vectorizer.smooth_idf)
-        idf = np.full_like(df, x.shape[0] + int(vectorizer.smooth_idf), dtype=x.dtype)
-        idf /= df
-        np.log(idf, out=idf)
-        idf += 1.0
-        vectorizer.idf_ = idf
-    if vectorizer.sublinear_tf:
-        np.log(x.data, x.data)
-        x.data += 1.0
-    if idf is not None:
-        x.data *= idf[x.indices]
-    if vectorizer.norm is not None:
-        x = normalize(x, norm=vectorizer.norm, copy=False)
-    return sp.csr_matrix(x)
+    Rows are l2-normalized tf * idf: multiplying each column by new idf / day idf and
+    normalizing again gives what ``transform`` would (tested), without tokenizing the day a
+    second time."""
+    day_idf = vectorizer.idf_
+    idf = blended_idf(
+        vectorizer.get_feature_names_out().tolist(),
+        x.getnnz(axis=0),
+        x.shape[0],
+        background,
+        model,
+        prior_papers,
+    ).astype(day_idf.dtype)
+    vectorizer.idf_ = idf
+    return sp.csr_matrix(normalize(x @ sp.diags(idf / day_idf)))
 
 
 def _fold_and_order(groups: np.ndarray, min_size: int) -> np.ndarray:

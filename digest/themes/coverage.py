@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digest.themes.text import TERMS, distinct_token_ids, term_ids, tokens
+from digest.themes.text import distinct_tokens, tokens
 
 # a label should describe most of its theme: every word of it in the title or abstract of at
 # least this share of the theme's papers (words compared as clustering tokens, stemmed)
@@ -33,33 +33,30 @@ def label_key(label: str) -> str:
 class Presence:
     """Which papers of the day use which words: for the share of a group's papers using every
     word of a label (its coverage) and how far that share exceeds the day's (its lift). Words
-    are compared as clustering tokens (stemmed: "robots" and "robot" are one), read from the
-    distinct token ids clustering keeps per document, so this costs no second pass over the
-    abstracts; a word clustering drops (a stop-word) is not required. The day's papers are
-    indexed by token, so a label's papers are one intersection of a few sorted arrays."""
+    are compared as clustering tokens (stemmed: "robots" and "robot" are one); a word
+    clustering drops (a stop-word) is not required. The day's papers are indexed by token,
+    so a label's papers are one intersection of a few sorted arrays."""
 
     def __init__(self, docs: Sequence[str], groups: Sequence[int], n_groups: int) -> None:
-        per_paper = [distinct_token_ids(doc) for doc in docs]
-        ids = np.concatenate(per_paper) if per_paper else np.zeros(0, dtype=np.int64)
-        rows = np.repeat(np.arange(len(per_paper)), [len(p) for p in per_paper])
-        order = np.argsort(ids, kind="stable")  # by token, rows ascending within each
-        self._rows = rows[order]
-        self._starts = np.searchsorted(ids[order], np.arange(len(TERMS) + 1))
+        rows: dict[str, list[int]] = {}
+        for row, doc in enumerate(docs):
+            for token in distinct_tokens(doc):
+                rows.setdefault(token, []).append(row)
+        self._rows = {token: np.array(found) for token, found in rows.items()}
         self._groups = np.asarray(groups, dtype=np.int64)
         self._n_groups = n_groups
         self._sizes = np.bincount(self._groups[self._groups >= 0], minlength=n_groups)
-        self._counts: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
+        self._counts: dict[frozenset[str], tuple[np.ndarray, int]] = {}
 
     def _count(self, phrase: str) -> tuple[np.ndarray, int]:
         """Papers using every word of ``phrase``: how many in each group, and in the day."""
         words = [w for w in phrase.lower().split() if w != "and"]
-        key = tuple(sorted(set(term_ids(tokens(" ".join(words))).tolist())))
+        key = frozenset(tokens(" ".join(words)))
         found = self._counts.get(key)
         if found is None:
             rows = np.arange(len(self._groups))
-            for i in key:
-                here = self._rows[self._starts[i] : self._starts[i + 1]] if i >= 0 else rows[:0]
-                rows = np.intersect1d(rows, here, assume_unique=True)
+            for token in key:
+                rows = np.intersect1d(rows, self._rows.get(token, rows[:0]), assume_unique=True)
             in_groups = self._groups[rows]
             per_group = np.bincount(in_groups[in_groups >= 0], minlength=self._n_groups)
             found = self._counts[key] = (per_group, len(rows))

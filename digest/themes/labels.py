@@ -24,14 +24,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 from itertools import chain, count, repeat
 
 import numpy as np
 
 from digest.themes import REMAINDER_LABEL
 from digest.themes.coverage import COVERAGE, PREFIX, Presence, label_key
-from digest.themes.text import STOP_WORDS, TOKEN_CACHE_SIZE, stem
+from digest.themes.text import STOP_WORDS, stem
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
@@ -50,19 +49,9 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
-class _IsContent(dict[str, bool]):
-    """Token -> whether it belongs in a phrase (a word of two letters or more, not a
-    stop-word); filled on first sight, so each token of a day costs one look-up."""
-
-    def __missing__(self, tok: str) -> bool:
-        if len(self) >= 200_000:
-            self.clear()
-        ok = len(tok) > 1 and tok not in STOP_WORDS and bool(_WORDLIKE.match(tok))
-        self[tok] = ok
-        return ok
-
-
-_IS_CONTENT = _IsContent()
+def _is_content(tok: str) -> bool:
+    """Whether a token belongs in a phrase: a word of two letters or more, not a stop-word."""
+    return len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok) is not None
 
 
 def _label_cuts() -> dict[int, str]:
@@ -97,9 +86,8 @@ def _split_runs(cleaned: str) -> list[tuple[str, ...]]:
         found = _TOKEN.findall(cleaned)
     out: list[tuple[str, ...]] = []
     run: list[str] = []
-    is_content = _IS_CONTENT
     for tok in found:
-        if is_content[tok]:
+        if _is_content(tok):
             run.append(tok)
         elif run:
             out.append(tuple(run))
@@ -114,9 +102,7 @@ def phrases(cleaned: str, longest: int) -> list[str]:
     return list(_phrases(cleaned, longest))
 
 
-@lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
-    # cached: a paper listed again on a later day (a quarter of arXiv's listings) is not split again
     out: list[str] = []
     join = " ".join
     for run in _runs(cleaned):
@@ -128,7 +114,6 @@ def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
     return tuple(_split_runs(cleaned))
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from itertools import repeat
 
-import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from digest.context import CONTEXT, WORD_TOKENS, WORDS_SIZE
 
 # Inline math, LaTeX commands and their braces, URLs, e-mail addresses, numbers with units.
 _LATEX_MATH = re.compile(r"\$[^$]{0,200}\$|\\\(.{0,200}?\\\)|\\\[.{0,200}?\\\]")
@@ -95,7 +92,6 @@ def clean_text(text: str) -> str:
     return text.lower()
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light suffix stripper: plurals and the common derivational endings."""
     if len(word) <= 4 or "-" in word:
@@ -112,34 +108,35 @@ def stem(word: str) -> str:
     return word
 
 
-# Consecutive days share most of their background papers (themes.background_days): caching
-# each text's tokens makes a background cost a dictionary look-up per paper after day one.
-TOKEN_CACHE_SIZE = 4096
+def _token(word: str) -> str:
+    """The token of one word: "" for a stop-word or a single letter, else its stem."""
+    return "" if word in STOP_WORDS or len(word) <= 1 else stem(word)
 
 
-class _TokenOf(dict[str, str]):
-    """Word -> its token, or "" for a stop-word or a single letter; filled on first sight, so
-    a day's words cost one dictionary look-up each (in C) instead of a set test, a length test
-    and a cached call (the tokenizer was half the cost of the day's TF-IDF)."""
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= _TOKEN_OF_SIZE:
-            self.clear()
-        token = "" if word in STOP_WORDS or len(word) <= 1 else stem(word)
-        self[word] = token
-        return token
-
-
-_TOKEN_OF_SIZE = 200_000
-_TOKEN_OF = _TokenOf()
-
-
-@lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def tokens(cleaned: str) -> tuple[str, ...]:
-    """Tokenizer for the clustering vectorizer: content words, stemmed. Read from the token
-    ids, which the day's clustering has usually found already (trending asks again for the
-    same papers on the following days)."""
-    return tuple(map(TERMS.__getitem__, token_ids(cleaned).tolist()))
+    """Tokenizer for the clustering vectorizer (and every stage that compares text):
+    content words of a cleaned text, stemmed, in order."""
+    return CONTEXT.tokens_of_doc(cleaned, _make_tokens)[0]
+
+
+def distinct_tokens(cleaned: str) -> frozenset[str]:
+    """The distinct tokens of a cleaned text, for document frequencies."""
+    return CONTEXT.tokens_of_doc(cleaned, _make_tokens)[1]
+
+
+def _make_tokens(cleaned: str) -> tuple[str, ...]:
+    words = _words(cleaned)
+    if WORD_TOKENS not in CONTEXT.enabled:
+        return tuple(filter(None, map(_token, words)))
+    known = CONTEXT.word_tokens
+    found = list(map(known.get, words))  # in C; a Python loop over the words cost 2x
+    if None in found:  # words met for the first time
+        if len(known) >= WORDS_SIZE:
+            known.clear()
+        for i, tok in enumerate(found):
+            if tok is None:
+                found[i] = known[words[i]] = _token(words[i])
+    return tuple(filter(None, found))
 
 
 def _words(cleaned: str) -> list[str]:
@@ -147,105 +144,3 @@ def _words(cleaned: str) -> list[str]:
     if cleaned.isascii():
         return cleaned.translate(_ASCII_NON_LETTERS).split()
     return _WORD.findall(cleaned)
-
-
-# The same tokens as numbers: ids in one vocabulary that grows as words are met, so a day's
-# count matrix and its background's document frequencies are built from arrays kept per
-# document (concatenated and counted in numpy) rather than from every token as a string.
-TERMS: list[str] = []  # id -> token
-_TERM_ID: dict[str, int] = {}  # token -> id
-# OrderedDicts: they drop their oldest entry at once (see digest.themes._DOCUMENTS)
-_DOC_IDS: OrderedDict[str, np.ndarray] = OrderedDict()  # cleaned document -> ids, in order
-_DOC_DISTINCT: OrderedDict[str, np.ndarray] = OrderedDict()  # ... -> ids of distinct tokens
-_DOC_CACHE_SIZE = 8192  # a week of background (1,000 papers) and its days, several times over
-_TERMS_SIZE = 500_000  # a scheduler running for years starts the ids afresh
-
-
-class _WordId(dict[str, int]):
-    """Word -> id of its token, or -1 for a stop-word or a single letter (see _TokenOf)."""
-
-    def __missing__(self, word: str) -> int:
-        token = _TOKEN_OF[word]
-        if not token:
-            found = -1
-        else:
-            found = _TERM_ID.get(token, -1)
-            if found < 0:
-                found = _TERM_ID[token] = len(TERMS)
-                TERMS.append(token)
-        if len(self) >= _TOKEN_OF_SIZE:
-            self.clear()  # only the shortcut: the ids themselves stay
-        self[word] = found
-        return found
-
-
-_WORD_ID = _WordId()
-
-
-def renew_term_ids() -> None:
-    """Start the ids afresh once the vocabulary is very large. Call it only between days:
-    ids handed out before are then meaningless."""
-    if len(TERMS) > _TERMS_SIZE:
-        forget_token_ids()
-
-
-def forget_token_ids() -> None:
-    """Empty the vocabulary and every document's kept ids (benchmarks time a cold start)."""
-    TERMS.clear()
-    _TERM_ID.clear()
-    _WORD_ID.clear()
-    _DOC_IDS.clear()
-    _DOC_DISTINCT.clear()
-
-
-def term_ids(terms: Iterable[str]) -> np.ndarray:
-    """The id of each token in ``terms``, -1 for one not met yet."""
-    return np.fromiter(map(_TERM_ID.get, terms, repeat(-1)), dtype=np.int64)
-
-
-def token_ids(cleaned: str) -> np.ndarray:
-    """Ids (see ``TERMS``) of ``tokens(cleaned)``, in order; kept per document."""
-    found = _DOC_IDS.get(cleaned)
-    if found is None:
-        words = _words(cleaned)
-        ids = np.fromiter(map(_WORD_ID.__getitem__, words), dtype=np.int64, count=len(words))
-        found = ids[ids >= 0]
-        _keep(_DOC_IDS, cleaned, found)
-    return found
-
-
-def distinct_token_ids(cleaned: str) -> np.ndarray:
-    """Ids of the distinct tokens of ``cleaned`` (for document frequencies); kept per document."""
-    found = _DOC_DISTINCT.get(cleaned)
-    if found is None:
-        found = np.unique(token_ids(cleaned))
-        _keep(_DOC_DISTINCT, cleaned, found)
-    return found
-
-
-def keep_distinct_token_ids(docs: Sequence[str], ids: np.ndarray, indptr: np.ndarray) -> None:
-    """Keep the distinct token ids of each of ``docs`` as a count matrix of them holds them
-    (document i's are ``ids[indptr[i]:indptr[i + 1]]``): today's papers are tomorrow's
-    background, and this spares sorting each one's ids again."""
-    bounds = indptr.tolist()
-    for doc, start, end in zip(docs, bounds, bounds[1:], strict=False):
-        if doc not in _DOC_DISTINCT:
-            _keep(_DOC_DISTINCT, doc, ids[start:end].copy())
-
-
-def _keep(cache: OrderedDict[str, np.ndarray], key: str, value: np.ndarray) -> None:
-    if len(cache) >= _DOC_CACHE_SIZE:
-        cache.popitem(last=False)  # the oldest: documents come back for a week, then not
-    cache[key] = value
-
-
-@lru_cache(maxsize=TOKEN_CACHE_SIZE)
-def clean_cached(text: str) -> str:
-    """:func:`clean_text` for texts that recur across days (background papers)."""
-    return clean_text(text)
-
-
-@lru_cache(maxsize=TOKEN_CACHE_SIZE)
-def distinct_tokens(cleaned: str) -> frozenset[str]:
-    """The distinct tokens of a text, for document frequencies of background papers."""
-    return frozenset(tokens(cleaned))

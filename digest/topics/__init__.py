@@ -26,13 +26,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from digest.config import TopicsConfig
 from digest.models import Digest
 from digest.store import Store
 from digest.store.topics import DayTheme, TopicRecord
 from digest.topics.history import TopicLink, day_links
+
+if TYPE_CHECKING:
+    from digest.themes.background import BackgroundModel
 
 SIGNATURE_TERMS = 40  # kept per theme signature
 CENTROID_TERMS = 60  # kept per topic centroid
@@ -45,8 +48,10 @@ TopicIds = dict[str, str | None]  # theme id -> topic id, of one day
 def signatures(digest: Digest) -> list[DayTheme]:
     """The day's themes (not the remainder) with their signatures, for the store."""
     from digest.themes import document
+    from digest.themes.background import load_model
     from digest.themes.text import distinct_tokens
 
+    idf = _Idf(load_model())
     out = []
     papers = {p.paper.id: p.paper for p in digest.papers}
     for ord_, theme in enumerate(digest.themes):
@@ -58,7 +63,7 @@ def signatures(digest: Digest) -> list[DayTheme]:
             if paper is None:
                 continue
             toks = distinct_tokens(document(paper))
-            weights = [(t, _idf(t)) for t in toks]
+            weights = [(t, idf[t]) for t in toks]
             norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
             for t, w in weights:
                 total[t] = total.get(t, 0.0) + w / norm
@@ -69,16 +74,22 @@ def signatures(digest: Digest) -> list[DayTheme]:
     return out
 
 
-@lru_cache(maxsize=200_000)
-def _idf(term: str) -> float:
-    from digest.themes.background import load_model
+class _Idf(dict[str, float]):
+    """Term -> its IDF in the bundled background model (1.0 without one), computed once per
+    term within a call (a day's themes share most of their terms)."""
 
-    model = load_model()
-    if model is None:
-        return 1.0
-    at = model.index.get(term)
-    df = float(model.df[at]) if at is not None else 0.0
-    return math.log((1.0 + model.n_docs) / (1.0 + df)) + 1.0
+    def __init__(self, model: BackgroundModel | None) -> None:
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, term: str) -> float:
+        model = self.model
+        if model is None:
+            return 1.0
+        at = model.index.get(term)
+        df = float(model.df[at]) if at is not None else 0.0
+        value = self[term] = math.log((1.0 + model.n_docs) / (1.0 + df)) + 1.0
+        return value
 
 
 def _top_unit(weights: Mapping[str, float], keep: int) -> dict[str, float]:

@@ -234,6 +234,41 @@ def test_a_database_from_before_the_checksum_column_is_migrated(tmp_path: Path) 
         assert store.save_listing(listing(D1, "a", arxiv("2503.00001", "One"))).unchanged
 
 
+def test_an_equal_listing_is_unchanged_however_its_strings_are_shared(store: Store) -> None:
+    # one string object used twice, as a parser may hand it over, against equal copies:
+    # a fingerprint of the values, not of how Python laid them out (marshal's was not)
+    text = "".join(["Robots ", "grasp"])
+    shared = Paper(id="2503.00001", title=text, abstract=text, authors=(text,))
+    copies = Paper(
+        id="2503.00001",
+        title="".join(["Robots ", "grasp"]),
+        abstract="".join(["Robots", " grasp"]),
+        authors=("".join(["Robot", "s grasp"]),),
+    )
+    store.save_listing(listing(D1, "a", shared))
+    assert store.save_listing(listing(D1, "a", copies)).unchanged
+
+
+def test_a_store_with_the_old_marshal_checksums_saves_each_listing_once_more(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    one = listing(D1, "a", arxiv("2503.00001", "One", keywords=("k",)), titled("Two"))
+    with Store.open(path) as store:
+        store.save_listing(one)
+        before = dump(store)
+    # as a store written by a release that fingerprinted listings with sha1(marshal(...))
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE listings SET checksum = ?", ("9" * 40,))
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert not store.save_listing(one).unchanged  # written once more, the same rows
+        assert dump(store) == before
+        assert store.save_listing(one).unchanged  # and never again
+        assert store.save_listing(one).unchanged
+
+
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)

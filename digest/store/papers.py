@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import marshal
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -447,7 +446,13 @@ def _keep_stored(listing: Listing, stored: sqlite3.Row | None, checksum: str) ->
 
 
 def _checksum(listing: Listing) -> str:
-    """A fingerprint of everything a listing would write (marshal: fast, builtin types only)."""
+    """A fingerprint of everything a listing would write: SHA-256 of its canonical JSON
+    (ASCII, compact, field order fixed here), the same under every Python version.
+
+    Stores written before this kept SHA-1 of ``marshal`` (whose format changes between
+    Python versions): those never equal a ``json:`` fingerprint, so each listing saved
+    again after the upgrade is written once more (the same rows: nothing changes, no
+    history) with the new fingerprint, and is unchanged from then on."""
     fields: list[tuple[object, ...]] = [(listing.kind, listing.status, listing.error)]
     fields.extend(
         (
@@ -466,7 +471,8 @@ def _checksum(listing: Listing) -> str:
         )
         for p in listing.papers
     )
-    return hashlib.sha1(marshal.dumps(fields)).hexdigest()
+    canonical = json.dumps(fields, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return "json:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _marks(values: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 The floor, timed in the same run: one bare ``TfidfVectorizer().fit_transform`` over the
 same texts (title + abstract of every row), once before and once after the backfill (the
-machine's speed drifts), each in a child process; the ratio is to their mean. Goal: backfill <= 4x the floor, peak < 2 GB.
+machine's speed drifts), each in a child process; the ratio is to their mean. Goal (issue 12): backfill <= 6x the floor, peak < 2 GB.
 
     .venv/bin/python bench/bench_backfill.py [--days N] [--jobs N] [--profile]
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "arxiv-daily"
-GOAL_RATIO = 4.0
+GOAL_RATIO = 6.0  # issue 12: simpler code over the last seconds (was 4x)
 GOAL_PEAK_MB = 2048
 
 

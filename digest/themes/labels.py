@@ -49,11 +49,6 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
 
 
-def _is_content(tok: str) -> bool:
-    """Whether a token belongs in a phrase: a word of two letters or more, not a stop-word."""
-    return len(tok) > 1 and tok not in STOP_WORDS and _WORDLIKE.match(tok) is not None
-
-
 def _label_cuts() -> dict[int, str]:
     """ASCII text -> words and cuts for :func:`runs`: letters and hyphens stay, whitespace and
     the underscore (which no token holds) become spaces, digits and other punctuation a "|"
@@ -82,12 +77,14 @@ def _split_runs(cleaned: str) -> list[tuple[str, ...]]:
         if "-" in text:
             text = text.replace("--", " | ").replace("- ", " | ").replace(" -", " | ")
         found = text.split()
+        wordlike = True  # every token is a word or the cut "|", which is one character
     else:
         found = _TOKEN.findall(cleaned)
+        wordlike = False
     out: list[tuple[str, ...]] = []
     run: list[str] = []
     for tok in found:
-        if _is_content(tok):
+        if len(tok) > 1 and tok not in STOP_WORDS and (wordlike or _WORDLIKE.match(tok)):
             run.append(tok)
         elif run:
             out.append(tuple(run))

@@ -88,7 +88,7 @@ class SendReport:
 def rendered_bodies(
     store: Store, config: Config, digest: Digest, output_dir: Path
 ) -> tuple[str, str]:
-    """email.txt and email.html as the pipeline wrote them (premailer has run on the HTML);
+    """email.txt and email.html as the pipeline wrote them (its CSS already inlined);
     rendered once here when they are missing."""
     folder = output_dir / digest.date.isoformat()
     text_path, html_path = folder / "email.txt", folder / "email.html"

@@ -264,7 +264,10 @@ def _safe_url(url: str | None) -> str | None:
     url = url.strip()
     if _PLAIN_WEB_URL.match(url):
         return url  # what urlparse would accept, told without parsing (nearly every link)
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:  # a malformed [IPv6] host: no link rather than no email
+        return None
     return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 

@@ -227,6 +227,33 @@ def test_text_fits_72_columns_and_lists_its_links(day) -> None:
     assert "&lt;" not in day.email_txt and "&amp;" not in day.email_txt
 
 
+_TITLE_WORDS = st.sampled_from(
+    ["model", "Über", "well-known", "(ok)", "[3]", "1.5", "x" * 40, "https://example.org/" + "p" * 70,
+     "a", "of", "LLMs:", "éé"]
+)  # fmt: skip
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_TITLE_WORDS, min_size=1, max_size=30), min_size=1, max_size=4))
+def test_the_plain_text_keeps_every_word_and_fits_72_columns(titles: list[list[str]]) -> None:
+    digest = fixture_digest()
+    papers = (
+        tuple(
+            dataclasses.replace(p, paper=dataclasses.replace(p.paper, title=" ".join(words)))
+            for p, words in zip(digest.papers, titles, strict=False)
+        )
+        + digest.papers[len(titles) :]
+    )
+    text = render_day(dataclasses.replace(digest, papers=papers), site_config()).email_txt
+    found = text.split()
+    for words in titles:  # each title's words, in order and together
+        assert any(found[i : i + len(words)] == words for i in range(len(found))), words
+    for line in text.split("\n"):
+        if len(line) > 72:  # only a lone unbreakable token (a URL) may overflow
+            assert re.fullmatch(r"\s*(\[\d+\] |\* |[A-Za-z ]+: )?\S+", line), line
+
+
 # ------------------------------------------------------------------ the web page
 
 

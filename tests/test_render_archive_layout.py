@@ -8,11 +8,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from pngs import margins_are_blank
 from test_render import fixture_digest, site_config
 from test_render_site import days_of
 
 from digest.render import render_site
-from digest.render.screenshots import find_chromium, png_pixels, screenshot
+from digest.render.screenshots import find_chromium, screenshot
 
 
 class _Where(HTMLParser):
@@ -52,17 +53,6 @@ def test_subscribe_form_is_in_the_main_column_and_the_feed_is_linked_once() -> N
     assert where.links.count(feed_url.group(1)) == 1, where.links
 
 
-def _margin_is_blank(png: Path, margin: int) -> bool:
-    """Nothing drawn in the ``margin`` px at either side of the page, on any row."""
-    width, _height, channels, rows = png_pixels(png.read_bytes())
-    background = rows[0][:3]
-    for row in rows:
-        for x in (*range(margin), *range(width - margin, width)):
-            if row[x * channels : x * channels + 3] != background:
-                return False
-    return True
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize(("width", "margin"), [(1000, 110), (375, 15)])
@@ -75,4 +65,4 @@ def test_nothing_on_the_archive_page_leaves_the_centred_column(
     page = tmp_path / "index.html"
     page.write_text(_archive(), encoding="utf-8")
     png = screenshot(page, tmp_path / f"archive-{width}.png", width, height=1400)
-    assert _margin_is_blank(png, margin)
+    assert margins_are_blank(png, margin)

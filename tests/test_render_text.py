@@ -133,15 +133,19 @@ _WRAP_ATOMS = st.sampled_from(
     st.sampled_from(["", " ", "  ", "    "]),
     st.sampled_from([None, "", "* ", "    - "]),
 )
-def test_wrap_gives_the_lines_of_textwrap(text: str, width: int, indent: str, first) -> None:
-    import textwrap
-
-    expected = textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-    assert wrap(text, width, indent, first) == "\n".join(expected)
+def test_wrap_keeps_every_word_and_respects_the_width(
+    text: str, width: int, indent: str, first: str | None
+) -> None:
+    out = wrap(text, width, indent, first)
+    kept: list[str] = []
+    for n, line in enumerate(out.split("\n") if out else []):
+        prefix = (indent if first is None else first) if n == 0 else indent
+        assert line.startswith(prefix), (line, prefix)
+        rest = line[len(prefix) :]
+        # within the width, or a lone word too long for any line (a URL) after the prefix
+        assert len(line) <= width or " " not in rest.strip(" "), line
+        kept += rest.split(" ")
+    # the words of the text, in order: split at the ASCII whitespace textwrap breaks at (a
+    # no-break or thin space joins its words; alone, it is blank, no word)
+    expected = text.translate(str.maketrans("\t\n\x0b\x0c\r", "     ")).split(" ")
+    assert [w for w in kept if w.strip()] == [w for w in expected if w.strip()]

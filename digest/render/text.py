@@ -87,48 +87,19 @@ def rfc3339(moment: dt.datetime) -> str:
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
-    """``text`` filled to ``width`` columns; long words (URLs) are never broken.
-
-    The lines of ``textwrap.wrap`` (long words and hyphens kept whole), found by a loop
-    over lines for plain text: the plain text's email wraps a few hundred strings a day.
-    """
-    first = indent if first is None else first
-    if not _is_plain(text) or width - max(len(first), len(indent)) < 1:
-        return "\n".join(
-            textwrap.wrap(
-                text,
-                width=width,
-                initial_indent=first,
-                subsequent_indent=indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+    """``text`` filled to ``width`` columns by :mod:`textwrap`, the first line led by
+    ``first`` (``indent`` when None) and the others by ``indent``; a word longer than a line
+    (a URL) and a hyphenated word are never broken."""
+    return "\n".join(
+        textwrap.wrap(
+            text,
+            width=width,
+            initial_indent=indent if first is None else first,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
         )
-    room = width - len(first)
-    if len(text) <= room:
-        return first + text  # one line (author lists, badges, short titles)
-    # greedy filling, a line at a time: a line ends at the last space that leaves it within
-    # the width, or (a long word) at the first space
-    lines: list[str] = []
-    prefix, start = first, 0
-    while len(text) - start > room:
-        cut = text.rfind(" ", start, start + room + 1)
-        if cut < 0:
-            cut = text.find(" ", start)
-            if cut < 0:
-                break
-        lines.append(prefix + text[start:cut])
-        prefix, start, room = indent, cut + 1, width - len(indent)
-    lines.append(prefix + text[start:])
-    return "\n".join(lines)
-
-
-def _is_plain(text: str) -> bool:
-    """Words with single spaces between them, every other character printable: textwrap's
-    whitespace rules (tabs, newlines, runs of spaces) have nothing to do."""
-    if not text or text[0] == " " or text[-1] == " ":
-        return False
-    return text.isprintable() and "  " not in text
+    )
 
 
 # the templates' plural() is the CLI's

@@ -45,3 +45,32 @@ def test_screenshots_are_not_blank(tmp_path: Path) -> None:
         assert distinct_colours(png) > 50  # text, links, badges and bars, not an empty page
     (blank_png,) = screenshots(blank, widths=(375,))
     assert distinct_colours(blank_png) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_kept_rules_beat_the_inlined_styles_in_a_browser(tmp_path: Path) -> None:
+    """Narrow screens and dark mode restyle the inlined email: its kept <style> block wins
+    over the style attributes (its declarations are !important)."""
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    email = tmp_path / "email.html"
+    email.write_text(render_day(fixture_digest(), site_config()).email_html, encoding="utf-8")
+    probe = "e => [getComputedStyle(e).color, getComputedStyle(e).paddingLeft]"
+    seen = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            for scheme, width in (("light", 800), ("dark", 375)):
+                page = browser.new_page(
+                    viewport={"width": width, "height": 800}, color_scheme=scheme
+                )
+                page.goto(email.as_uri())
+                seen[scheme] = page.eval_on_selector("td.paper", probe)
+                page.close()
+        finally:
+            browser.close()
+    assert seen["light"] == ["rgb(31, 41, 55)", "28px"]  # #1f2937, as inlined
+    assert seen["dark"] == ["rgb(229, 231, 235)", "16px"]  # #e5e7eb and the narrow padding

@@ -143,33 +143,34 @@ def test_real_arxiv_titles_and_abstracts(shared: Path) -> None:
     assert checked > 1000
 
 
-@given(st.text(st.characters(blacklist_characters=CLEANED_AWAY, blacklist_categories=("Cs",))))
-def test_spaces_collapse_as_the_regular_expression_would(text: str) -> None:
-    from digest.render.latex import _collapse_spaces
+_MARKUP = "\\${}^_~"  # any of them sends a text through the LaTeX reader
+_PLAIN = st.characters(
+    blacklist_characters=CLEANED_AWAY + _MARKUP + "-`'", blacklist_categories=("Cs",)
+)
 
-    assert _collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()
+
+@given(st.text(_PLAIN))
+def test_plain_text_only_has_its_spaces_collapsed(text: str) -> None:
+    assert latex_to_text(text) == re.sub(r"\s+", " ", text).strip()
 
 
 @given(st.lists(st.sampled_from(["-", "--", "---", "`", "``", "'", "''", "a", " "]), max_size=30)
-       .map("".join) | st.text(max_size=40))  # fmt: skip
-def test_ligatures_as_replaced_one_after_another(text: str) -> None:
-    from digest.render.latex import _ligatures
-
+       .map("".join) | st.text(_PLAIN, max_size=40))  # fmt: skip
+def test_tex_dashes_and_quotes_as_replaced_one_after_another(text: str) -> None:
     expected = text
     for old, new in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”")):
         expected = expected.replace(old, new)
-    assert _ligatures(text) == expected
+    assert latex_to_text(text) == re.sub(r"\s+", " ", expected).strip()
 
 
 @given(
     st.lists(
         st.sampled_from(["(", "[", ")", "]", ",", ".", ";", ":", "!", "?", " ", "  ", "a"])
     ).map("".join)
-    | st.text(max_size=40)
 )
-def test_punctuation_spacing_as_the_patterns_would(text: str) -> None:
-    from digest.render.latex import _collapse_spaces, _tidy_punctuation
-
-    collapsed = _collapse_spaces(text)
+def test_math_leaves_no_space_before_closing_punctuation_nor_after_opening(text: str) -> None:
+    """Once LaTeX is read (here ``$x$``), spaces collapse and punctuation is spaced as
+    typeset: none before , . ; : ! ? ) ] and none after ( [."""
+    collapsed = re.sub(r"\s+", " ", f"x {text}").strip()
     expected = re.sub(r"([(\[]) +", r"\1", re.sub(r" +([,.;:!?)\]])", r"\1", collapsed))
-    assert _tidy_punctuation(collapsed) == expected
+    assert latex_to_text(f"$x$ {text}") == expected

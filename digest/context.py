@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import jinja2
+
     from digest.themes.background import BackgroundModel
 
 # the caches by name, for ``enabled`` and the benchmark
 WORD_TOKENS = "word_tokens"
 DOC_TOKENS = "doc_tokens"
 BACKGROUND_MODEL = "background_model"
-NAMES = (WORD_TOKENS, DOC_TOKENS, BACKGROUND_MODEL)
+JINJA_ENVIRONMENTS = "jinja_environments"
+NAMES = (WORD_TOKENS, DOC_TOKENS, BACKGROUND_MODEL, JINJA_ENVIRONMENTS)
 
 WORDS_SIZE = 200_000  # distinct words of a year of arXiv abstracts: ~150,000
 _DOCS_SIZE = 8192  # a week of store background (1,000 papers) and its days, several times over
@@ -42,6 +45,10 @@ class ProcessContext:
       tokenize four times its corpus again without it (``bench/bench_caches.py``).
     * ``background_model``: the bundled document frequencies, read once (3-10 ms a read,
       and the themes stage, topics and every profile's ranking ask for it).
+    * ``jinja_environments``: templates folder -> its Jinja environment, with the templates
+      it compiled. A 250-paper day's render_day + render_site takes 177 ms with it and
+      1,040 ms with each template compiled afresh (``bench/bench_render.py``, one run, load
+      ~9): every day of a backfill and of the scheduler's life would pay that again.
     """
 
     enabled: set[str] = field(default_factory=lambda: set(NAMES))
@@ -50,6 +57,7 @@ class ProcessContext:
         default_factory=OrderedDict
     )
     background_model: dict[str, BackgroundModel | None] = field(default_factory=dict)
+    jinja_environments: dict[str, jinja2.Environment] = field(default_factory=dict)
 
     def reset(self, enabled: tuple[str, ...] = NAMES) -> None:
         """Empty every cache; keep only the ``enabled`` ones from now on."""
@@ -57,6 +65,7 @@ class ProcessContext:
         self.word_tokens.clear()
         self.doc_tokens.clear()
         self.background_model.clear()
+        self.jinja_environments.clear()
 
     def tokens_of_doc(
         self, doc: str, make: Callable[[str], tuple[str, ...]]
@@ -78,6 +87,16 @@ class ProcessContext:
         if key not in self.background_model:
             self.background_model[key] = load()
         return self.background_model[key]
+
+    def environment(
+        self, folder: str, make: Callable[[str], jinja2.Environment]
+    ) -> jinja2.Environment:
+        if JINJA_ENVIRONMENTS not in self.enabled:
+            return make(folder)
+        found = self.jinja_environments.get(folder)
+        if found is None:
+            found = self.jinja_environments[folder] = make(folder)
+        return found
 
 
 CONTEXT = ProcessContext()

@@ -3,13 +3,13 @@ overridable file by file from ``render.templates_dir``; autoescaping for HTML an
 
 from __future__ import annotations
 
-import functools
 from importlib import resources
 from typing import Any
 
 import jinja2
 
 from digest.config import Config
+from digest.context import CONTEXT
 from digest.errors import DigestError
 from digest.render.text import plural, rfc822, rfc3339, wrap
 
@@ -27,14 +27,14 @@ def _bundled(name: str) -> str | None:
     return node.read_text(encoding="utf-8") if node.is_file() else None
 
 
-# The one cache of digest.render, per process: the Jinja environment of each templates
-# folder, with the templates it compiled. bench/bench_render.py measures a 250-paper day's
-# render_day + render_site at 377 ms with it kept and 834 ms with its templates compiled
-# afresh (one run, load ~9): every day of a backfill and of the scheduler's life would pay
-# the difference again. Nothing else of one render is kept for the next.
-@functools.lru_cache(maxsize=8)
 def environment(templates_dir: str = "") -> jinja2.Environment:
-    """One environment per override folder; bundled templates are the fallback for every name."""
+    """One environment per override folder, kept for the process in :data:`CONTEXT` (its
+    templates compiled once: the measured reason is in ``digest/context.py``); bundled
+    templates are the fallback for every name."""
+    return CONTEXT.environment(templates_dir, _new_environment)
+
+
+def _new_environment(templates_dir: str) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.FunctionLoader(_bundled)]
     if templates_dir:
         loaders.insert(0, jinja2.FileSystemLoader(templates_dir))

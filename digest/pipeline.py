@@ -126,7 +126,8 @@ def publish(store: Store, config: Config, digest: Digest, output: Path, site: bo
 
 
 def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) -> dict[str, str]:
-    """The day's email, its text and its web page, each theme linking to its topic's page."""
+    """The day's email, its text, its web page and its Markdown, each theme linking to its
+    topic's page."""
     from digest import render
 
     day = digest.date.isoformat()
@@ -135,6 +136,7 @@ def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) ->
         f"{day}/email.html": rendered.email_html,
         f"{day}/email.txt": rendered.email_txt,
         f"{day}/index.html": rendered.page_html,
+        f"{day}/digest.md": rendered.markdown,
     }
 
 

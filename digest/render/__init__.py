@@ -1,7 +1,7 @@
 """Renders: digest -> email HTML, plain text, web page; digests -> RSS feeds and archive.
 
-Entry points: :func:`render_day` (one day's ``email.html``, ``email.txt`` and
-``index.html``) and :func:`render_site` (``feed.xml``, ``papers.xml`` and the
+Entry points: :func:`render_day` (one day's ``email.html``, ``email.txt``,
+``index.html`` and ``digest.md``) and :func:`render_site` (``feed.xml``, ``papers.xml`` and the
 archive ``index.html``). Renderers return strings; only ``digest.writer``
 writes them. Templates live in the top-level ``templates/`` folder (the
 ``digest.templates`` package); ``render.templates_dir`` overrides them file by file.
@@ -32,6 +32,7 @@ from digest.render.feeds import (
     opml,
     utc,
 )
+from digest.render.markdown import render_markdown
 from digest.render.templating import PREFERENCES_PLACEHOLDER, RenderError, render
 from digest.render.text import long_date
 from digest.render.view import DayView, build_view, ranked, site_feed_links, site_link
@@ -60,6 +61,7 @@ class RenderedDay:
     email_txt: str
     page_html: str
     shown: int = 0  # papers the email and text list (the size budget may leave some out)
+    markdown: str = ""  # digest.md: every paper, for wikis and chats
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ def render_day(
     email_html, shown = render_email(view, config, UNSUBSCRIBE_PLACEHOLDER)
     email_txt = render(config, "email.txt", day=shown, unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER)
     page_html = render(config, "page.html", day=view, generated=_generated(digest))
-    return RenderedDay(email_html, email_txt, page_html, shown.shown)
+    markdown = render_markdown(digest, config, view)
+    return RenderedDay(email_html, email_txt, page_html, shown.shown, markdown)
 
 
 ARCHIVE_ENTRY_VERSION = 1  # bump when what ArchiveEntry.of takes from a digest changes

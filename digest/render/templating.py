@@ -11,7 +11,7 @@ import jinja2
 from digest.config import Config
 from digest.context import CONTEXT
 from digest.errors import DigestError
-from digest.render.text import plural, rfc822, rfc3339, wrap
+from digest.render.text import md_escape, md_url, plural, rfc822, rfc3339, wrap
 
 # Where each subscriber's own preferences link goes in the email (delivery splices it, like
 # the unsubscribe URL); a global, so every email template has it without being passed it.
@@ -47,7 +47,7 @@ def _new_environment(templates_dir: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, rfc822=rfc822, rfc3339=rfc3339)
+    env.filters.update(wrap=wrap, rfc822=rfc822, rfc3339=rfc3339, md=md_escape, mdurl=md_url)
     env.globals.update(plural=plural, preferences_url=PREFERENCES_PLACEHOLDER)
     return env
 

@@ -104,3 +104,26 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
 
 # the templates' plural() is the CLI's
 plural = words.plural
+
+
+# the characters that start or end an inline construct (emphasis, code, links, strikethrough,
+# tables, a heading's closing sequence) or escape one; "-", "." and "+" only matter at the
+# start of a line, where the templates never put listing text
+_MARKUP = re.compile(r"([\\`*_\[\]~|#])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ENTITY = re.compile("[&<>]")
+_SPACE = re.compile(r"\s+")
+# the characters that would end a link destination early or break its parsing
+_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"}
+
+
+def md_escape(text: object) -> str:
+    """``text`` on one line, printed literally by Markdown renderers."""
+    flat = _SPACE.sub(" ", str(text)).strip()
+    flat = _ENTITY.sub(lambda m: _ENTITIES[m.group()], flat)
+    return _MARKUP.sub(r"\\\1", flat)
+
+
+def md_url(url: object) -> str:
+    """``url`` safe inside ``[text](url)``."""
+    return "".join(_URL_UNSAFE.get(c, c) for c in _SPACE.sub(" ", str(url)).strip())

@@ -223,6 +223,19 @@ def _check_dkim(email: EmailConfig, file: Path) -> None:
 
 
 @dataclass(frozen=True)
+class ChannelConfig:
+    """One ``[[channels]]`` entry: a chat room the digest is posted to (digest.deliver.channels).
+    ``url`` is an apprise URL whose secret part is written ``{secret}`` and read from the
+    environment variable ``secret_env`` when sending."""
+
+    kind: str
+    name: str
+    url: str
+    secret_env: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """``digest schedule``: when to run, and how to treat days missed while not running."""
 
@@ -281,6 +294,7 @@ class Config:
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     weekly: WeeklyConfig = field(default_factory=WeeklyConfig)
     personal: PersonalConfig = field(default_factory=PersonalConfig)
+    channels: tuple[ChannelConfig, ...] = ()
     path: Path | None = None
 
     @property
@@ -470,6 +484,10 @@ def _check(cfg: Config, file: Path) -> None:
             f"{file}: 'email.from_addr' must be an email address, got \"{cfg.email.from_addr}\""
         )
     _check_delivery(cfg, file)
+    if cfg.channels:
+        from digest.deliver.channels import check_config  # each kind checks its own keys
+
+        check_config(cfg.channels, file)
 
 
 def _check_schedule(cfg: Config, file: Path) -> None:

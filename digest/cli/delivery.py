@@ -188,11 +188,12 @@ def export(status: str | None, config_path: Path | None) -> None:
 def send(
     day: dt.date, resend: bool, dry_run: bool, output: Path | None, config_path: Path | None
 ) -> None:
-    """Email a produced digest to every confirmed subscriber not yet served.
+    """Email a produced digest to every confirmed subscriber not yet served, and post
+    it to the chat channels of the config ([[channels]]) not yet posted to.
 
     Safe to rerun: after an interruption it sends only what is missing, and
     after a complete send it sends nothing unless --resend. Exit code 1 when
-    some messages were deferred (4xx replies): run it again later; also when
+    some messages were deferred (4xx replies) or a chat post failed: run it again later; also when
     nothing could be delivered (every recipient refused, now or by an earlier
     run: --resend tries them again). The SMTP
     password comes from the variable smtp.password_env names; the
@@ -214,7 +215,7 @@ def send(
             store, config, digest, config.output_path, resend=resend, dry_run=dry_run
         )
     click.echo(report.summary())
-    if report.deferred or report.delivered_nothing:
+    if report.retry_needed or report.delivered_nothing:
         raise SystemExit(1)
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import render, topics, writer
-from digest.config import Config, EmailConfig
+from digest.config import Config
+from digest.deliver.channels import Outcome
 from digest.deliver.foryou import render_section
 from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
 from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
@@ -52,15 +53,29 @@ class SendReport:
     already_refused: int = 0
     confirmed: int = -1  # confirmed subscribers when the send began (-1: not counted)
     personalized: int = 0  # messages sent with a For you section
+    email: bool = True  # False: no smtp.host, only chat channels were sent to
+    channels: tuple[Outcome, ...] = ()  # the chat channels' outcomes, in config order
+
+    @property
+    def retry_needed(self) -> bool:
+        """Something deferred (a 4xx, a failed chat post): running again sends it."""
+        return bool(self.deferred or any(c.deferred for c in self.channels))
 
     @property
     def delivered_nothing(self) -> bool:
         """Someone was to get this digest, and nobody has (an error exit, not a quiet 0)."""
         if self.skipped_empty or self.dry_run or self.sent or self.already_sent:
             return False
-        return bool(self.failed or self.deferred or self.already_refused)
+        if any(not c.deferred for c in self.channels):  # a chat room has it
+            return False
+        return bool(self.failed or self.deferred or self.already_refused or self.channels)
 
     def summary(self) -> str:
+        return "; ".join([self._email_summary(), *(c.summary() for c in self.channels)])
+
+    def _email_summary(self) -> str:
+        if not self.email:
+            return f"{self.day}: no email (smtp.host is not set)"
         if self.skipped_empty:
             return f"{self.day}: the digest has no papers; nothing sent (email.send_empty is off)"
         if self.dry_run:
@@ -171,33 +186,49 @@ def deliver(
     resend: bool = False,
     dry_run: bool = False,
 ) -> SendReport:
-    """:func:`send_digest` with the whole account of what happened."""
+    """:func:`send_digest` with the whole account of what happened: the email, then each
+    configured chat channel (``[[channels]]``), in one round of the delivery log."""
+    from digest.deliver import channels
+    from digest.deliver.channels.email import EmailChannel
+
     day = digest.date.isoformat()
     if not digest.papers and not config.email.send_empty:
         log.info("%s: no papers, nothing to send", day)
         return SendReport(day, 0, skipped_empty=True, dry_run=dry_run)
-    links = Links.for_outbox(config) if dry_run else Links.from_config(config)
-    settings = None if dry_run else SmtpSettings.from_config(config)
+    # every channel is built (secrets read, URLs checked) before anything is sent
+    chats = channels.configured(config, need_secrets=not dry_run)
     text, html_body = rendered_bodies(store, config, digest, output_dir)
-    template = compile_mail(config, digest, text, html_body)
-    if not template.has_unsubscribe_link:
-        log.warning("%s: the rendered email has no unsubscribe placeholder in both parts", day)
-    if config.email.from_addr == EmailConfig.from_addr:
-        where = config.path or "the configuration"
-        log.warning(
-            "email.from_addr is not set in %s: messages go out From %s, which mail servers "
-            "refuse or file as spam; set it in an [email] section",
-            where,
-            config.email.from_addr,
-        )
-    if not config.site_url.startswith("https://"):
-        log.warning("site_url is not https: mail clients will not offer one-click unsubscribe")
-    personal = personalize(store, config, digest, output_dir, text, html_body)
+    rendered = channels.Rendered(text, html_body, output_dir)
+    # chat alone needs no SMTP server: without smtp.host the email is left out, not an error
+    email = None
+    if dry_run or config.smtp.host or not chats:
+        email = EmailChannel.prepare(store, config, digest, rendered, dry_run=dry_run)
     if dry_run:
-        return _write_outbox(store, config, digest, template, links, output_dir, personal)
-    assert settings is not None
+        audience = channels.Recipients(store, digest.date, 0)
+        report = email.send(digest, rendered, audience) if email else SendReport(day, 0)
+        return _with_chats(report, [c.send(digest, rendered, audience) for c in chats])
     with _one_sender(store):
-        return _send_round(store, config, digest.date, template, links, settings, resend, personal)
+        # one round for every channel: --resend opens a new one for the email and the chats
+        audience = channels.Recipients(
+            store, digest.date, store.send_round(digest.date, new=resend), resend
+        )
+        try:
+            report = (
+                email.send(digest, rendered, audience)
+                if email
+                else SendReport(day, audience.round, email=False)
+            )
+        except DigestError:
+            for chat in chats:  # the SMTP server is down: the chat rooms still get theirs
+                log.info("%s", chat.send(digest, rendered, audience).summary())
+            raise
+        return _with_chats(report, [c.send(digest, rendered, audience) for c in chats])
+
+
+def _with_chats(report: SendReport, outcomes: list[Outcome]) -> SendReport:
+    for outcome in outcomes:
+        (log.warning if outcome.deferred else log.info)("%s", outcome.summary())
+    return dataclasses.replace(report, channels=tuple(outcomes)) if outcomes else report
 
 
 def deliver_week(
@@ -216,8 +247,9 @@ def deliver_week(
     settings = SmtpSettings.from_config(config)
     template = compile_bodies(config, week, subject, text, html_body)
     with _one_sender(store):
-        return _send_round(
-            store, config, week, template, links, settings, resend, cadence=subs.WEEKLY
+        round_ = store.send_round(week, new=resend)
+        return serve_round(
+            store, config, week, template, links, settings, round_, cadence=subs.WEEKLY
         )
 
 
@@ -243,20 +275,20 @@ def _one_sender(store: Store) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _send_round(
+def serve_round(
     store: Store,
     config: Config,
     key: dt.date | str,
     template: MailTemplate,
     links: Links,
     settings: SmtpSettings,
-    resend: bool,
+    round_: int,
     personal: Personal | None = None,
     cadence: str = subs.DAILY,
 ) -> SendReport:
+    """Email every recipient of ``round_`` the log has not seen served (the email channel)."""
     day = subs.send_key(key)
     personalized = 0
-    round_ = store.send_round(key, new=resend)
     # what earlier runs of this round settled: skipped now, and the summary says so
     before = store.delivery_counts(key, round_)
     confirmed = store.count_subscribers(subs.CONFIRMED)
@@ -350,7 +382,7 @@ def _message(
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
-def _write_outbox(
+def write_outbox(
     store: Store,
     config: Config,
     digest: Digest,

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 
 from digest.store import digests, foryou, http_cache, papers, profiles, runs, subscribers, topics
+from digest.store.channel_log import MIGRATIONS as CHANNEL_LOG_MIGRATIONS
+from digest.store.channel_log import ChannelLogMixin
 from digest.store.db import check_integrity, connect, migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.foryou import ForYouMixin
@@ -31,6 +33,7 @@ COMPONENTS: list[tuple[str, list[str]]] = [
     ("profiles", profiles.MIGRATIONS),
     ("topics", topics.MIGRATIONS),
     ("for_you", foryou.MIGRATIONS),
+    ("channel_log", CHANNEL_LOG_MIGRATIONS),
 ]
 
 
@@ -43,6 +46,7 @@ class Store(
     ProfilesMixin,
     TopicsMixin,
     ForYouMixin,
+    ChannelLogMixin,
 ):
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn

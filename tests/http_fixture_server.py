@@ -1,4 +1,5 @@
-"""A scripted HTTP server on 127.0.0.1 for the live-source tests (a real socket, no mocks).
+"""A scripted HTTP server on 127.0.0.1 for the live-source and webhook tests (a real socket,
+no mocks).
 
 Each path gets a list of replies served in order (the last one repeats); a reply may be
 a callable of the request headers, for conditional GET. Every request is recorded.
@@ -34,6 +35,8 @@ class Seen:
     query: str
     headers: dict[str, str]
     at: float
+    method: str = "GET"
+    body: bytes = b""  # of a POST (a webhook's payload)
 
 
 ReplySpec = Reply | Callable[[dict[str, str]], Reply]
@@ -79,9 +82,16 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.0"  # one request per connection: a short body ends at close
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self._reply("GET", b"")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._reply("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+        def _reply(self, method: str, payload: bytes) -> None:
             parts = urlsplit(self.path)
             headers = {k: v for k, v in self.headers.items()}
-            server.requests.append(Seen(parts.path, parts.query, headers, time.monotonic()))
+            seen = Seen(parts.path, parts.query, headers, time.monotonic(), method, payload)
+            server.requests.append(seen)
             spec = server._next(parts.path)
             if spec is None:
                 reply = Reply(404, b"no such fixture")

@@ -100,12 +100,16 @@ def test_run_send_posts_the_top_five_and_the_themes_once_beside_the_email(
 
 
 def test_failing_endpoint_is_logged_retried_by_the_next_run_and_never_posted_twice(
-    tmp_path: Path, webhook: FixtureServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    webhook: FixtureServer,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    webhook.route(HOOK, Reply(500, b"down"), Reply(200, b"ok"))
-    cfg = str(_project(tmp_path, _port(webhook), None))
-    assert _cli("run", "--date", str(DAY), "--config", cfg) == 0
-    capsys.readouterr()
+    webhook.route(HOOK, Reply(500, b"down"), Reply(500, b"down"), Reply(200, b"ok"))
+    cfg = str(_project(tmp_path, _port(webhook), None))  # no [smtp]: chat only
+    assert _cli("run", "--date", str(DAY), "--send", "--config", cfg) == 0
+    said = [r.getMessage() for r in caplog.records if "500" in r.getMessage()]
+    assert len(said) == 1 and "chat lab-room: deferred (" in said[0]  # once, not per logger
     assert _cli("send", "--date", str(DAY), "--config", cfg) == 1
     out = capsys.readouterr().out
     assert "2025-06-02: no email (smtp.host is not set)" in out
@@ -115,9 +119,9 @@ def test_failing_endpoint_is_logged_retried_by_the_next_run_and_never_posted_twi
     assert "chat lab-room: posted" in capsys.readouterr().out
     assert _cli("send", "--date", str(DAY), "--config", cfg) == 0
     assert "already posted" in capsys.readouterr().out
-    assert len(webhook.hits(HOOK)) == 2  # the failed try and the post: no third
+    assert len(webhook.hits(HOOK)) == 3  # two failed tries and the post: no fourth
     with Store.open(load_config(cfg).database_path) as store:
-        assert store.channel_attempts(DAY, "lab-room") == 2
+        assert store.channel_attempts(DAY, "lab-room") == 3
         assert store.channel_status(DAY, 1, "lab-room") == "sent"
 
 

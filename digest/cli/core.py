@@ -79,12 +79,11 @@ def run(
     # the state database follows --output unless the config names one
     config = load(config_path, output)
     if send:
-        # missing SMTP settings or link secret: say so before any work, not after the renders
-        from digest.deliver.smtp import SmtpSettings
-        from digest.deliver.tokens import Links
+        # missing SMTP settings, link secret or chat secret: say so before any work, not
+        # after the renders
+        from digest.deliver.send import preflight
 
-        SmtpSettings.from_config(config)
-        Links.from_config(config)
+        preflight(config)
     if day is not None:
         result = pipeline.run(config, day, inputs, send=send)
         _report(result.sources, day)

@@ -35,7 +35,8 @@ def schedule(once: bool, status: bool, no_send: bool, config_path: Path | None) 
     Runs until SIGINT/SIGTERM (the day in progress finishes first). At start and at
     each run, due days missed since the last digest (up to schedule.catch_up_days)
     are produced oldest first; schedule.email_caught_up says which are emailed.
-    Email goes out only when smtp.host is set. Logs go to stderr.
+    Email goes out only when smtp.host is set; chat posts when [[channels]] are.
+    Logs go to stderr.
 
     \b
     Example:
@@ -47,12 +48,14 @@ def schedule(once: bool, status: bool, no_send: bool, config_path: Path | None) 
     if not STATE.debug:
         logging.getLogger("digest").setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    send = not no_send and bool(config.smtp.host)
+    send = not no_send and bool(config.smtp.host or any(c.enabled for c in config.channels))
     scheduler = Scheduler(config, send=send)
     if status:
         raise SystemExit(_status(config, scheduler))
     if not send and not no_send:
-        logging.getLogger("digest.schedule").info("smtp.host is not set: publishing only")
+        logging.getLogger("digest.schedule").info(
+            "smtp.host is not set and no [[channels]]: publishing only"
+        )
     if once:
         outcomes = scheduler.catch_up()
         raise SystemExit(EXIT_ERROR if any(o.failed for o in outcomes) else EXIT_OK)

@@ -177,6 +177,16 @@ def send_digest(
     return deliver(store, config, digest, output_dir, resend=resend, dry_run=dry_run).sent
 
 
+def preflight(config: Config) -> None:
+    """What a send will need (SMTP settings and the link secret when it emails, each chat
+    channel's secret), checked before any work: a DigestError names the first missing."""
+    from digest.deliver import channels
+
+    if config.smtp.host or not channels.configured(config):
+        SmtpSettings.from_config(config)
+        Links.from_config(config)
+
+
 def deliver(
     store: Store,
     config: Config,

@@ -127,8 +127,6 @@ class ChatChannel:
         store.log_channel(key, round_, self.name, SENDING)
         ok, detail = self._post(body)
         store.log_channel(key, round_, self.name, SENT if ok else DEFERRED, detail or None)
-        if not ok:
-            log.warning("chat %s: %s", self.name, detail)
         return ChatOutcome(self.name, "posted" if ok else DEFERRED, detail)
 
     def _post(self, body: str) -> tuple[bool, str]:
@@ -137,8 +135,14 @@ class ChatChannel:
 
         sender = apprise.Apprise()
         sender.add(self.url)
-        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
-            ok = bool(sender.notify(body=body, body_format=apprise.NotifyFormat.MARKDOWN))
+        # what apprise logs is kept (the reason of a failure) and said once, by deliver()
+        apprise_log = logging.getLogger("apprise")
+        propagate, apprise_log.propagate = apprise_log.propagate, False
+        try:
+            with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+                ok = bool(sender.notify(body=body, body_format=apprise.NotifyFormat.MARKDOWN))
+        finally:
+            apprise_log.propagate = propagate
         lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
         detail = lines[-1] if lines and not ok else ""
         if self.secret:

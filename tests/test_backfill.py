@@ -205,10 +205,10 @@ def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -
         )
     assert [o.date for o in reports[2].produced] == days
     one, two = _normalized_tree(tmp_path / "out1"), _normalized_tree(tmp_path / "out2")
-    # four files a day; the archive, two feeds in three formats each, feeds.opml, search.js;
-    # and the topic pages
+    # five files a day (digest.json and .md, email.html and .txt, index.html); the archive,
+    # two feeds in three formats each, feeds.opml, search.js; and the topic pages
     site = [f for f in one if not f.startswith("topics/")]
-    assert len(site) == 4 * len(days) + 1 + 2 * 3 + 1 + 1
+    assert len(site) == 5 * len(days) + 1 + 2 * 3 + 1 + 1
     for out in ("out1", "out2"):  # and the search index, built once at the end
         assert (tmp_path / out / "pagefind" / "pagefind-entry.json").is_file()
     assert one == two

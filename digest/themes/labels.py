@@ -29,8 +29,9 @@ from itertools import chain, count, repeat
 import numpy as np
 
 from digest.themes import REMAINDER_LABEL
+from digest.themes.background import load_model
 from digest.themes.coverage import COVERAGE, PREFIX, Presence, label_key
-from digest.themes.text import STOP_WORDS, stem
+from digest.themes.text import STOP_WORDS, stem, tokens
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
@@ -44,6 +45,9 @@ LIFT = 1.5
 SINGLE_WORDS = 12
 SINGLE_LIFT = 3.0
 SINGLE_HEAD = 0.3
+# a word alone names nothing when one arXiv paper in five uses it ("Learning", "Data",
+# "Training", "Image", "Design"): its rate in the bundled background model (docs/themes.md)
+COMMON_RATE = 0.2
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
 _WORDLIKE = re.compile(r"[^\W\d_]")
@@ -298,16 +302,18 @@ def _label(
                 return label
     # no phrase describes most of the group: its most characteristic word that does, alone
     # ("Robots" rather than "Navigation and planning" over a theme where half the papers
-    # mention neither)
-    for i in ranked[:SINGLE_WORDS]:
-        word = str(terms[i])
-        if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, SINGLE_LIFT):
-            continue
-        label = _cased(word, own_titles)
-        if label.casefold() in used or label_key(label) in used:
-            continue
-        if presence.coverage(word, group) >= COVERAGE:
-            return label
+    # mention neither); failing that, one set apart only as much as a phrase must be (LIFT),
+    # before a name most papers do not share. Never a word too common to name a theme.
+    for least in (SINGLE_LIFT, LIFT):
+        for i in ranked[:SINGLE_WORDS]:
+            word = str(terms[i])
+            if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, least):
+                continue
+            label = _cased(word, own_titles)
+            if label.casefold() in used or label_key(label) in used or _common(word):
+                continue
+            if presence.coverage(word, group) >= COVERAGE:
+                return label
     if fallback is not None:
         return fallback
     n, label = 1, "Theme papers"
@@ -315,6 +321,16 @@ def _label(
         n += 1
         label = f"Theme {n} papers"
     return label
+
+
+def _common(word: str) -> bool:
+    """Whether at least COMMON_RATE of the bundled model's papers use ``word`` (False without
+    the model: a single word is then judged on the day alone, as before)."""
+    model = load_model()
+    found = tokens(word)
+    if model is None or len(found) != 1:
+        return False
+    return bool(model.rates(found)[0] >= COMMON_RATE)
 
 
 def _overlap(a: str, b: str) -> bool:

@@ -173,7 +173,7 @@ def backfill(
     with Store.open(config.database_path) as store:
         done = [o.date for o in report.produced if not o.failed]
         if done:  # in date order, here: each day's topics depend on every earlier day's
-            pipeline.link_all_topics(store, config, min(done), out)
+            pipeline.link_all_topics(store, config, min(done), out, jobs=size)
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out)
     report.seconds = time.monotonic() - started

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -204,30 +203,40 @@ def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChann
     return topic_channels(views, config)
 
 
-def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) -> None:
+def link_all_topics(
+    store: Store, config: Config, since: dt.date, output: Path, jobs: int = 1
+) -> None:
     """Link the stored days from ``since`` on to topics (in date order), and set the topic
-    ids of every day whose ids changed in its stored and published ``digest.json``."""
+    ids of every day whose ids changed in its stored and published ``digest.json``
+    (``jobs``: worker processes rendering those days again, as in ``patch_topic_ids``)."""
     if config.topics.enabled:
-        patch_topic_ids(store, config, topics.link_topics(store, config.topics, since), output)
+        changed = topics.link_topics(store, config.topics, since)
+        patch_topic_ids(store, config, changed, output, jobs)
 
 
 def patch_topic_ids(
-    store: Store, config: Config, changed: dict[dt.date, dict[str, str | None]], output: Path
+    store: Store,
+    config: Config,
+    changed: dict[dt.date, dict[str, str | None]],
+    output: Path,
+    jobs: int = 1,
 ) -> None:
     """Set the new topic ids of the ``changed`` days in their stored and published
-    ``digest.json``, and render their page and email again: they link each theme to its
-    topic's page."""
+    ``digest.json``, and render their page and email again (by ``jobs`` worker processes
+    when above 1: ``digest.rerender``): they link each theme to its topic's page."""
+    from digest.rerender import Renderer
+
     links = topics.links_of(store, config.topics, changed) if changed else {}
-    for day, ids in changed.items():
-        text = store.digest_text(day)
-        if text is None:  # themes stored, digest not (a run that failed after themes)
-            continue
-        text = topics.patch_text(text, ids)
-        store.replace_digest_text(day, text)
-        digest = Digest.from_json(json.loads(text))
-        # day by day: a backfill's days would be gigabytes of text at once
-        files = day_files(digest, config, links.get(day, {}))
-        writer.write_files(output, {f"{day.isoformat()}/digest.json": text, **files})
+    # day by day: a backfill's days would be gigabytes of text at once
+    with Renderer(config, output, jobs if len(changed) > 1 else 1) as renderer:
+        for day, ids in changed.items():
+            text = store.digest_text(day)
+            if text is None:  # themes stored, digest not (a run that failed after themes)
+                continue
+            text = topics.patch_text(text, ids)
+            store.replace_digest_text(day, text)
+            writer.write_files(output, {f"{day.isoformat()}/digest.json": text})
+            renderer.add(text, links.get(day, {}))
 
 
 def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:

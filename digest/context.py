@@ -1,13 +1,19 @@
-"""What one process keeps between days: the only state the stages hold beyond a call.
+"""What one process keeps between days: the only caches the stages hold beyond a call.
 
-Everything here earned its place in a benchmark run with and without it (issue 12: keep a
-cache only if it saves at least 10% of the daily run, a send, or the year's backfill); the
-figures and the command are in each field's comment and in docs/themes.md ("Caches").
-Nothing else in ``digest`` keeps module-level caches.
+Issue 12: keep a cache only if a benchmark shows it saves at least 10% of the daily run, a
+send, or the year's backfill, measured with and without in one run. A process has one
+:data:`CONTEXT`; :meth:`ProcessContext.reset` empties it and ``enabled`` switches a cache
+off by name, so that ``bench/bench_caches.py`` times each one with and without.
 
-A process has one :data:`CONTEXT`; :meth:`ProcessContext.reset` empties it (benchmarks time a
-cold start, tests isolate themselves), and :attr:`ProcessContext.enabled` can switch a cache
-off by name so that ``bench/bench_caches.py`` measures each one with and without, in one run.
+Measured (``.venv/bin/python bench/bench_caches.py --days 30``, 2026-12-06, CPU seconds of
+``find_themes`` over 30 real days, 7,267 papers, 7 days of background, two alternated runs
+each, on a shared loaded 2-core machine): all caches 6.1 s; without ``word_tokens`` 7.3 s
+(it saves 16%); without ``doc_tokens`` 8.8 s (31%); without either 16.8 s (64%). Both
+also serve the stages after themes in the same process (trending places the window,
+which is the same papers as the IDF background; topics; personal features). The bundled
+background model was kept here too: 5.6%, so it is read on every call now. The
+Jinja environments are the render stage's (measured in bench/bench_render.py, below).
+Not measured with and without on the whole backfill (14 minutes a run on this machine).
 """
 
 from __future__ import annotations
@@ -15,19 +21,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import jinja2
 
-    from digest.themes.background import BackgroundModel
-
 # the caches by name, for ``enabled`` and the benchmark
 WORD_TOKENS = "word_tokens"
 DOC_TOKENS = "doc_tokens"
-BACKGROUND_MODEL = "background_model"
 JINJA_ENVIRONMENTS = "jinja_environments"
-NAMES = (WORD_TOKENS, DOC_TOKENS, BACKGROUND_MODEL, JINJA_ENVIRONMENTS)
+NAMES = (WORD_TOKENS, DOC_TOKENS, JINJA_ENVIRONMENTS)
 
 WORDS_SIZE = 200_000  # distinct words of a year of arXiv abstracts: ~150,000
 _DOCS_SIZE = 8192  # a week of store background (1,000 papers) and its days, several times over
@@ -37,14 +40,11 @@ _DOCS_SIZE = 8192  # a week of store background (1,000 papers) and its days, sev
 class ProcessContext:
     """The per-process caches (mutable on purpose: it is the one place state lives).
 
-    * ``word_tokens``: word -> its themes token ("" for a stop-word), so stemming runs once
-      per distinct word. Without it tokenizing is 3.4x slower (a Python suffix loop per word),
-      and every stage that reads text tokenizes: measured in ``bench/bench_caches.py``.
+    * ``word_tokens``: word -> its themes token ("" for a stop-word), so the stemmer's
+      Python suffix loop runs once per distinct word (16% of the themes stage, above).
     * ``doc_tokens``: cleaned document -> (its tokens, its distinct tokens). The same papers
-      come back for a week as store background of the IDF (1,000 a day), so a backfill would
-      tokenize four times its corpus again without it (``bench/bench_caches.py``).
-    * ``background_model``: the bundled document frequencies, read once (3-10 ms a read,
-      and the themes stage, topics and every profile's ranking ask for it).
+      come back for a week as store background of the IDF (up to 1,000 a day), so without
+      it a backfill tokenizes about four times its corpus again (31%, above).
     * ``jinja_environments``: templates folder -> its Jinja environment, with the templates
       it compiled. A 250-paper day's render_day + render_site takes 177 ms with it and
       1,040 ms with each template compiled afresh (``bench/bench_render.py``, one run, load
@@ -56,7 +56,6 @@ class ProcessContext:
     doc_tokens: OrderedDict[str, tuple[tuple[str, ...], frozenset[str]]] = field(
         default_factory=OrderedDict
     )
-    background_model: dict[str, BackgroundModel | None] = field(default_factory=dict)
     jinja_environments: dict[str, jinja2.Environment] = field(default_factory=dict)
 
     def reset(self, enabled: tuple[str, ...] = NAMES) -> None:
@@ -64,7 +63,6 @@ class ProcessContext:
         self.enabled = set(enabled)
         self.word_tokens.clear()
         self.doc_tokens.clear()
-        self.background_model.clear()
         self.jinja_environments.clear()
 
     def tokens_of_doc(
@@ -80,13 +78,6 @@ class ProcessContext:
             made = make(doc)
             found = self.doc_tokens[doc] = (made, frozenset(made))
         return found
-
-    def model(self, key: str, load: Callable[[], Any]) -> Any:
-        if BACKGROUND_MODEL not in self.enabled:
-            return load()
-        if key not in self.background_model:
-            self.background_model[key] = load()
-        return self.background_model[key]
 
     def environment(
         self, folder: str, make: Callable[[str], jinja2.Environment]

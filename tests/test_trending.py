@@ -184,12 +184,10 @@ def test_the_remainder_gets_no_momentum_boost() -> None:
     assert result.assignment["z0"] == "other" and momentum["other"] == 1.0
 
 
-def test_the_window_is_placed_as_themes_assign_places_it(fixtures) -> None:
-    """Momentum places past papers from kept token counts; it must agree with the themes' own
-    ``assign``, paper by paper, including papers seen before and papers listed today."""
+def test_the_window_is_placed_on_todays_themes(fixtures) -> None:
+    """Momentum places past papers with ``ThemeResult.assign``: a paper listed today keeps its
+    theme, a paper sharing no word with today goes nowhere, the others to today's themes."""
     import json
-
-    from digest.trending import _assign
 
     rows = [json.loads(x) for x in (fixtures / "themes-mini.jsonl").read_text().splitlines()]
     papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
@@ -197,28 +195,14 @@ def test_the_window_is_placed_as_themes_assign_places_it(fixtures) -> None:
     result = find_themes(today, ThemesConfig(min_theme_size=3), background=papers[50:])
     assert result.projector is not None and len(result.themes) > 1
     unrelated = Paper(id="x1", title="Zzz", abstract="qqq www")  # no word known today
-    window = [*past, unrelated, *past[:5]]
-    expected = result.assign(window)
-    assert _assign(result, window) == expected
-    assert _assign(result, window) == expected  # again, from the kept counts
-    assert expected[len(past)] is None
-    assert len({t for t in expected if t}) > 1
-
-
-def test_papers_without_words_are_placed_nowhere_among_papers_with_words(fixtures) -> None:
-    """Rows of the kept-count matrix are built directly: an empty paper (no token at all) or
-    one with only unknown words must not shift the rows of the papers after it."""
-    import json
-
-    from digest.trending import _assign
-
-    rows = [json.loads(x) for x in (fixtures / "themes-mini.jsonl").read_text().splitlines()]
-    papers = [Paper(id=r["id"], title=r["title"], abstract=r["summary"]) for r in rows]
-    result = find_themes(papers[:50], ThemesConfig(min_theme_size=3), background=papers[50:])
     empty = Paper(id="e1", title="", abstract="")
-    unknown = Paper(id="u1", title="Zzz", abstract="qqq")
-    window = [empty, *papers[50:60], unknown, empty, *papers[60:]]
-    expected = result.assign(window)
-    assert _assign(result, window) == expected
-    assert expected[0] is None and expected[11] is None
-    assert sum(t is not None for t in expected) == len(papers) - 50
+    window = [empty, *past, unrelated, *past[:5]]
+    placed = result.assign(window)
+    assert placed[0] is None and placed[len(past) + 1] is None
+    assert placed[1:11] == [result.assignment[p.id] for p in past[:10]]  # listed today
+    assert all(t is not None for t in placed[11 : len(past) + 1])
+    assert len({t for t in placed if t}) > 1
+    history = {dt.date(2025, 3, 10): past, dt.date(2025, 3, 11): [unrelated, empty]}
+    momentum = theme_momentum(result, history, len(today))
+    assert set(momentum) == {t.id for t in result.themes}
+    assert len(set(momentum.values())) > 1

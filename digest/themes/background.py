@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from digest.context import CONTEXT
-
 log = logging.getLogger("digest.themes")
 
 BUNDLED_PATH = Path(__file__).with_name("background.npz")
@@ -64,13 +62,12 @@ class BackgroundModel:
 
 
 def load_model(path: Path = BUNDLED_PATH) -> BackgroundModel | None:
-    """The model at ``path``, read once per process (held by :data:`digest.context.CONTEXT`);
-    None when the file is absent or unreadable (a damaged install): themes then use the day
-    and the store, and a warning says so."""
-    return CONTEXT.model(str(path), lambda: _read_model(path))
+    """The model at ``path``; None when the file is absent or unreadable (a damaged install):
+    themes then use the day and the store, and a warning says so.
 
-
-def _read_model(path: Path) -> BackgroundModel | None:
+    Read on every call, not kept: a read costs 3.4 ms CPU, and keeping it saved 5.6% of the
+    themes stage over 30 real days (``bench/bench_caches.py``, 2026-12-06), less of a
+    backfill, under the 10% a cache must save (issue 12)."""
     try:
         with np.load(path) as data:
             terms = bytes(data["terms"]).decode("utf-8").split("\n")

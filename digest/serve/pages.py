@@ -58,10 +58,10 @@ def confirm_form(token: str, email: str) -> str:
     )
 
 
-def feedback_form(token: str, label: str) -> str:
+def feedback_form(query: str, label: str) -> str:
     # the vote is cast by this button's POST, never by opening the link
     return (
-        f'<form method="post" action="/feedback?token={escape(token)}">'
+        f'<form method="post" action="/feedback?{escape(query)}">'
         f'<button type="submit">{escape(label)}</button></form>'
     )
 

@@ -3,7 +3,9 @@
 * ``/preferences?token=…`` (the footer link of every email): GET shows the reader's profile
   in a form, POST (with the same token) saves keywords, excluded terms, categories and a
   seed library (arXiv ids pasted, or a BibTeX / RIS / CSL-JSON file uploaded).
-* ``/feedback?token=…`` (More / Fewer like this under each For you paper): GET shows one
+* ``/feedback?token=…&paper=…&vote=…`` (More / Fewer like this under each For you paper;
+  one token per section signs the reader and the day, and only a paper shown to that
+  reader that day is accepted; the v1 links of older emails sign each vote): GET shows one
   button and changes nothing (mail scanners fetch every link); POST records the vote and
   folds it into the profile, so the next day's ranking uses it. The paper must have been in
   that reader's For you section of that day.
@@ -129,7 +131,10 @@ def add_personal_routes(
     def vote_target() -> tuple[str, str, str, int, dt.date, str] | Response:
         token = request.args.get("token", "")
         try:
-            address, paper_id, vote, day = links.feedback_vote(token)
+            # the section's token with the paper and vote as parameters, or a v1 token
+            address, paper_id, vote, day = links.feedback_vote(
+                token, request.args.get("paper"), request.args.get("vote")
+            )
         except TokenError as exc:
             return reply(400, "Link not valid", f"Nothing was changed: {exc}.")
         sub = store().subscriber(address)
@@ -145,9 +150,10 @@ def add_personal_routes(
         target = vote_target()
         if isinstance(target, Response):
             return target
-        token, _address, _paper, vote, _day, title = target
+        _token, _address, _paper, vote, _day, title = target
         what = "More like this" if vote > 0 else "Fewer like this"
-        return reply(200, what, title, form=feedback_form(token, what))
+        # the button posts to this very link (its token, paper and vote)
+        return reply(200, what, title, form=feedback_form(request.query_string.decode(), what))
 
     @app.post("/feedback")
     def feedback_save() -> Response:

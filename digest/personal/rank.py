@@ -35,6 +35,7 @@ from digest.personal.features import (
     columns,
     counts,
     paper_features,
+    readable,
 )
 from digest.personal.match import DayTexts
 from digest.personal.profile import Profile
@@ -161,7 +162,8 @@ class Day:
     )
 
     def features(self, i: int) -> tuple[list[str], np.ndarray]:
-        """Paper ``i``'s distinct word features and their columns (for reasons; kept)."""
+        """Paper ``i``'s distinct word features as the paper writes them, and their columns
+        (for reasons; kept)."""
         found = self._features.get(i)
         if found is None:
             feats = [
@@ -169,7 +171,7 @@ class Day:
                 for f in dict.fromkeys(paper_features(self.papers[i]))
                 if not f.startswith(CATEGORY_PREFIX)
             ]
-            found = self._features[i] = (feats, columns(feats))
+            found = self._features[i] = (readable(self.papers[i], feats), columns(feats))
         return found
 
     @classmethod

@@ -317,9 +317,7 @@ def test_terms_reasons_are_words_of_the_paper_not_stems(
         setup, capsys, 'name = "robots"\nseed_file = "seeds.jsonl"\n', "--format", "json"
     )
     assert proc.returncode == 0, proc.stderr
-    rows = {
-        r["id"]: r for r in map(json.loads, (setup / f"{DAY}.jsonl").read_text().splitlines())
-    }
+    rows = {r["id"]: r for r in map(json.loads, (setup / f"{DAY}.jsonl").read_text().splitlines())}
     terms = 0
     for item in json.loads(proc.stdout):
         row = rows[item["id"]]

@@ -1,8 +1,9 @@
 """The reader's side of personal digests in ``digest serve``: preferences, feedback, feed.
 
-* ``/preferences?token=…`` (the footer link of every email): GET shows the reader's profile
-  in a form, POST (with the same token) saves keywords, excluded terms, categories and a
-  seed library (arXiv ids pasted, or a BibTeX / RIS / CSL-JSON file uploaded).
+* ``/preferences?token=…`` (the footer link of every email, daily or weekly): GET shows the
+  reader's profile in a form, POST (with the same token) saves how often they get email
+  (daily or weekly), keywords, excluded terms, categories and a seed library (arXiv ids
+  pasted, or a BibTeX / RIS / CSL-JSON file uploaded).
 * ``/feedback?token=…&paper=…&vote=…`` (More / Fewer like this under each For you paper;
   one token per section signs the reader and the day, and only a paper shown to that
   reader that day is accepted; the v1 links of older emails sign each vote): GET shows one
@@ -40,6 +41,7 @@ from digest.render.feeds import FeedChannel, FeedItem
 from digest.render.templating import render
 from digest.serve.pages import feedback_form, preferences_form
 from digest.store import Store
+from digest.store.subscribers import CADENCES, DAILY, WEEKLY
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # a seed library export; the rest of the site keeps 16 KB
 FEED_DAYS = 14
@@ -76,7 +78,9 @@ def add_personal_routes(
 
     def show(status: int, address: str, token: str, *notes: str) -> Response:
         profile, seeds = current(address)
-        form = preferences_form(token, profile, seeds, links.feed_url(address))
+        sub = store().subscriber(address)
+        cadence = sub.cadence if sub is not None else DAILY
+        form = preferences_form(token, profile, seeds, links.feed_url(address), cadence)
         return reply(status, "Your preferences", f"For {address}.", *notes, form=form)
 
     @app.get("/preferences")
@@ -108,6 +112,10 @@ def add_personal_routes(
             profile = profile_from_dict(data, "the preferences form")
         except ProfileError as exc:
             return show(400, address, token, f"Nothing was saved: {_field(str(exc))}.")
+        cadence = form.get("cadence")  # absent (an older form): unchanged
+        if cadence is not None and cadence not in CADENCES:
+            return show(400, address, token,
+                        "Nothing was saved: 'cadence' must be daily or weekly.")  # fmt: skip
         upload = request.files.get("seed_file")
         problems: list[str] = []
         seeds: list[Paper] | None = None
@@ -122,7 +130,11 @@ def add_personal_routes(
         except DigestError as exc:
             return show(400, address, token, f"Nothing was saved: {exc}")
         store().save_subscriber_profile(address, profile_to_toml(profile), seeds)
+        if cadence is not None:
+            store().set_subscriber_cadence(address, cadence)
         notes = ["Saved. Your next email ranks the day's papers by these preferences."]
+        if cadence == WEEKLY:
+            notes = ["Saved. You now get one email a week, with the week's top papers."]
         notes += problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > MAX_PROBLEMS_SHOWN:
             notes.append(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more entries not used.")

@@ -231,21 +231,25 @@ def score_day(
         # margin it lowered P@10 from 0.317 to 0.253 (docs/personal.md)
         evidence |= best >= MIN_SIMILARITY
         nearest = np.where(best >= MIN_SIMILARITY, nearest, -1)
-    matched = day.texts.matches(profile.keywords)
+    matched = day.texts.matches_by_paper(profile.keywords)
     in_cat = day.texts.in_categories(profile.categories)
     cats = {c.lower() for c in profile.categories}
-    hits = np.array([len(m) for m in matched])
+    hits = np.zeros(n)
+    for i, found in matched.items():
+        hits[i] = len(found)
     score = score + KEYWORD_BOOST * hits + CATEGORY_BOOST * in_cat
     evidence |= (hits > 0) | in_cat
-    excluded = np.array([bool(m) for m in day.texts.matches(profile.exclude)], dtype=bool)
-    ok = evidence & ~excluded
-    order = [i for i in np.argsort(-score, kind="stable").tolist() if ok[i]]
+    excluded = np.zeros(n, dtype=bool)
+    excluded[list(day.texts.matches_by_paper(profile.exclude))] = True
+    ok = np.flatnonzero(evidence & ~excluded)
+    # a stable sort of the kept papers: the order a stable sort of all gives, filtered
+    order = ok[np.argsort(-score[ok], kind="stable")].tolist()
     if top is not None:
         order = order[:top]
     out = []
     for i in order:
         reasons: list[str] = []
-        if matched[i]:
+        if i in matched:
             reasons.append("matches: " + ", ".join(matched[i]))
         if in_cat[i]:
             reasons.append(

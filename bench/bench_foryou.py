@@ -218,7 +218,6 @@ def _ceiling(config_path: str) -> None:
     from digest.config import load_config
     from digest.deliver.foryou import render_section
     from digest.deliver.message import compile_mail
-    from digest.deliver.send import rendered_bodies
     from digest.deliver.tokens import Links
     from digest.store import Store
 
@@ -231,7 +230,9 @@ def _ceiling(config_path: str) -> None:
         assert reader is not None
         items = store.for_you(reader.id, day)
     links = Links.from_config(config)
-    template = compile_mail(config, digest, *rendered_bodies(config, digest, config.output_path))
+    folder = config.output_path / DAY  # the day's email as the pipeline wrote it
+    bodies = ((folder / name).read_text("utf-8") for name in ("email.txt", "email.html"))
+    template = compile_mail(config, digest, *bodies)
     section = render_section(config, links, reader.email, day, items)
     assert section is not None
     data = template.render(

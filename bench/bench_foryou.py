@@ -231,8 +231,8 @@ def _ceiling(config_path: str) -> None:
         items = store.for_you(reader.id, day)
     links = Links.from_config(config)
     folder = config.output_path / DAY  # the day's email as the pipeline wrote it
-    bodies = ((folder / name).read_text("utf-8") for name in ("email.txt", "email.html"))
-    template = compile_mail(config, digest, *bodies)
+    text, html = ((folder / n).read_text("utf-8") for n in ("email.txt", "email.html"))
+    template = compile_mail(config, digest, text, html)
     section = render_section(config, links, reader.email, day, items)
     assert section is not None
     data = template.render(

@@ -100,7 +100,8 @@ class EmailConfig:
     subject_prefix: str = ""  # before the date in the Subject; default: the config title
     unsubscribe_mailto: str = ""  # mailbox for the List-Unsubscribe mailto:; default: from_addr
     send_empty: bool = False
-    rate_per_s: float = 50.0  # messages per second over one SMTP connection
+    rate_per_s: float = 50.0  # messages per second, over all SMTP connections
+    connections: int = 1  # SMTP connections used at once (1-16; docs/delivery.md)
     max_hard_failures: int = 3  # 5xx replies (over all digests) before a subscriber is "bouncing"
     retries: int = 3  # tries again after a 4xx reply or a dropped connection
     retry_backoff_s: float = 2.0  # the first wait; doubles at each retry
@@ -435,6 +436,10 @@ def _check(cfg: Config, file: Path) -> None:
         raise ConfigError(
             f"{file}: 'personal.trending_weight' must be between 0 and 10, "
             f"got {cfg.personal.trending_weight}"
+        )
+    if not 1 <= cfg.email.connections <= 16:
+        raise ConfigError(
+            f"{file}: 'email.connections' must be between 1 and 16, got {cfg.email.connections}"
         )
     if not 1 <= cfg.personal.max_items <= 10:
         raise ConfigError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,52 @@ def test_feed_tokens(tmp_path: Path) -> None:
     assert not feed.bozo and [e.title for e in feed.entries] == ["Shown paper"]
     for token in (links.preferences_token(ADA), links.unsubscribe_token(ADA), "x"):
         assert client.get(f"/feed/{token}.xml").status_code == 400
+
+
+def test_section_feedback_links_accept_only_a_paper_shown_with_a_vote_of_one(
+    tmp_path: Path,
+) -> None:
+    # one signed token per For you section: the paper and vote ride in the query, so the
+    # server is what refuses a paper the reader was not shown, another vote, another reader
+    from urllib.parse import urlsplit
+
+    config = _project(tmp_path)
+    links = Links.from_config(config)
+    client = create_app(config).test_client()
+    section = links.section_feedback(ADA, DAY)
+    token = section.token
+    bad = [
+        section.query("2506.00002v1", 1),  # not in ada's email
+        section.query("2506.00001v1", 2),  # no such vote
+        f"token={token}&paper=2506.00001v1&vote=up",
+        f"token={token}&paper=2506.00001v1",  # vote missing
+        f"token={token}&vote=1",  # paper missing
+        f"token={token}&paper=&vote=1",
+        links.section_feedback(ADA, DAY + dt.timedelta(days=1)).query("2506.00001v1", 1),
+        links.section_feedback("bob@example.org", DAY).query("2506.00001v1", 1),
+        f"token={token[:-2]}&paper=2506.00001v1&vote=1",  # damaged
+        f"token={links.preferences_token(ADA)}&paper=2506.00001v1&vote=1",  # other purpose
+        f"token={links.feedback_token(ADA, '2506.00001v1', 1, DAY)}&paper=2506.00001v1&vote=1",
+        f"token={Links('another-secret-0123456789', config.site_url, 60).section_token(ADA, DAY)}"
+        "&paper=2506.00001v1&vote=1",
+    ]
+    for query in bad:
+        assert client.get(f"/feedback?{query}").status_code == 400, query
+        reply = client.post(f"/feedback?{query}")
+        assert reply.status_code == 400 and b"Nothing was changed" in reply.data, query
+    with Store.open(config.database_path) as store:
+        assert store.feedback(ADA) == []
+    assert _profile(config) is None
+
+    url = links.feedback_url(ADA, "2506.00001v1", 1, DAY)
+    assert url == section.url("2506.00001v1", 1)
+    parts = urlsplit(url)
+    assert parts.path == "/feedback"
+    page = client.get(f"/feedback?{parts.query}")
+    assert page.status_code == 200 and b"More like this" in page.data
+    action = re.search(rb'<form method="post" action="([^"]+)"', page.data)
+    assert action is not None
+    posted = client.post(html.unescape(action.group(1).decode()))
+    assert posted.status_code == 200 and "Thank you" in posted.text
+    with Store.open(config.database_path) as store:
+        assert store.feedback(ADA) == [("2506.00001v1", 1, DAY)]

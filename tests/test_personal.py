@@ -306,3 +306,25 @@ def test_rank_profiles_in_chunks_equals_one_at_a_time(fixtures: Path) -> None:
     assert together == alone
     assert all(len(r) == 5 for r in together)
     assert not any("robot" in x.title.lower() for x in together[2])
+
+
+def test_terms_reasons_are_words_of_the_paper_not_stems(
+    setup: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    proc = _recommend(
+        setup, capsys, 'name = "robots"\nseed_file = "seeds.jsonl"\n', "--format", "json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["id"]: r for r in map(json.loads, (setup / f"{DAY}.jsonl").read_text().splitlines())}
+    terms = 0
+    for item in json.loads(proc.stdout):
+        row = rows[item["id"]]
+        words = set(re.findall(r"[^\W\d_]+", f"{row['title']} {row['summary']}".lower()))
+        for reason in item["reasons"]:
+            if reason.startswith("terms: "):
+                for term in reason.removeprefix("terms: ").split(", "):
+                    terms += 1
+                    assert term in words, (term, item["id"])
+    assert terms  # the seeds' model names terms

@@ -197,3 +197,18 @@ def test_any_keyword_is_plain_text_never_a_pattern(keyword: str) -> None:
     # written as is after a space, a keyword is found there, whatever characters it holds
     assert found[0] == [keyword]
     assert len(found) == 2
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.text(min_size=0, max_size=30), min_size=1, max_size=5),
+    st.text(min_size=1, max_size=12).filter(lambda s: s.strip()),
+)
+def test_a_day_matches_a_keyword_as_each_paper_alone_does(titles: list[str], keyword: str) -> None:
+    # the day is searched as one string: a match across two papers' texts must not count
+    from digest.personal.match import DayTexts
+
+    papers = [Paper(id=str(i), title=t, abstract=keyword[: i % 3]) for i, t in enumerate(titles)]
+    day = DayTexts.of(papers).papers_matching(keyword)
+    alone = {i for i, p in enumerate(papers) if DayTexts.of([p]).papers_matching(keyword)}
+    assert day == alone

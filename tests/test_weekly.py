@@ -131,3 +131,49 @@ def test_the_readme_commands_work_as_printed(tmp_path: Path) -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert "digest subscribers add bob@example.org --confirmed --cadence weekly" in readme
     assert "digest weekly --week 2025-W12 [--send]" in readme
+
+
+def test_the_weekly_email_links_preferences_where_the_cadence_is_set_over_http(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    import requests
+    from test_foryou_journey import _serve
+
+    def body(msg: object, kind: str) -> str:
+        part = msg.get_body((kind,))  # type: ignore[attr-defined]
+        assert part is not None
+        return str(part.get_content())
+
+    with smtp_server() as (rec, port):
+        config = setup_project(tmp_path, port)
+        assert config.path is not None
+        _cli(config, "subscribers", "add", "wk@example.org", "--confirmed", "--cadence", "weekly")
+        _cli(config, "weekly", "--week", WEEK, "--send")
+        [mail] = rec.messages()
+        text, html = body(mail, "plain"), body(mail, "html")
+        found = re.search(r"Your preferences: (https://digest\.test/preferences\?token=\S+)", text)
+        assert found and "Your preferences</a>" in html and found.group(1) in html
+        with _serve(config.path, tmp_path) as base:
+            url = found.group(1).replace("https://digest.test", base)
+            page = requests.get(url, timeout=10)
+            assert page.status_code == 200
+            assert re.search(r'value="weekly" checked', page.text)
+            assert 'value="daily">' in page.text
+            bad = requests.post(url, data={"cadence": "hourly"}, timeout=10)
+            assert (
+                bad.status_code == 400 and "cadence" in bad.text and "Nothing was saved" in bad.text
+            )
+            with Store.open(config.database_path) as store:
+                sub = store.subscriber("wk@example.org")
+                assert sub is not None and sub.cadence == "weekly"
+            ok = requests.post(url, data={"cadence": "daily", "keywords": "graphs"}, timeout=10)
+            assert ok.status_code == 200 and re.search(r'value="daily" checked', ok.text)
+            with Store.open(config.database_path) as store:
+                sub = store.subscriber("wk@example.org")
+                assert sub is not None and sub.cadence == "daily"
+                digest = store.digest_for(DAY)
+                assert digest is not None
+                deliver.send_digest(store, config, digest, config.output_path)
+        assert rec.recipients()[-1] == "wk@example.org"  # now a daily reader

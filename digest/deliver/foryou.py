@@ -1,8 +1,8 @@
 """The For you section of one subscriber's email, as text and HTML to splice into the
 shared message (:meth:`digest.deliver.message.MailTemplate.render`).
 
-Each paper carries signed More like this / Fewer like this links (a page with a button:
-a GET changes nothing) and the section links the reader's preferences page. The HTML is
+Each paper carries More like this / Fewer like this links (a page with a button: a GET
+changes nothing), all under one token signing the reader and the day and the section links the reader's preferences page. The HTML is
 styled inline by its template (``email_foryou.html``), so no CSS inliner runs per reader.
 """
 
@@ -45,13 +45,14 @@ def render_section(
 ) -> tuple[str, str, int] | None:
     """(text, HTML, papers shown) of the section; papers are dropped from the end while the
     HTML passes ``budget`` bytes, and None when not even one fits (or there is none)."""
+    feedback = links.section_feedback(email, day)  # one signature for the whole section
     shown = [
         _Shown(
             it.title,
             it.url,
             one_line_reason(it.reasons),
-            links.feedback_url(email, it.paper_id, 1, day),
-            links.feedback_url(email, it.paper_id, -1, day),
+            feedback.url(it.paper_id, 1),
+            feedback.url(it.paper_id, -1),
         )
         for it in items
     ]

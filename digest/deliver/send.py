@@ -2,8 +2,9 @@
 
 The delivery log is the source of truth: a subscriber is served in a round
 once the log says SENT (the server accepted it) or FAILED (a 5xx). Each
-outcome is committed before the next message starts, so a crash, a kill or a
-dropped connection loses at most the one message in flight, and a rerun
+outcome is committed as its reply arrives, so a crash, a kill or a dropped
+connection leaves at most the messages in flight unlogged (one; 2 x
+``email.connections`` with several: :mod:`digest.deliver.pool`), and a rerun
 sends only to the others. The one unavoidable gap, a kill after the server
 took the message but before the log was written, is logged as SENDING and
 resent with the same Message-ID.
@@ -16,7 +17,9 @@ import datetime as dt
 import fcntl
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,8 @@ from digest.config import Config
 from digest.deliver.channels import Outcome
 from digest.deliver.foryou import render_section
 from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
-from digest.deliver.smtp import DEFERRED, FAILED, SENT, Mailer, SmtpSettings, SmtpUnavailable
+from digest.deliver.pool import open_sender
+from digest.deliver.smtp import DEFERRED, FAILED, SENT, Outcome, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links
 from digest.errors import DigestError
 from digest.models import Digest
@@ -304,42 +308,62 @@ def serve_round(
     confirmed = store.count_subscribers(subs.CONFIRMED)
     counts = {SENT: 0, FAILED: 0, DEFERRED: 0}
     resumed = 0
-    mailer = Mailer(
-        settings, config.email.rate_per_s, config.email.retries, config.email.retry_backoff_s
+    email = config.email
+    sender = open_sender(
+        settings, email.connections, email.rate_per_s, email.retries, email.retry_backoff_s
     )
+    # handed to the sender, not yet logged: (subscriber, address, Message-ID, has a
+    # section, outcome); settled oldest first, from this thread (the store's)
+    flight: deque[tuple[int, str, str, bool, Future[Outcome]]] = deque()
+    unavailable: SmtpUnavailable | None = None
+
+    def settle() -> None:
+        nonlocal personalized, unavailable
+        sub_id, address, message_id, with_section, future = flight.popleft()
+        try:
+            outcome = future.result()
+        except SmtpUnavailable as exc:  # never reached the server: not in flight
+            store.log_delivery(key, round_, sub_id, DEFERRED, message_id, str(exc))
+            unavailable = unavailable or exc
+            return
+        store.log_delivery(
+            key,
+            round_,
+            sub_id,
+            outcome.status,
+            message_id,
+            outcome.detail or None,
+            config.email.max_hard_failures,
+        )
+        counts[outcome.status] += 1
+        personalized += with_section and outcome.status == SENT
+        if outcome.status != SENT:
+            log.warning("%s: %s %s: %s", day, address, outcome.status, outcome.detail)
+
     try:
-        with mailer:
-            for r in store.recipients(key, round_, cadence=cadence):
-                if not store.still_confirmed(r.id):  # unsubscribed since this batch was read
-                    continue
-                if r.logged == subs.SENDING:
-                    resumed += 1
-                message_id = template.message_id(round_, r.id)
-                data, with_section = _message(
-                    config, key, template, links, personal, r.id, r.email, message_id
-                )
-                store.mark_sending(key, round_, r.id, message_id)
-                try:
-                    outcome = mailer.send(template.sender, r.email, data)
-                except SmtpUnavailable as exc:  # never reached the server: not in flight
-                    store.log_delivery(key, round_, r.id, DEFERRED, message_id, str(exc))
-                    raise
-                store.log_delivery(
-                    key,
-                    round_,
-                    r.id,
-                    outcome.status,
-                    message_id,
-                    outcome.detail or None,
-                    config.email.max_hard_failures,
-                )
-                counts[outcome.status] += 1
-                personalized += with_section and outcome.status == SENT
-                if outcome.status != SENT:
-                    log.warning("%s: %s %s: %s", day, r.email, outcome.status, outcome.detail)
-    except SmtpUnavailable as exc:
+        for r in store.recipients(key, round_, cadence=cadence):
+            if unavailable is not None:
+                break
+            if not store.still_confirmed(r.id):  # unsubscribed since this batch was read
+                continue
+            if r.logged == subs.SENDING:
+                resumed += 1
+            message_id = template.message_id(round_, r.id)
+            data, with_section = _message(
+                config, key, template, links, personal, r.id, r.email, message_id
+            )
+            store.mark_sending(key, round_, r.id, message_id)
+            future = sender.submit(template.sender, r.email, data)
+            flight.append((r.id, r.email, message_id, with_section, future))
+            while len(flight) >= sender.window:
+                settle()
+        while flight:
+            settle()
+    finally:
+        sender.close()
+    if unavailable is not None:
         raise DigestError(
-            f"{exc}; {plural(counts[SENT], 'message')} sent before this; "
+            f"{unavailable}; {plural(counts[SENT], 'message')} sent before this; "
             f"run the same command again to send the rest"
         ) from None
     if resumed:

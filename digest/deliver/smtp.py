@@ -14,6 +14,7 @@ import contextlib
 import logging
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,24 @@ def _reply(code: int | None, message: bytes | str | None) -> str:
     return f"{code} {' '.join(text.split())}".strip() if code else " ".join(text.split())
 
 
+class Pacer:
+    """``rate_per_s`` messages a second, however many connections share it (thread-safe)."""
+
+    def __init__(self, rate_per_s: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate_per_s
+        self.sleep = sleep
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:  # each caller takes the next free slot...
+            now = time.monotonic()
+            at = max(now, self._next_at)
+            self._next_at = at + self.interval
+        if at > now:  # ...and sleeps until it outside the lock
+            self.sleep(at - now)
+
+
 class Mailer:
     """Paced sending over one connection (reopened when the server drops it)."""
 
@@ -92,14 +111,14 @@ class Mailer:
         retries: int,
         backoff_s: float,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,  # shared by the connections of one send
     ) -> None:
         self.settings = settings
-        self.interval = 1.0 / rate_per_s
         self.retries = retries
         self.backoff_s = backoff_s
         self.sleep = sleep
+        self.pacer = pacer or Pacer(rate_per_s, sleep)
         self._conn: smtplib.SMTP | None = None
-        self._next_at = 0.0
 
     def __enter__(self) -> Mailer:
         return self
@@ -170,13 +189,6 @@ class Mailer:
         assert self._conn is not None
         return self._conn
 
-    def _pace(self) -> None:
-        now = time.monotonic()
-        if now < self._next_at:
-            self.sleep(self._next_at - now)
-            now = self._next_at
-        self._next_at = now + self.interval
-
     def _wait(self, attempt: int) -> None:
         self.sleep(self.backoff_s * (2**attempt))
 
@@ -195,7 +207,7 @@ class Mailer:
             if attempt:
                 self._wait(attempt - 1)
             conn = self._connection()
-            self._pace()
+            self.pacer.wait()
             try:
                 _transfer(conn, sender, recipient, data)
                 return Outcome(SENT)

@@ -21,8 +21,9 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlencode, urljoin
+from urllib.parse import quote, urlencode, urljoin
 
 from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -33,7 +34,11 @@ _CONFIRM_SALT = "digest.confirm.v1"
 _UNSUBSCRIBE_SALT = "digest.unsubscribe.v1"
 # personal digests (docs/personal.md): each purpose its own salt, so none replays as another
 _PREFERENCES_SALT = "digest.preferences.v1"
-_FEEDBACK_SALT = "digest.feedback.v1"
+_FEEDBACK_SALT = "digest.feedback.v1"  # one token per link: emails sent before v2, still valid
+# v2: one token per For you section (reader and day); the paper and the vote ride as plain
+# query parameters, and the server accepts them only for a paper it showed that reader that
+# day. Signing 2 links x 8 papers per message cost more than rendering the section.
+_SECTION_SALT = "digest.feedback.v2"
 _FEED_SALT = "digest.feed.v1"
 PREFERENCES_MAX_AGE_S = 366 * 24 * 3600  # the footer link of a year-old email still opens
 MIN_SECRET_LENGTH = 16
@@ -171,21 +176,30 @@ class Links:
         return self._url("preferences", self.preferences_token(email))
 
     def feedback_token(self, email: str, paper_id: str, vote: int, day: dt.date) -> str:
-        """A "More like this" (``vote`` 1) or "Fewer like this" (-1) link of one paper shown
-        in the email of ``day``; it carries everything the POST needs, signed."""
+        """The v1 token of one "More like this" (``vote`` 1) or "Fewer like this" (-1) link,
+        which signs the paper and vote too: what emails sent before v2 carry (still accepted
+        by :meth:`feedback_vote`); new emails use :meth:`section_feedback`."""
         payload = [email, paper_id, vote, day.isoformat()]
         return URLSafeSerializer(self.secret, salt=_FEEDBACK_SALT).dumps(payload)
 
+    def section_token(self, email: str, day: dt.date) -> str:
+        """The one token of a reader's For you section of ``day`` (all its feedback links)."""
+        return URLSafeSerializer(self.secret, salt=_SECTION_SALT).dumps([email, day.isoformat()])
+
+    def section_feedback(self, email: str, day: dt.date) -> FeedbackLinks:
+        """The feedback links of one reader's section: signed once, then one URL per paper
+        and vote."""
+        return FeedbackLinks(f"{self._base()}feedback", self.section_token(email, day))
+
     def feedback_url(self, email: str, paper_id: str, vote: int, day: dt.date) -> str:
-        return self._url("feedback", self.feedback_token(email, paper_id, vote, day))
+        return self.section_feedback(email, day).url(paper_id, vote)
 
     def feed_token(self, email: str) -> str:
         # no timestamp: a feed reader polls the same URL for months
         return URLSafeSerializer(self.secret, salt=_FEED_SALT).dumps(email)
 
     def feed_url(self, email: str) -> str:
-        base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
-        return urljoin(base, f"feed/{self.feed_token(email)}.xml")
+        return f"{self._base()}feed/{self.feed_token(email)}.xml"
 
     def preferences_email(self, token: str) -> str:
         """The address a preferences token was made for; TokenError when bad or expired."""
@@ -203,14 +217,24 @@ class Links:
         except BadData:
             raise TokenError("this preferences link is not valid") from None
 
-    def feedback_vote(self, token: str) -> tuple[str, str, int, dt.date]:
-        """(email, paper id, vote, day) of a feedback token; TokenError when bad."""
+    def feedback_vote(
+        self, token: str, paper: str | None = None, vote: str | None = None
+    ) -> tuple[str, str, int, dt.date]:
+        """(email, paper id, vote, day) of a feedback link: a section token with its ``paper``
+        and ``vote`` query parameters, or a v1 token that signs them all; TokenError when bad.
+        The caller still checks that the paper was in that reader's section of that day."""
         try:
-            value = URLSafeSerializer(self.secret, salt=_FEEDBACK_SALT).loads(token)
-            email, paper_id, vote, day = value
-            if not (isinstance(paper_id, str) and vote in (1, -1)):
-                raise ValueError(value)
-            return _as_email(email), paper_id, int(vote), dt.date.fromisoformat(day)
+            if paper is not None or vote is not None:
+                email, day = URLSafeSerializer(self.secret, salt=_SECTION_SALT).loads(token)
+                value = int(vote or "")
+                if not paper or value not in (1, -1):
+                    raise ValueError(paper, vote)
+                return _as_email(email), paper, value, dt.date.fromisoformat(day)
+            v1 = URLSafeSerializer(self.secret, salt=_FEEDBACK_SALT)
+            email, paper_id, value, day = v1.loads(token)
+            if not (isinstance(paper_id, str) and value in (1, -1)):
+                raise ValueError(paper_id, value)
+            return _as_email(email), paper_id, int(value), dt.date.fromisoformat(day)
         except (BadData, ValueError, TypeError):
             raise TokenError("this feedback link is not valid") from None
 
@@ -220,9 +244,18 @@ class Links:
         except BadData:
             raise TokenError("this feed link is not valid") from None
 
+    @cached_property
+    def _site(self) -> str:
+        # resolved once: urljoin per link cost as much as signing it
+        site = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
+        return urljoin(site, ".")
+
+    def _base(self) -> str:
+        """``site_url`` ending in a slash: the base of every link."""
+        return self._site
+
     def _url(self, path: str, token: str) -> str:
-        base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
-        return urljoin(base, path) + "?" + urlencode({"token": token})
+        return f"{self._base()}{path}?{urlencode({'token': token})}"
 
     def confirmed_email(self, token: str) -> str:
         """The address a confirmation token was made for; TokenError when bad or expired."""
@@ -244,6 +277,22 @@ class Links:
             return _as_email(URLSafeSerializer(self.secret, salt=_UNSUBSCRIBE_SALT).loads(token))
         except BadData:
             raise TokenError("this unsubscribe link is not valid") from None
+
+
+@dataclass(frozen=True)
+class FeedbackLinks:
+    """More / Fewer like this links of one For you section: one signed token, the paper and
+    the vote as query parameters."""
+
+    endpoint: str
+    token: str
+
+    def url(self, paper_id: str, vote: int) -> str:
+        return f"{self.endpoint}?{self.query(paper_id, vote)}"
+
+    def query(self, paper_id: str, vote: int) -> str:
+        # the token is URL-safe by construction; urlencode per link cost as much as signing
+        return f"token={self.token}&paper={quote(paper_id, safe='')}&vote={vote}"
 
 
 def _as_email(value: object) -> str:

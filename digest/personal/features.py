@@ -13,6 +13,8 @@ rates (:mod:`digest.themes.background`), rows l2-normalized, as the themes stage
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +39,28 @@ def paper_features(paper: Paper) -> list[str]:
     from digest.themes.text import tokens
 
     return list(tokens(document(paper))) + [CATEGORY_PREFIX + c.lower() for c in paper.categories]
+
+
+_WORD = re.compile(r"[^\W\d_]+")  # letter runs, as the themes tokenizer splits ASCII text
+
+
+def readable(paper: Paper, tokens: Sequence[str]) -> list[str]:
+    """Each token as ``paper`` writes it most often ("comput" -> "computation"): reasons
+    name words, not stems. A token the text does not yield again stays as it is."""
+    from digest.themes import document
+    from digest.themes.text import stem
+
+    wanted = set(tokens)
+    forms: dict[str, Counter[str]] = {}
+    for word in _WORD.findall(document(paper)):
+        token = stem(word)
+        if token in wanted:
+            forms.setdefault(token, Counter())[word] += 1
+    out = []
+    for token in tokens:
+        seen = forms.get(token)
+        out.append(min(seen, key=lambda w: (-seen[w], len(w), w)) if seen else token)
+    return out
 
 
 def hasher() -> HashingVectorizer:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +31,9 @@ from digest.store import Store
 from digest.store.foryou import ForYouItem
 from digest.store.profiles import StoredProfile
 from digest.store.subscribers import DAILY
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 log = logging.getLogger("digest.personal")
 
@@ -137,10 +142,20 @@ def _entry(
 
 
 def _no_positives(revision: str) -> ProfileModel:
+    weights, positives = _empty_parts()
+    return ProfileModel(revision, weights, 0.0, positives, ())
+
+
+@lru_cache(maxsize=1)
+def _empty_parts() -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Zero weights and no positives, shared by every profile without a fit (only read:
+    making two 1M-wide sparse matrices per profile cost more than ranking it)."""
     import scipy.sparse as sp
 
-    empty = sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-    return ProfileModel(revision, sp.csr_matrix((1, N_FEATURES), dtype=np.float32), 0.0, empty, ())
+    return (
+        sp.csr_matrix((1, N_FEATURES), dtype=np.float32),
+        sp.csr_matrix((0, N_FEATURES), dtype=np.float32),
+    )
 
 
 def _standard(v: np.ndarray) -> np.ndarray:

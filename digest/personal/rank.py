@@ -35,6 +35,7 @@ from digest.personal.features import (
     columns,
     counts,
     paper_features,
+    readable,
 )
 from digest.personal.match import DayTexts
 from digest.personal.profile import Profile
@@ -161,7 +162,8 @@ class Day:
     )
 
     def features(self, i: int) -> tuple[list[str], np.ndarray]:
-        """Paper ``i``'s distinct word features and their columns (for reasons; kept)."""
+        """Paper ``i``'s distinct word features as the paper writes them, and their columns
+        (for reasons; kept)."""
         found = self._features.get(i)
         if found is None:
             feats = [
@@ -169,7 +171,7 @@ class Day:
                 for f in dict.fromkeys(paper_features(self.papers[i]))
                 if not f.startswith(CATEGORY_PREFIX)
             ]
-            found = self._features[i] = (feats, columns(feats))
+            found = self._features[i] = (readable(self.papers[i], feats), columns(feats))
         return found
 
     @classmethod
@@ -229,21 +231,25 @@ def score_day(
         # margin it lowered P@10 from 0.317 to 0.253 (docs/personal.md)
         evidence |= best >= MIN_SIMILARITY
         nearest = np.where(best >= MIN_SIMILARITY, nearest, -1)
-    matched = day.texts.matches(profile.keywords)
+    matched = day.texts.matches_by_paper(profile.keywords)
     in_cat = day.texts.in_categories(profile.categories)
     cats = {c.lower() for c in profile.categories}
-    hits = np.array([len(m) for m in matched])
+    hits = np.zeros(n)
+    for i, found in matched.items():
+        hits[i] = len(found)
     score = score + KEYWORD_BOOST * hits + CATEGORY_BOOST * in_cat
     evidence |= (hits > 0) | in_cat
-    excluded = np.array([bool(m) for m in day.texts.matches(profile.exclude)], dtype=bool)
-    ok = evidence & ~excluded
-    order = [i for i in np.argsort(-score, kind="stable").tolist() if ok[i]]
+    excluded = np.zeros(n, dtype=bool)
+    excluded[list(day.texts.matches_by_paper(profile.exclude))] = True
+    ok = np.flatnonzero(evidence & ~excluded)
+    # a stable sort of the kept papers: the order a stable sort of all gives, filtered
+    order = ok[np.argsort(-score[ok], kind="stable")].tolist()
     if top is not None:
         order = order[:top]
     out = []
     for i in order:
         reasons: list[str] = []
-        if matched[i]:
+        if i in matched:
             reasons.append("matches: " + ", ".join(matched[i]))
         if in_cat[i]:
             reasons.append(

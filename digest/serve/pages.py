@@ -17,6 +17,7 @@ _STYLE = (
     "margin:.1rem 0 .3rem}textarea,input[type=text]{box-sizing:border-box;width:100%;"
     "font:inherit;padding:.4rem}fieldset{border:1px solid #ccc;margin:1rem 0;padding:.2rem 1rem 1rem;min-width:0}"
     "legend{font-weight:600}form button{margin-top:1rem}"
+    "label.choice{display:inline;font-weight:400;margin:0 1.2rem 0 .3rem}"
 )
 
 
@@ -58,16 +59,26 @@ def confirm_form(token: str, email: str) -> str:
     )
 
 
-def feedback_form(token: str, label: str) -> str:
+def feedback_form(query: str, label: str) -> str:
     # the vote is cast by this button's POST, never by opening the link
     return (
-        f'<form method="post" action="/feedback?token={escape(token)}">'
+        f'<form method="post" action="/feedback?{escape(query)}">'
         f'<button type="submit">{escape(label)}</button></form>'
     )
 
 
-def preferences_form(token: str, profile: Profile, seeds: int, feed_url: str) -> str:
-    """The preferences form, filled with ``profile``; ``seeds``: papers in the library now."""
+def preferences_form(
+    token: str, profile: Profile, seeds: int, feed_url: str, cadence: str = "daily"
+) -> str:
+    """The preferences form, filled with ``profile`` and the reader's ``cadence`` (daily or
+    weekly); ``seeds``: papers in the library now."""
+
+    def choice(value: str, label: str) -> str:
+        checked = " checked" if value == cadence else ""
+        return (
+            f'<input type="radio" id="cadence-{value}" name="cadence" value="{value}"{checked}>'
+            f'<label class="choice" for="cadence-{value}">{label}</label>'
+        )
 
     def area(name: str, label: str, hint: str, values: tuple[str, ...]) -> str:
         return (
@@ -84,6 +95,11 @@ def preferences_form(token: str, profile: Profile, seeds: int, feed_url: str) ->
     return (
         f'<form method="post" action="/preferences?token={escape(token)}" '
         'enctype="multipart/form-data">'
+        + "<fieldset><legend>How often</legend>"
+        + choice("daily", "Every day, with For you")
+        + choice("weekly", "Once a week")
+        + '<p class="hint">The weekly email has the week\'s top papers and no For you '
+        "section.</p></fieldset>"
         + area(
             "keywords",
             "Keywords to follow",

@@ -1,9 +1,12 @@
 """The reader's side of personal digests in ``digest serve``: preferences, feedback, feed.
 
-* ``/preferences?token=…`` (the footer link of every email): GET shows the reader's profile
-  in a form, POST (with the same token) saves keywords, excluded terms, categories and a
-  seed library (arXiv ids pasted, or a BibTeX / RIS / CSL-JSON file uploaded).
-* ``/feedback?token=…`` (More / Fewer like this under each For you paper): GET shows one
+* ``/preferences?token=…`` (the footer link of every email, daily or weekly): GET shows the
+  reader's profile in a form, POST (with the same token) saves how often they get email
+  (daily or weekly), keywords, excluded terms, categories and a seed library (arXiv ids
+  pasted, or a BibTeX / RIS / CSL-JSON file uploaded).
+* ``/feedback?token=…&paper=…&vote=…`` (More / Fewer like this under each For you paper;
+  one token per section signs the reader and the day, and only a paper shown to that
+  reader that day is accepted; the v1 links of older emails sign each vote): GET shows one
   button and changes nothing (mail scanners fetch every link); POST records the vote and
   folds it into the profile, so the next day's ranking uses it. The paper must have been in
   that reader's For you section of that day.
@@ -38,6 +41,7 @@ from digest.render.feeds import FeedChannel, FeedItem
 from digest.render.templating import render
 from digest.serve.pages import feedback_form, preferences_form
 from digest.store import Store
+from digest.store.subscribers import CADENCES, DAILY, WEEKLY
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # a seed library export; the rest of the site keeps 16 KB
 FEED_DAYS = 14
@@ -74,7 +78,9 @@ def add_personal_routes(
 
     def show(status: int, address: str, token: str, *notes: str) -> Response:
         profile, seeds = current(address)
-        form = preferences_form(token, profile, seeds, links.feed_url(address))
+        sub = store().subscriber(address)
+        cadence = sub.cadence if sub is not None else DAILY
+        form = preferences_form(token, profile, seeds, links.feed_url(address), cadence)
         return reply(status, "Your preferences", f"For {address}.", *notes, form=form)
 
     @app.get("/preferences")
@@ -106,6 +112,10 @@ def add_personal_routes(
             profile = profile_from_dict(data, "the preferences form")
         except ProfileError as exc:
             return show(400, address, token, f"Nothing was saved: {_field(str(exc))}.")
+        cadence = form.get("cadence")  # absent (an older form): unchanged
+        if cadence is not None and cadence not in CADENCES:
+            return show(400, address, token,
+                        "Nothing was saved: 'cadence' must be daily or weekly.")  # fmt: skip
         upload = request.files.get("seed_file")
         problems: list[str] = []
         seeds: list[Paper] | None = None
@@ -120,7 +130,11 @@ def add_personal_routes(
         except DigestError as exc:
             return show(400, address, token, f"Nothing was saved: {exc}")
         store().save_subscriber_profile(address, profile_to_toml(profile), seeds)
+        if cadence is not None:
+            store().set_subscriber_cadence(address, cadence)
         notes = ["Saved. Your next email ranks the day's papers by these preferences."]
+        if cadence == WEEKLY:
+            notes = ["Saved. You now get one email a week, with the week's top papers."]
         notes += problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > MAX_PROBLEMS_SHOWN:
             notes.append(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more entries not used.")
@@ -129,7 +143,10 @@ def add_personal_routes(
     def vote_target() -> tuple[str, str, str, int, dt.date, str] | Response:
         token = request.args.get("token", "")
         try:
-            address, paper_id, vote, day = links.feedback_vote(token)
+            # the section's token with the paper and vote as parameters, or a v1 token
+            address, paper_id, vote, day = links.feedback_vote(
+                token, request.args.get("paper"), request.args.get("vote")
+            )
         except TokenError as exc:
             return reply(400, "Link not valid", f"Nothing was changed: {exc}.")
         sub = store().subscriber(address)
@@ -145,9 +162,10 @@ def add_personal_routes(
         target = vote_target()
         if isinstance(target, Response):
             return target
-        token, _address, _paper, vote, _day, title = target
+        _token, _address, _paper, vote, _day, title = target
         what = "More like this" if vote > 0 else "Fewer like this"
-        return reply(200, what, title, form=feedback_form(token, what))
+        # the button posts to this very link (its token, paper and vote)
+        return reply(200, what, title, form=feedback_form(request.query_string.decode(), what))
 
     @app.post("/feedback")
     def feedback_save() -> Response:

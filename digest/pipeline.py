@@ -20,6 +20,7 @@ from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
 from digest.render.feeds import FeedChannel
 from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.runs import LockInfo, day_status
 from digest.topics.history import TopicLink
 
@@ -55,7 +56,7 @@ def ingest(
     config: Config,
     day: dt.date | None,
     inputs: Sequence[Path] = (),
-    store: Store | None = None,
+    store: StoreProtocol | None = None,
     undated: dt.date | None = None,
 ) -> list[Listing]:
     """Fetch or read the day's listings and store the good ones. Returns every listing, failed
@@ -70,7 +71,9 @@ def ingest(
             st.close()
 
 
-def store_listings(store: Store, listings: list[Listing], day: dt.date | None) -> list[Listing]:
+def store_listings(
+    store: StoreProtocol, listings: list[Listing], day: dt.date | None
+) -> list[Listing]:
     """Store the good ones of ``listings`` (an undated one as ``day``, else today); log the
     failed ones. Returns ``listings``."""
     for listing in listings:
@@ -84,7 +87,7 @@ def store_listings(store: Store, listings: list[Listing], day: dt.date | None) -
 
 
 def build_digest(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     day: dt.date,
     statuses: Sequence[SourceStatus],
@@ -115,7 +118,9 @@ def build_digest(
     )
 
 
-def publish(store: Store, config: Config, digest: Digest, output: Path, site: bool = True) -> None:
+def publish(
+    store: StoreProtocol, config: Config, digest: Digest, output: Path, site: bool = True
+) -> None:
     """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
     day = digest.date.isoformat()
     files = day_files(digest, config, topics.links_for(store, config.topics, digest))
@@ -140,7 +145,7 @@ def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) ->
     }
 
 
-def publish_site(store: Store, config: Config, output: Path) -> None:
+def publish_site(store: StoreProtocol, config: Config, output: Path) -> None:
     """The feeds (the newest ``render.feed_days`` digests), the archive (every day) and its
     search index. A day without papers is in none of them: the store keeps it (and its
     ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
@@ -172,7 +177,7 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
         writer.prune(output, search.FOLDER, keep=())
 
 
-def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChannel]:
+def publish_topics(store: StoreProtocol, config: Config, output: Path) -> list[FeedChannel]:
     """The topic index, and the page and feed of every topic that may have changed: those
     seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
     and those without a page yet. An inactive topic's page stays as it was. Returns the
@@ -204,7 +209,7 @@ def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChann
     return topic_channels(views, config)
 
 
-def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) -> None:
+def link_all_topics(store: StoreProtocol, config: Config, since: dt.date, output: Path) -> None:
     """Link the stored days from ``since`` on to topics (in date order), and set the topic
     ids of every day whose ids changed in its stored and published ``digest.json``."""
     if config.topics.enabled:
@@ -212,7 +217,10 @@ def link_all_topics(store: Store, config: Config, since: dt.date, output: Path) 
 
 
 def patch_topic_ids(
-    store: Store, config: Config, changed: dict[dt.date, dict[str, str | None]], output: Path
+    store: StoreProtocol,
+    config: Config,
+    changed: dict[dt.date, dict[str, str | None]],
+    output: Path,
 ) -> None:
     """Set the new topic ids of the ``changed`` days in their stored and published
     ``digest.json``, and render their page and email again: they link each theme to its
@@ -230,7 +238,7 @@ def patch_topic_ids(
         writer.write_files(output, {f"{day.isoformat()}/digest.json": text, **files})
 
 
-def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
+def _archive(store: StoreProtocol, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
     """Every day's archive entry. Each is made once from its digest and kept in the store,
     so a run after years of digests reads the few it feeds, not all of them."""
     from digest import render
@@ -262,7 +270,7 @@ def run(
     site: bool = True,
     on_stage: Callable[[str], None] | None = None,
     collected: Sequence[SourceStatus] | None = None,
-    store: Store | None = None,
+    store: StoreProtocol | None = None,
     link_topics: bool = True,
 ) -> RunResult:
     """Produce (and with ``send``, deliver) the digest of ``day``.
@@ -283,7 +291,7 @@ def run(
 
 
 def _run(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     day: dt.date,
     inputs: Sequence[Path],

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.models import ERROR, Digest, Listing, SourceStatus
-from digest.store.db import connect, transaction
+from digest.store.backends import Backend
+from digest.store.db import transaction
 
 MIGRATIONS = [
     """
@@ -126,6 +127,7 @@ class LockBusy(Exception):
 class RunsMixin:
     conn: sqlite3.Connection
     path: Path | str
+    backend: Backend
 
     # ------------------------------------------------------------ locks
 
@@ -151,7 +153,8 @@ class RunsMixin:
         if str(self.path) == ":memory:":  # a private database: nobody else to exclude
             yield label
             return
-        key = (str(Path(self.path).resolve()), name, threading.get_ident())
+        where = self.path if self.backend.name != "sqlite" else Path(self.path).resolve()
+        key = (str(where), name, threading.get_ident())
         held = _HELD.get(key)
         if held:
             held[0] += 1
@@ -160,7 +163,7 @@ class RunsMixin:
             finally:
                 held[0] -= 1
             return
-        lock = _DbLock(self.path, name, label)
+        lock = _DbLock(self.backend.connect(self.path), name, label)
         try:
             lock.acquire(wait, on_wait, timeout_s)
             _HELD[key] = [1, label]
@@ -304,8 +307,8 @@ _HELD: dict[tuple[str, str, int], list] = {}  # key -> [depth, label]
 class _DbLock:
     """One lock row, on a connection of its own, with a heartbeat thread while held."""
 
-    def __init__(self, path: Path | str, name: str, label: str) -> None:
-        self.conn = connect(path)
+    def __init__(self, conn: sqlite3.Connection, name: str, label: str) -> None:
+        self.conn = conn
         self.name = name
         self.label = label
         self.owner = f"{_PROCESS_TOKEN}:{threading.get_ident()}"
@@ -354,8 +357,8 @@ class _DbLock:
                     "UPDATE locks SET heartbeat_at = ?, expires_at = ? WHERE name = ? AND owner = ?",
                     (now, now + LOCK_TTL_S, self.name, self.owner),
                 )
-            except sqlite3.Error:
-                continue  # a busy database: try again at the next beat, well before expiry
+            except Exception:  # noqa: BLE001 - any engine's busy database or dropped connection
+                continue  # try again at the next beat, well before expiry
 
     def release(self) -> None:
         self._stop.set()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from digest.config import TopicsConfig
 from digest.models import Digest
-from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.topics import DayTheme, TopicRecord
 from digest.topics.history import TopicLink, day_links
 
@@ -258,7 +258,9 @@ def _fields(t: TopicRecord) -> dict:
     return {name: getattr(t, name) for name in TopicRecord.__slots__}
 
 
-def link_topics(store: Store, config: TopicsConfig, since: dt.date) -> dict[dt.date, TopicIds]:
+def link_topics(
+    store: StoreProtocol, config: TopicsConfig, since: dt.date
+) -> dict[dt.date, TopicIds]:
     """Link the stored days' themes to topics, in date order, from ``since`` (incrementally
     after the last day linked; from the first day when ``since`` is not after it, so the
     result never depends on the order days were produced in). Returns, for each day whose

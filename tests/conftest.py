@@ -32,6 +32,8 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # commands look for ./config/digest.toml; run every test from an empty folder
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DIGEST_DEBUG", raising=False)
+    # a developer's own database URL must never reach the tests' databases
+    monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
 
 
 # ------------------------------------------------------------------ PostgreSQL
@@ -74,3 +76,12 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     if request.param == "sqlite":
         return tmp_path / "db.sqlite"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a whole-project test on each backend: PostgreSQL through DIGEST_DATABASE_URL
+    (which overrides the config's database, in this process and in the commands it starts)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("DIGEST_DATABASE_URL", str(request.getfixturevalue("pg_url")))
+    return str(request.param)

@@ -151,14 +151,26 @@ class PgConnection:
     def __init__(self, raw: psycopg.Connection[Any], where: str) -> None:
         self.raw = raw
         self.where = where
+        # a BEGIN not sent yet: it goes out with the transaction's first statement, in one
+        # pipelined round trip (a delivery-log write is then 2 round trips, not 4)
+        self._begin: str | None = None
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status in (
+        return self._begin is not None or self.raw.info.transaction_status in (
             TransactionStatus.INTRANS,
             TransactionStatus.INERROR,
             TransactionStatus.ACTIVE,
         )
+
+    def _send_begin(self) -> None:
+        """BEGIN (and the writer lock) before the first statement, in the same pipeline."""
+        begin, self._begin = self._begin, None
+        if begin == "write":
+            self.raw.execute("BEGIN")
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+        elif begin == "read":
+            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
 
     def _lost(self, exc: BaseException) -> DatabaseUnavailable:
         return DatabaseUnavailable(
@@ -170,21 +182,26 @@ class PgConnection:
         word = statement.lstrip()[:16].upper()
         try:
             if word.startswith("BEGIN"):
-                if "IMMEDIATE" in word:
-                    self.raw.execute("BEGIN")
-                    self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
-                else:
-                    self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                self._begin = "write" if "IMMEDIATE" in word else "read"
+                return Cursor(None)
+            if word.startswith(("COMMIT", "ROLLBACK")) and self._begin is not None:
+                self._begin = None  # nothing was sent: nothing to end
                 return Cursor(None)
             if word.startswith("ROLLBACK") and (self.raw.closed or self.raw.broken):
                 return Cursor(None)  # the server is gone: nothing to roll back
             query = translate(statement)
-            cur = self.raw.cursor()
             if _wants_id(statement):
-                cur.execute(query + " RETURNING id", tuple(params))
+                query += " RETURNING id"
+            cur = self.raw.cursor()
+            if self._begin is not None:
+                with self.raw.pipeline():
+                    self._send_begin()
+                    cur.execute(query, tuple(params))
+            else:
+                cur.execute(query, tuple(params))
+            if _wants_id(statement):
                 row = cur.fetchone()
                 return Cursor(cur, int(row[0]) if row else None)
-            cur.execute(query, tuple(params))
             return Cursor(cur)
         except psycopg.OperationalError as exc:
             if isinstance(exc, psycopg.errors.LockNotAvailable):
@@ -193,6 +210,9 @@ class PgConnection:
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         try:
+            if self._begin is not None:
+                with self.raw.pipeline():
+                    self._send_begin()
             cur = self.raw.cursor()
             cur.executemany(translate(statement), rows)
             return Cursor(cur)

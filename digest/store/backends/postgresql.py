@@ -90,6 +90,38 @@ def translate(statement: str) -> str:
     return s
 
 
+_IN_LIST = re.compile(r"\bIN \((\?(?:\s*,\s*\?)+)\)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_lists(statement: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``statement`` with each ``IN (?, ?, ...)`` as ``= ANY(?)``, and where those marks
+    were (index of the first, count): one statement text for any number of ids, so psycopg
+    parses and prepares it once (parsing a 900-mark query took 20 ms)."""
+    groups = []
+    out = []
+    last = 0
+    for m in _IN_LIST.finditer(statement):
+        groups.append((statement.count("?", 0, m.start()), m.group(1).count("?")))
+        out.append(statement[last : m.start()] + "= ANY(?)")
+        last = m.end()
+    if not groups:
+        return statement, ()
+    out.append(statement[last:])
+    return "".join(out), tuple(groups)
+
+
+def _regroup(params: Sequence[Any], groups: tuple[tuple[int, int], ...]) -> list[Any]:
+    out: list[Any] = []
+    at = 0
+    for first, count in groups:
+        out.extend(params[at:first])
+        out.append(list(params[first : first + count]))
+        at = first + count
+    out.extend(params[at:])
+    return out
+
+
 def _wants_id(statement: str) -> bool:
     m = re.match(r"\s*INSERT INTO (\w+)\s*\(", statement, re.IGNORECASE)
     if m is None or "RETURNING" in statement.upper():
@@ -189,6 +221,10 @@ class PgConnection:
                 return Cursor(None)
             if word.startswith("ROLLBACK") and (self.raw.closed or self.raw.broken):
                 return Cursor(None)  # the server is gone: nothing to roll back
+            if "IN (" in statement or "in (" in statement:
+                statement, groups = _in_lists(statement)
+                if groups:
+                    params = _regroup(params, groups)
             query = translate(statement)
             if _wants_id(statement):
                 query += " RETURNING id"

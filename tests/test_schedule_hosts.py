@@ -56,7 +56,11 @@ def test_two_once_schedulers_produce_the_day_once_and_email_each_reader_once(
         command = [sys.executable, "-m", "digest", "schedule", "--once", "--config", str(cfg)]
         procs = [
             subprocess.Popen(
-                command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                command,
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
             )  # fmt: skip
             for _ in range(2)

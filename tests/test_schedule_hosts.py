@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from smtp_fixture_server import SECRET, smtp_server
+from smtp_fixture_server import SECRET, Recorder, smtp_server
 
 from digest.config import load_config
 from digest.store import Store
@@ -74,3 +74,41 @@ def test_two_once_schedulers_produce_the_day_once_and_email_each_reader_once(
     with Store.open(database) as store:
         assert [r.status for r in store.runs_for(today)] == ["ok"]
         assert store.delivery_counts(today) == {"sent": len(READERS)}
+
+
+@pytest.mark.slow
+def test_the_database_restarted_mid_send_is_one_line_and_the_next_tick_finishes(
+    tmp_path: Path, pg_server, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL restarts while the 3rd email waits for its reply: the run stops with one
+    line, and the next run sends the rest, the in-flight 3rd message at most twice."""
+    if pg_server.data is None:
+        pytest.skip("DIGEST_TEST_PG_URL: an outside server is not restarted")
+    monkeypatch.setenv("DIGEST_DATABASE_URL", pg_url)
+    today = dt.datetime.now(dt.UTC).date()
+    env = {**os.environ, "DIGEST_SECRET": SECRET}
+
+    def restart_at_third(number: int) -> None:
+        if number == 3:
+            pg_server.restart()
+        return None
+
+    with smtp_server(Recorder(on_data=restart_at_third)) as (rec, port):
+        cfg = _project(tmp_path, port, today)
+        with Store.open(pg_url) as store:
+            store.import_subscribers((e, "confirmed") for e in READERS)
+        command = [sys.executable, "-m", "digest", "schedule", "--once", "--config", str(cfg)]
+        first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert first.returncode == 1, first.stderr
+        failed = [line for line in first.stderr.splitlines() if "PostgreSQL" in line]
+        assert failed and all("the PostgreSQL connection failed" in line for line in failed)
+        assert "Traceback" not in first.stderr
+        second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert second.returncode == 0, second.stderr
+        recipients = rec.recipients()
+    counts = collections.Counter(recipients)
+    assert sorted(counts) == sorted(READERS), "a reader was lost"
+    assert sum(counts.values()) <= len(READERS) + 1, counts  # the in-flight one, at most
+    with Store.open(pg_url) as store:
+        assert store.delivery_counts(today) == {"sent": len(READERS)}
+        assert [r.status for r in store.runs_for(today)][-1] == "ok"

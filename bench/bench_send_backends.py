@@ -2,7 +2,7 @@
 
 Same run, same local aiosmtpd process (counting and discarding, from bench_send.py), same
 rendered digest; each send is a fresh child process (``deliver`` with a new round), best
-of ``BENCH_SEND_REPEAT`` (2) per backend; peak RSS of the child. Every message writes two
+of ``BENCH_SEND_REPEAT`` (1) per backend; peak RSS of the child. Every message writes two
 rows of the delivery log (``sending``, then ``sent``), each its own committed transaction,
 so this measures the log's round trips as much as SMTP. PostgreSQL: ``DIGEST_BENCH_PG_URL``
 or a throwaway cluster (tests/pg_cluster.py). Goal: >= 300 messages/s on both.
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_send import DAY, GOAL, SECRET, _free_port, _setup, _smtp_process  # noqa: E402
 
 SUBSCRIBERS = int(os.environ.get("BENCH_SEND_SUBSCRIBERS", "10000"))
-REPEAT = int(os.environ.get("BENCH_SEND_REPEAT", "2"))
+REPEAT = int(os.environ.get("BENCH_SEND_REPEAT", "1"))
 
 
 def _child(config_path: str) -> None:

@@ -190,3 +190,19 @@ def test_a_server_restart_is_a_clear_error_and_the_next_open_works(pg_server, pg
     store.close()
     with Store.open(pg_url) as again:
         assert again.count_papers() == 3
+
+
+def test_a_writer_kept_waiting_past_lock_timeout_is_one_line(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.store.backends import postgresql
+
+    monkeypatch.setattr(postgresql, "LOCK_TIMEOUT", "1s")  # as SQLite's busy timeout, shorter
+    with Store.open(pg_url) as holder, Store.open(pg_url) as waiter:
+        with db.transaction(holder.conn):
+            holder.conn.execute("DELETE FROM rate_events")  # holds the writer lock
+            with pytest.raises(DigestError) as err:
+                waiter.add_subscriber("ada@example.org", "confirmed")
+        assert "\n" not in str(err.value)
+        assert "another writer held the database for 1s" in str(err.value)
+        assert waiter.add_subscriber("ada@example.org", "confirmed")[1]  # free again

@@ -239,9 +239,12 @@ class PgConnection:
                 row = cur.fetchone()
                 return Cursor(cur, int(row[0]) if row else None)
             return Cursor(cur)
+        except psycopg.errors.LockNotAvailable:
+            raise DigestError(
+                f"{self.where}: another writer held the database for {LOCK_TIMEOUT} "
+                "(PostgreSQL lock_timeout); try again"
+            ) from None
         except psycopg.OperationalError as exc:
-            if isinstance(exc, psycopg.errors.LockNotAvailable):
-                raise
             raise self._lost(exc) from None
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> Cursor:

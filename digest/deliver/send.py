@@ -102,7 +102,7 @@ class SendReport:
 
 
 def rendered_bodies(
-    store: Store, config: Config, digest: Digest, output_dir: Path
+    store: StoreProtocol, config: Config, digest: Digest, output_dir: Path
 ) -> tuple[str, str]:
     """email.txt and email.html as the pipeline wrote them (its CSS already inlined);
     rendered once here when they are missing."""

@@ -289,14 +289,14 @@ def link_topics(
 
 
 def links_of(
-    store: Store, config: TopicsConfig, dates: Iterable[dt.date]
+    store: StoreProtocol, config: TopicsConfig, dates: Iterable[dt.date]
 ) -> dict[dt.date, dict[str, TopicLink]]:
     """The topic links of the stored days ``dates`` (see ``history.day_links``): what their
     pages and emails link each theme to."""
     return day_links(store.topics(), store.topic_days(), dates, config)
 
 
-def links_for(store: Store, config: TopicsConfig, digest: Digest) -> dict[str, TopicLink]:
+def links_for(store: StoreProtocol, config: TopicsConfig, digest: Digest) -> dict[str, TopicLink]:
     """Topic id -> link of the day's themes; none before the day is linked (a backfill's
     workers render unlinked days: the backfill renders them again once it has linked them)."""
     if not config.enabled or not any(t.topic_id for t in digest.themes):

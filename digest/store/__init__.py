@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from digest.store import digests, foryou, http_cache, papers, profiles, runs, subscribers, topics
+from digest.store.backends import Backend, get_backend, sqlite_path
 from digest.store.channel_log import MIGRATIONS as CHANNEL_LOG_MIGRATIONS
 from digest.store.channel_log import ChannelLogMixin
-from digest.store.backends import Backend, get_backend, sqlite_path
 from digest.store.db import migrate, transaction
 from digest.store.digests import DigestsMixin
 from digest.store.foryou import ForYouMixin

@@ -56,6 +56,19 @@ class StoreProtocol(Protocol):
 
     def save_listing(self, listing: Listing) -> SaveResult: ...
 
+    # ---------------------------------------------------------------- chat channels
+
+    def channel_status(self, day: dt.date | str, round_: int, channel: str) -> str | None: ...
+
+    def log_channel(
+        self,
+        day: dt.date | str,
+        round_: int,
+        channel: str,
+        status: str,
+        error: str | None = ...,
+    ) -> None: ...
+
     # ---------------------------------------------------------------- digests
 
     def archive_entries(self) -> dict[dt.date, dict | None]: ...

@@ -45,6 +45,7 @@ from digest.formats import date_from_name
 from digest.models import Listing, SourceStatus
 from digest.schedule import DayOutcome, RunDay, is_done, produce_day
 from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.words import plural
 
 log = logging.getLogger("digest.backfill")
@@ -199,7 +200,9 @@ class DayJob:
     force: bool
     run_day: RunDay
 
-    def produce(self, store: Store, day: dt.date, statuses: Sequence[SourceStatus]) -> DayOutcome:
+    def produce(
+        self, store: StoreProtocol, day: dt.date, statuses: Sequence[SourceStatus]
+    ) -> DayOutcome:
         return produce_day(
             store, self.config, day,
             label=LABEL, output=self.output, site=False, force=self.force,
@@ -240,7 +243,7 @@ class Workers:
 
     def __init__(self, job: DayJob) -> None:
         self.job = job
-        self.store: Store | None = None
+        self.store: StoreProtocol | None = None
 
     def submit(
         self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
@@ -354,7 +357,7 @@ class WorkerPool(Workers):
 
 
 def _collect(
-    config: Config, day: dt.date, inputs: Sequence[Path], store: Store | None
+    config: Config, day: dt.date, inputs: Sequence[Path], store: StoreProtocol | None
 ) -> list[Listing] | Exception:
     try:
         return sources.collect(config, day, inputs, store)
@@ -420,7 +423,7 @@ def _record(
 
 
 def _not_done(
-    store: Store,
+    store: StoreProtocol,
     days: Sequence[tuple[dt.date, tuple[Path, ...]]],
     force: bool,
     report: BackfillReport,

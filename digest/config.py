@@ -23,8 +23,11 @@ from digest.configload import positive as _positive
 from digest.configload import url_ok as _url_ok
 from digest.errors import ConfigError
 from digest.sources.registry import SourceConfig, check_sources, load_plugins
+from digest.store.backends import backend_name, has_password, sqlite_path
 
 __all__ = ["Config", "HttpConfig", "SourceConfig", "load_config"]
+
+DATABASE_URL_ENV = "DIGEST_DATABASE_URL"  # a database URL that overrides the config's
 
 
 @dataclass(frozen=True)
@@ -315,13 +318,22 @@ class Config:
         return self.resolve(self.output_dir)
 
     @property
-    def database_path(self) -> Path:
-        """The configured database, else the output folder's own: ``var/<name>.sqlite``
-        beside it (never inside: the folder is served), so two output folders side by side
-        never share one archive. An install from before keeps its ``var/digest.sqlite``
-        (see :attr:`former_database`)."""
-        if self.database:
-            return self.resolve(self.database)
+    def database_url(self) -> str:
+        """``DIGEST_DATABASE_URL`` when set, else the ``database`` key (may be empty)."""
+        return os.environ.get(DATABASE_URL_ENV, "").strip() or self.database
+
+    @property
+    def database_path(self) -> Path | str:
+        """The database to open: a ``postgresql://`` URL (``DIGEST_DATABASE_URL`` or the
+        ``database`` key) as it is, a SQLite file as its path. Without either, the output
+        folder's own ``var/<name>.sqlite`` beside it (never inside: the folder is served), so
+        two output folders side by side never share one archive. An install from before
+        keeps its ``var/digest.sqlite`` (see :attr:`former_database`)."""
+        url = self.database_url
+        if url.startswith(("postgresql://", "postgres://")):
+            return url
+        if url:
+            return self.resolve(str(sqlite_path(url)))
         return self.former_database or self.own_database
 
     @property
@@ -335,7 +347,7 @@ class Config:
         this output's database: no database is configured, the folder's own does not exist
         yet, and the folder holds a published site. Kept rather than starting an empty
         database beside a site (and its subscribers) that was made from it."""
-        if self.database:
+        if self.database_url:
             return None
         out = self.output_path
         former = out.parent / "var" / "digest.sqlite"
@@ -380,8 +392,25 @@ def load_config(path: str | Path | None) -> Config:
     return cfg
 
 
+def _check_database(cfg: Config, file: Path) -> None:
+    """A database URL names a known engine and never holds a password (PGPASSWORD or
+    ~/.pgpass do: a config file is often world-readable or kept in git)."""
+    if "://" not in cfg.database and not cfg.database.startswith("sqlite:"):
+        return
+    try:
+        backend_name(cfg.database)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: 'database': {exc}") from None
+    if has_password(cfg.database):
+        raise ConfigError(
+            f"{file}: 'database' must not hold a password; put it in PGPASSWORD or ~/.pgpass "
+            "(or the whole URL in DIGEST_DATABASE_URL)"
+        )
+
+
 def _check(cfg: Config, file: Path) -> None:
     """Checks that go beyond types: URLs, enumerations, ranges, time zones, cron."""
+    _check_database(cfg, file)
     if not _url_ok(cfg.site_url):
         raise ConfigError(f"{file}: 'site_url' must be an http(s) URL, got \"{cfg.site_url}\"")
     check_sources(cfg.sources, file)

@@ -19,6 +19,7 @@ from digest.errors import EXIT_ERROR, EXIT_NO_PAPERS, EXIT_OK
 from digest.models import Digest, Listing, SourceStatus
 from digest.render.feeds import FeedChannel
 from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.runs import LockInfo, day_status
 from digest.topics.history import TopicLink
 
@@ -54,7 +55,7 @@ def ingest(
     config: Config,
     day: dt.date | None,
     inputs: Sequence[Path] = (),
-    store: Store | None = None,
+    store: StoreProtocol | None = None,
     undated: dt.date | None = None,
 ) -> list[Listing]:
     """Fetch or read the day's listings and store the good ones. Returns every listing, failed
@@ -69,7 +70,9 @@ def ingest(
             st.close()
 
 
-def store_listings(store: Store, listings: list[Listing], day: dt.date | None) -> list[Listing]:
+def store_listings(
+    store: StoreProtocol, listings: list[Listing], day: dt.date | None
+) -> list[Listing]:
     """Store the good ones of ``listings`` (an undated one as ``day``, else today); log the
     failed ones. Returns ``listings``."""
     for listing in listings:
@@ -83,7 +86,7 @@ def store_listings(store: Store, listings: list[Listing], day: dt.date | None) -
 
 
 def build_digest(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     day: dt.date,
     statuses: Sequence[SourceStatus],
@@ -114,7 +117,9 @@ def build_digest(
     )
 
 
-def publish(store: Store, config: Config, digest: Digest, output: Path, site: bool = True) -> None:
+def publish(
+    store: StoreProtocol, config: Config, digest: Digest, output: Path, site: bool = True
+) -> None:
     """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
     day = digest.date.isoformat()
     files = day_files(digest, config, topics.links_for(store, config.topics, digest))
@@ -139,7 +144,7 @@ def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) ->
     }
 
 
-def publish_site(store: Store, config: Config, output: Path) -> None:
+def publish_site(store: StoreProtocol, config: Config, output: Path) -> None:
     """The feeds (the newest ``render.feed_days`` digests), the archive (every day) and its
     search index. A day without papers is in none of them: the store keeps it (and its
     ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
@@ -171,7 +176,7 @@ def publish_site(store: Store, config: Config, output: Path) -> None:
         writer.prune(output, search.FOLDER, keep=())
 
 
-def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChannel]:
+def publish_topics(store: StoreProtocol, config: Config, output: Path) -> list[FeedChannel]:
     """The topic index, and the page and feed of every topic that may have changed: those
     seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
     and those without a page yet. An inactive topic's page stays as it was. Returns the
@@ -204,7 +209,7 @@ def publish_topics(store: Store, config: Config, output: Path) -> list[FeedChann
 
 
 def link_all_topics(
-    store: Store, config: Config, since: dt.date, output: Path, jobs: int = 1
+    store: StoreProtocol, config: Config, since: dt.date, output: Path, jobs: int = 1
 ) -> None:
     """Link the stored days from ``since`` on to topics (in date order), and set the topic
     ids of every day whose ids changed in its stored and published ``digest.json``
@@ -215,7 +220,7 @@ def link_all_topics(
 
 
 def patch_topic_ids(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     changed: dict[dt.date, dict[str, str | None]],
     output: Path,
@@ -239,7 +244,7 @@ def patch_topic_ids(
             renderer.add(text, links.get(day, {}))
 
 
-def _archive(store: Store, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
+def _archive(store: StoreProtocol, config: Config, recent: Sequence[Digest]) -> list[ArchiveEntry]:
     """Every day's archive entry. Each is made once from its digest and kept in the store,
     so a run after years of digests reads the few it feeds, not all of them."""
     from digest import render
@@ -271,7 +276,7 @@ def run(
     site: bool = True,
     on_stage: Callable[[str], None] | None = None,
     collected: Sequence[SourceStatus] | None = None,
-    store: Store | None = None,
+    store: StoreProtocol | None = None,
     link_topics: bool = True,
 ) -> RunResult:
     """Produce (and with ``send``, deliver) the digest of ``day``.
@@ -292,7 +297,7 @@ def run(
 
 
 def _run(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     day: dt.date,
     inputs: Sequence[Path],

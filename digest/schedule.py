@@ -33,6 +33,7 @@ from digest.calendar import due_dates, parse_cron
 from digest.config import Config
 from digest.errors import DigestError
 from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.runs import LockBusy, LockInfo, RunRecord, day_lock_name, day_status
 from digest.words import plural
 
@@ -95,7 +96,7 @@ def is_done(records: Sequence[RunRecord], want_send: bool) -> bool:
 
 
 def produce_day(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     day: dt.date,
     *,
@@ -223,7 +224,7 @@ class Scheduler:
             self._weekly(store, newest)
         return outcomes
 
-    def _weekly(self, store: Store, newest: dt.date) -> None:
+    def _weekly(self, store: StoreProtocol, newest: dt.date) -> None:
         """On ``weekly.weekday``, the previous week's digest: built (again, cheaply) at each
         pass of that day, emailed to the weekly subscribers exactly once (delivery log)."""
         from digest import weekly

@@ -19,7 +19,7 @@ from typing import Any
 from digest import writer
 from digest.config import Config
 from digest.errors import InputError
-from digest.store import Store
+from digest.store.protocol import StoreProtocol
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 WEEKLY_VERSION = 1  # of the weekly digest.json (docs/digest-json.md)
@@ -132,7 +132,9 @@ class Weekly:
         }
 
 
-def build_week(store: Store, config: Config, week: str, now: dt.datetime | None = None) -> Weekly:
+def build_week(
+    store: StoreProtocol, config: Config, week: str, now: dt.datetime | None = None
+) -> Weekly:
     """The roll-up of ``week`` from the digests stored for its days."""
     week, monday = parse_week(week)
     best: dict[str, WeekPaper] = {}
@@ -170,7 +172,7 @@ def build_week(store: Store, config: Config, week: str, now: dt.datetime | None 
     )
 
 
-def _rising_topics(store: Store, config: Config, monday: dt.date) -> tuple[WeekTopic, ...]:
+def _rising_topics(store: StoreProtocol, config: Config, monday: dt.date) -> tuple[WeekTopic, ...]:
     """The topics rising at the end of the week, against their own 28 days."""
     from digest.topics.history import topic_views
 
@@ -179,7 +181,9 @@ def _rising_topics(store: Store, config: Config, monday: dt.date) -> tuple[WeekT
     return tuple(WeekTopic(v.id, v.slug, v.label, v.last7, v.rise) for v in views if v.rising)
 
 
-def publish_week(store: Store, config: Config, weekly: Weekly, output: Path) -> dict[str, str]:
+def publish_week(
+    store: StoreProtocol, config: Config, weekly: Weekly, output: Path
+) -> dict[str, str]:
     """Write the week's four files and ``weekly.xml``; returns the rendered files."""
     from digest.render.weekly import render_feed, render_week
 
@@ -194,7 +198,7 @@ def publish_week(store: Store, config: Config, weekly: Weekly, output: Path) -> 
     return files
 
 
-def send_week(store: Store, config: Config, weekly: Weekly) -> str:
+def send_week(store: StoreProtocol, config: Config, weekly: Weekly) -> str:
     """Email ``weekly`` to the weekly subscribers not yet served; a one-line account."""
     from digest.deliver.send import deliver_week
     from digest.render.weekly import render_week, subject

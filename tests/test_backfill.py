@@ -63,7 +63,7 @@ def test_plan_takes_only_dates_with_a_file_in_the_range(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_backfill_produces_every_day_and_the_site_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 4)
     config = config_for(tmp_path)

@@ -145,7 +145,9 @@ def test_data_rejected_with_421_reconnects(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_process_killed_mid_batch_then_rerun_sends_only_the_rest(tmp_path: Path) -> None:
+def test_process_killed_mid_batch_then_rerun_sends_only_the_rest(
+    tmp_path: Path, backend: str
+) -> None:
     victim: dict[str, int] = {}
 
     def kill_at_tenth(number: int) -> str | None:
@@ -175,8 +177,8 @@ def test_process_killed_mid_batch_then_rerun_sends_only_the_rest(tmp_path: Path)
             command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         victim["pid"] = first.pid
-        first.communicate(timeout=60)
-        assert first.returncode == -signal.SIGKILL
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == -signal.SIGKILL, err
         assert len(rec.recipients()) == 9
         with Store.open(config.database_path) as store:
             assert store.delivery_counts(DAY) == {"sent": 9, "sending": 1}
@@ -205,7 +207,9 @@ def test_connection_lost_on_every_try_defers_and_the_rerun_converges(tmp_path: P
     _exactly_once(rec, EMAILS[:5])
 
 
-def test_a_second_concurrent_send_is_refused_and_nobody_gets_two(tmp_path: Path) -> None:
+def test_a_second_concurrent_send_is_refused_and_nobody_gets_two(
+    tmp_path: Path, backend: str
+) -> None:
     refusals: list[str] = []
 
     def second_send_during_first(number: int) -> None:

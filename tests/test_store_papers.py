@@ -31,12 +31,23 @@ def listing(
 
 
 def dump(store: Store) -> list[str]:
-    return list(store.conn.iterdump())
+    """Every row of every table (PostgreSQL: each table's rows, sorted)."""
+    if store.backend.name == "sqlite":
+        return list(store.conn.iterdump())
+    tables = store.conn.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = current_schema() ORDER BY 1"
+    )
+    return [
+        f"{t}: {sorted(repr(tuple(r)) for r in store.conn.execute(f'SELECT * FROM {t}'))}"
+        for (t,) in tables.fetchall()
+    ]
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "db.sqlite") as s:
+def store(db_target: Path | str):
+    """A store on each backend (SQLite, PostgreSQL: see conftest.db_target)."""
+    with Store.open(db_target) as s:
         yield s
 
 
@@ -142,10 +153,10 @@ def test_a_failed_listing_is_recorded_when_nothing_was_stored(store: Store) -> N
 def test_a_failure_in_the_middle_of_a_save_leaves_the_database_unchanged(store: Store) -> None:
     store.save_listing(listing(D1, "a", arxiv("2503.00001", "One")))
     before = dump(store)
-    # the papers are written before the appearances; an upvote count SQLite cannot hold
-    # makes the appearances insert fail after the papers went in
+    # the papers are written before the appearances; an upvote count neither engine can
+    # hold makes the appearances insert fail after the papers went in (SQLite: OverflowError)
     bad = listing(D1, "a", arxiv("2503.00002", "Two"), arxiv("2503.00003", "Three", upvotes=2**70))
-    with pytest.raises(OverflowError):
+    with pytest.raises((OverflowError, *store.backend.errors())):
         store.save_listing(bad)
     assert dump(store) == before
     store.save_listing(listing(D2, "a", arxiv("2503.00004", "Four")))  # still usable
@@ -345,11 +356,13 @@ def test_a_listing_saved_out_of_date_order_changes_the_paper_for_every_day(store
     assert [d.paper.abstract for d in store.day_papers(D1)] == [longer.abstract]
 
 
-def test_a_paper_changed_by_another_process_is_read_again(store: Store, tmp_path: Path) -> None:
+def test_a_paper_changed_by_another_process_is_read_again(
+    store: Store, db_target: Path | str
+) -> None:
     """Decoded papers are kept per process; a change made through another connection shows."""
     store.save_listing(listing(D1, "arxiv", arxiv("2503.00001", "A")))
     assert store.papers_by_day(D1, D1)[D1][0].keywords == ()
-    with Store.open(tmp_path / "db.sqlite") as other:
+    with Store.open(db_target) as other:
         other.save_listing(listing(D1, "hf", Paper("2503.00001", "A", keywords=("kw",))))
     assert store.papers_by_day(D1, D1)[D1][0].keywords == ("kw",)
     assert [d.paper.keywords for d in store.day_papers(D1)] == [("kw",)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,10 @@ def _cli(*args: str) -> int:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "digest.sqlite")
+def store(db_target: Path | str) -> Iterator[Store]:
+    """A store on each backend (SQLite, PostgreSQL: see conftest.db_target)."""
+    with Store.open(db_target) as s:
+        yield s
 
 
 @pytest.mark.parametrize(

@@ -81,4 +81,13 @@ def _exit(code: int | None) -> Any:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from digest.cli import core, delivery, doctor, personal, schedule, sources, weekly  # noqa: E402,F401
+from digest.cli import (  # noqa: E402,F401
+    core,
+    db,
+    delivery,
+    doctor,
+    personal,
+    schedule,
+    sources,
+    weekly,
+)

@@ -34,9 +34,10 @@ from digest.deliver.smtp import DEFERRED, FAILED, SENT, Outcome, SmtpSettings, S
 from digest.deliver.tokens import Links
 from digest.errors import DigestError
 from digest.models import Digest
-from digest.store import Store
 from digest.store import subscribers as subs
 from digest.store.foryou import ForYouItem
+from digest.store.protocol import StoreProtocol
+from digest.store.runs import LockBusy
 from digest.words import plural
 
 log = logging.getLogger("digest.deliver")
@@ -105,7 +106,7 @@ class SendReport:
 
 
 def rendered_bodies(
-    store: Store, config: Config, digest: Digest, output_dir: Path
+    store: StoreProtocol, config: Config, digest: Digest, output_dir: Path
 ) -> tuple[str, str]:
     """email.txt and email.html as the pipeline wrote them (its CSS already inlined);
     rendered once here when they are missing."""
@@ -133,7 +134,12 @@ class Personal:
 
 
 def personalize(
-    store: Store, config: Config, digest: Digest, output_dir: Path, text: str, html_body: str
+    store: StoreProtocol,
+    config: Config,
+    digest: Digest,
+    output_dir: Path,
+    text: str,
+    html_body: str,
 ) -> Personal:
     """Rank the day for every confirmed subscriber with a profile (one sparse product per
     batch of profiles: digest.personal.foryou), keep the sections in the store (the feedback
@@ -169,7 +175,7 @@ def personalize(
 
 
 def send_digest(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     digest: Digest,
     output_dir: Path,
@@ -192,7 +198,7 @@ def preflight(config: Config) -> None:
 
 
 def deliver(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     digest: Digest,
     output_dir: Path,
@@ -246,7 +252,7 @@ def _with_chats(report: SendReport, outcomes: list[Outcome]) -> SendReport:
 
 
 def deliver_week(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     week: str,
     subject: str,
@@ -268,11 +274,21 @@ def deliver_week(
 
 
 @contextmanager
-def _one_sender(store: Store) -> Iterator[None]:
+def _one_sender(store: StoreProtocol) -> Iterator[None]:
     """Hold an exclusive lock beside the database: two concurrent sends would both see the
     same subscribers as unserved and mail them twice."""
     if str(store.path) == ":memory:":
         yield
+        return
+    if store.backend_name != "sqlite":  # no file beside the database: a lock row, any host
+        try:
+            with store.hold_lock("send", "digest send", wait=False):
+                yield
+        except LockBusy:
+            raise DigestError(
+                "another 'digest send' is sending from this database; "
+                "run again when it has finished"
+            ) from None
         return
     lock_path = Path(f"{store.path}.send-lock")
     with lock_path.open("a+") as handle:
@@ -290,7 +306,7 @@ def _one_sender(store: Store) -> Iterator[None]:
 
 
 def serve_round(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     key: dt.date | str,
     template: MailTemplate,
@@ -417,7 +433,7 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
 def write_outbox(
-    store: Store,
+    store: StoreProtocol,
     config: Config,
     digest: Digest,
     template: MailTemplate,

@@ -80,7 +80,9 @@ def secret_from_env(config: Config) -> str:
 
 
 def dev_secret_path(config: Config) -> Path:
-    return config.database_path.with_suffix(DEV_SECRET_SUFFIX)
+    db = config.database_path
+    # a PostgreSQL database has no folder of its own: the output folder's would-be file's
+    return (db if isinstance(db, Path) else config.own_database).with_suffix(DEV_SECRET_SUFFIX)
 
 
 def development_secret(config: Config) -> str:

@@ -27,9 +27,9 @@ from digest.personal.features import N_FEATURES
 from digest.personal.profile import Profile, ProfileError, profile_from_toml
 from digest.personal.rank import Day, ProfileModel, Recommendation
 from digest.personal.service import model_for
-from digest.store import Store
 from digest.store.foryou import ForYouItem
 from digest.store.profiles import StoredProfile
+from digest.store.protocol import StoreProtocol
 from digest.store.subscribers import DAILY
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class _Entry:
     fitted: bool
 
 
-def rank_subscribers(store: Store, config: Config, digest: Digest) -> RankedSubscribers:
+def rank_subscribers(store: StoreProtocol, config: Config, digest: Digest) -> RankedSubscribers:
     """Rank ``digest``'s papers for every confirmed daily subscriber with a profile."""
     papers = [rp.paper for rp in digest.papers]
     sections: dict[int, tuple[ForYouItem, ...]] = {}
@@ -103,7 +103,7 @@ def blend(
     )
 
 
-def _batches(store: Store, digest: Digest, papers: list[Paper]) -> Iterator[list[_Entry]]:
+def _batches(store: StoreProtocol, digest: Digest, papers: list[Paper]) -> Iterator[list[_Entry]]:
     batch: list[_Entry] = []
     for email, stored in store.confirmed_profiles():
         entry = _entry(store, stored, email, digest, papers)
@@ -118,7 +118,7 @@ def _batches(store: Store, digest: Digest, papers: list[Paper]) -> Iterator[list
 
 
 def _entry(
-    store: Store, stored: StoredProfile, email: str, digest: Digest, papers: list[Paper]
+    store: StoreProtocol, stored: StoredProfile, email: str, digest: Digest, papers: list[Paper]
 ) -> _Entry | None:
     try:
         profile = profile_from_toml(stored.toml, f"the stored profile of {email}")

@@ -17,8 +17,8 @@ from digest.models import Paper
 from digest.personal.profile import Profile, profile_to_toml
 from digest.personal.rank import ProfileModel, Recommendation, fit_model, rank_for_profile
 from digest.personal.seeds import SeedLibrary, read_seed_file, seeds_from_ids
-from digest.store import Store
 from digest.store.profiles import StoredProfile, name_key
+from digest.store.protocol import StoreProtocol
 
 NEGATIVE_DAYS = 30  # earlier days sampled for negatives
 MIN_PAST_NEGATIVES = 300  # fewer past papers than this: the day's own papers join the negatives
@@ -31,7 +31,7 @@ class Ranking:
     refitted: bool
 
 
-def resolve_seeds(store: Store, profile: Profile) -> SeedLibrary:
+def resolve_seeds(store: StoreProtocol, profile: Profile) -> SeedLibrary:
     """The seed papers of ``profile``'s seed file and seed ids (liked papers are added by
     :func:`model_for`), arXiv ids resolved against ``store``."""
     papers: list[Paper] = []
@@ -48,7 +48,7 @@ def resolve_seeds(store: Store, profile: Profile) -> SeedLibrary:
 
 
 def model_for(
-    store: Store,
+    store: StoreProtocol,
     stored: StoredProfile,
     profile: Profile,
     day: dt.date,
@@ -74,7 +74,7 @@ def model_for(
 
 
 def recommend(
-    store: Store,
+    store: StoreProtocol,
     profile: Profile,
     day: dt.date,
     papers: Sequence[Paper],

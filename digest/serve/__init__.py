@@ -33,7 +33,7 @@ from digest.serve.pages import confirm_form, page, subscribe_form, unsubscribe_f
 from digest.serve.personal import add_personal_routes
 from digest.store import Store
 from digest.store import subscribers as subs
-from digest.store.db import connect
+from digest.store.protocol import StoreProtocol
 
 log = logging.getLogger("digest.serve")
 
@@ -81,9 +81,9 @@ def create_app(config: Config, output_dir: Path | None = None) -> Flask:
     if config.serve.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.serve.proxy_hops)  # type: ignore[method-assign]
 
-    def store() -> Store:
+    def store() -> StoreProtocol:
         if "store" not in g:
-            g.store = Store(connect(db_path), db_path)
+            g.store = Store.connect(db_path)
         return g.store
 
     @app.teardown_appcontext

@@ -40,7 +40,7 @@ from digest.personal.seeds import read_seed_file, seeds_from_ids
 from digest.render.feeds import FeedChannel, FeedItem
 from digest.render.templating import render
 from digest.serve.pages import feedback_form, preferences_form
-from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.subscribers import CADENCES, DAILY, WEEKLY
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # a seed library export; the rest of the site keeps 16 KB
@@ -51,7 +51,7 @@ Reply = Callable[..., Response]
 
 
 def add_personal_routes(
-    app: Flask, config: Config, links: Links, store: Callable[[], Store], reply: Reply
+    app: Flask, config: Config, links: Links, store: Callable[[], StoreProtocol], reply: Reply
 ) -> None:
     @app.before_request
     def _upload_limit() -> None:
@@ -232,7 +232,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _uploaded(raw: bytes, filename: str, store: Store) -> tuple[list[Paper], list[str]]:
+def _uploaded(raw: bytes, filename: str, store: StoreProtocol) -> tuple[list[Paper], list[str]]:
     """The seed papers of an uploaded library and its problems, named by the upload's name."""
     name = Path(filename).name or "upload"
     with tempfile.TemporaryDirectory() as folder:
@@ -248,7 +248,7 @@ def _uploaded(raw: bytes, filename: str, store: Store) -> tuple[list[Paper], lis
     return list(lib.papers), problems
 
 
-def _kept_seeds(store: Store, address: str, old: Profile) -> list[Paper]:
+def _kept_seeds(store: StoreProtocol, address: str, old: Profile) -> list[Paper]:
     """The stored seed papers that did not come from the old pasted ids (an earlier upload)."""
     stored = store.subscriber_profile(address)
     if stored is None:

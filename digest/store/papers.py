@@ -111,7 +111,8 @@ ON CONFLICT(id) DO UPDATE SET
     code_url = COALESCE(excluded.code_url, papers.code_url),
     keywords = CASE WHEN excluded.keywords = '[]' THEN papers.keywords ELSE excluded.keywords END,
     ai_summary = COALESCE(excluded.ai_summary, papers.ai_summary),
-    first_seen = min(papers.first_seen, excluded.first_seen)
+    first_seen = CASE WHEN excluded.first_seen < papers.first_seen
+                      THEN excluded.first_seen ELSE papers.first_seen END
 """
 
 
@@ -286,13 +287,18 @@ class PapersMixin:
     def _merge(self, old_id: str, new_id: str) -> None:
         """Move a title-keyed paper and its appearances onto its arXiv id."""
         if self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (new_id,)).fetchone():
+            # portable SQL (SQLite and PostgreSQL): no scalar min(), no UPDATE OR IGNORE
             self.conn.execute(
-                "UPDATE papers SET first_seen = min(first_seen, "
-                "(SELECT first_seen FROM papers WHERE id = ?)) WHERE id = ?",
+                "UPDATE papers SET first_seen = o.first_seen FROM "
+                "(SELECT first_seen FROM papers WHERE id = ?) AS o "
+                "WHERE papers.id = ? AND o.first_seen < papers.first_seen",
                 (old_id, new_id),
             )
             self.conn.execute(
-                "UPDATE OR IGNORE appearances SET paper_id = ? WHERE paper_id = ?", (new_id, old_id)
+                "UPDATE appearances SET paper_id = ? WHERE paper_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM appearances b WHERE b.paper_id = ? "
+                "AND b.date = appearances.date AND b.source = appearances.source)",
+                (new_id, old_id, new_id),
             )
             self.conn.execute("DELETE FROM appearances WHERE paper_id = ?", (old_id,))
             self.conn.execute("DELETE FROM papers WHERE id = ?", (old_id,))
@@ -301,7 +307,10 @@ class PapersMixin:
                 "UPDATE papers SET id = ?, revision = random() WHERE id = ?", (new_id, old_id)
             )
         self.conn.execute(
-            "UPDATE OR IGNORE paper_history SET paper_id = ? WHERE paper_id = ?", (new_id, old_id)
+            "UPDATE paper_history SET paper_id = ? WHERE paper_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM paper_history h WHERE h.paper_id = ? "
+            "AND h.until_date = paper_history.until_date)",
+            (new_id, old_id, new_id),
         )
         self.conn.execute("DELETE FROM paper_history WHERE paper_id = ?", (old_id,))
 

@@ -20,18 +20,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.models import ERROR, Digest, Listing, SourceStatus
-from digest.store.db import connect, transaction
+from digest.store.backends import Backend
+from digest.store.db import transaction
+from digest.store.leases import (  # noqa: F401 - LOCK_TTL_S, HOST: re-exported for callers
+    HOST,
+    LOCK_TTL_S,
+    Lease,
+    LockBusy,
+    LockInfo,
+    _abandoned,
+    _lock_info,
+)
 
 MIGRATIONS = [
     """
@@ -69,28 +77,6 @@ MIGRATIONS = [
 RUNNING = "running"
 DONE_STATUSES = ("ok", "empty")
 
-LOCK_TTL_S = 60.0  # a holder that has not beaten for this long is presumed dead
-HEARTBEAT_S = 15.0
-WAIT_POLL_S = 0.2
-
-HOST = socket.gethostname()
-_PROCESS_TOKEN = uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    name: str
-    label: str
-    pid: int
-    host: str
-    acquired_at: float
-    heartbeat_at: float
-    expires_at: float
-
-    def describe(self) -> str:
-        age = max(0, int(time.time() - self.heartbeat_at))
-        return f"{self.label} (pid {self.pid} on {self.host}, last heartbeat {age} s ago)"
-
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -117,15 +103,10 @@ class RunRecord:
         return self.status == RUNNING and self.finished_at is None
 
 
-class LockBusy(Exception):
-    def __init__(self, holder: LockInfo) -> None:
-        super().__init__(holder.describe())
-        self.holder = holder
-
-
 class RunsMixin:
     conn: sqlite3.Connection
     path: Path | str
+    backend: Backend
 
     # ------------------------------------------------------------ locks
 
@@ -151,7 +132,8 @@ class RunsMixin:
         if str(self.path) == ":memory:":  # a private database: nobody else to exclude
             yield label
             return
-        key = (str(Path(self.path).resolve()), name, threading.get_ident())
+        where = self.path if self.backend.name != "sqlite" else Path(self.path).resolve()
+        key = (str(where), name, threading.get_ident())
         held = _HELD.get(key)
         if held:
             held[0] += 1
@@ -160,7 +142,7 @@ class RunsMixin:
             finally:
                 held[0] -= 1
             return
-        lock = _DbLock(self.path, name, label)
+        lock = Lease(lambda: self.backend.connect(self.path), name, label)
         try:
             lock.acquire(wait, on_wait, timeout_s)
             _HELD[key] = [1, label]
@@ -299,108 +281,6 @@ def day_lock_name(day: dt.date) -> str:
 
 # (database, lock name, thread) -> depth, for re-entrant holds inside one thread
 _HELD: dict[tuple[str, str, int], list] = {}  # key -> [depth, label]
-
-
-class _DbLock:
-    """One lock row, on a connection of its own, with a heartbeat thread while held."""
-
-    def __init__(self, path: Path | str, name: str, label: str) -> None:
-        self.conn = connect(path)
-        self.name = name
-        self.label = label
-        self.owner = f"{_PROCESS_TOKEN}:{threading.get_ident()}"
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
-
-    def acquire(
-        self, wait: bool, on_wait: Callable[[LockInfo], None] | None, timeout_s: float | None
-    ) -> None:
-        told = False
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while True:
-            holder = self._try_acquire()
-            if holder is None:
-                break
-            if not wait or (deadline is not None and time.monotonic() >= deadline):
-                raise LockBusy(holder)
-            if on_wait and not told:
-                on_wait(holder)
-                told = True
-            time.sleep(WAIT_POLL_S)
-        self._beat = threading.Thread(target=self._heartbeat, name=f"lock:{self.name}", daemon=True)
-        self._beat.start()
-
-    def _try_acquire(self) -> LockInfo | None:
-        now = time.time()
-        with transaction(self.conn):
-            row = self.conn.execute("SELECT * FROM locks WHERE name = ?", (self.name,)).fetchone()
-            if row is not None and row["owner"] != self.owner and not _abandoned(row, now):
-                return _lock_info(row)
-            self.conn.execute(
-                "INSERT INTO locks(name, owner, label, pid, host, acquired_at, heartbeat_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner,"
-                " label = excluded.label, pid = excluded.pid, host = excluded.host,"
-                " acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at,"
-                " expires_at = excluded.expires_at",
-                (self.name, self.owner, self.label, os.getpid(), HOST, now, now, now + LOCK_TTL_S),
-            )
-        return None
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            now = time.time()
-            try:
-                self.conn.execute(
-                    "UPDATE locks SET heartbeat_at = ?, expires_at = ? WHERE name = ? AND owner = ?",
-                    (now, now + LOCK_TTL_S, self.name, self.owner),
-                )
-            except sqlite3.Error:
-                continue  # a busy database: try again at the next beat, well before expiry
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
-        self.conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (self.name, self.owner))
-
-    def close(self) -> None:
-        self._stop.set()
-        self.conn.close()
-
-
-def _abandoned(row: sqlite3.Row, now: float) -> bool:
-    if row["expires_at"] < now:
-        return True
-    return row["host"] == HOST and not _pid_alive(int(row["pid"]))
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie (killed child not yet reaped) still answers kill(0); it holds nothing
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _lock_info(row: sqlite3.Row) -> LockInfo:
-    return LockInfo(
-        row["name"],
-        row["label"],
-        row["pid"],
-        row["host"],
-        row["acquired_at"],
-        row["heartbeat_at"],
-        row["expires_at"],
-    )
 
 
 def _run_record(r: sqlite3.Row) -> RunRecord:

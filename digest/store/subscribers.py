@@ -351,7 +351,7 @@ class SubscribersMixin:
                 "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, attempts, error, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
-                "attempts = attempts + 1, error = excluded.error, updated_at = excluded.updated_at",
+                "attempts = deliveries.attempts + 1, error = excluded.error, updated_at = excluded.updated_at",
                 (send_key(day), round_, subscriber_id, status, message_id, error, now),
             )
             if status == SENT:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from digest.config import TopicsConfig
 from digest.models import Digest
-from digest.store import Store
+from digest.store.protocol import StoreProtocol
 from digest.store.topics import DayTheme, TopicRecord
 from digest.topics.history import TopicLink, day_links
 
@@ -258,7 +258,9 @@ def _fields(t: TopicRecord) -> dict:
     return {name: getattr(t, name) for name in TopicRecord.__slots__}
 
 
-def link_topics(store: Store, config: TopicsConfig, since: dt.date) -> dict[dt.date, TopicIds]:
+def link_topics(
+    store: StoreProtocol, config: TopicsConfig, since: dt.date
+) -> dict[dt.date, TopicIds]:
     """Link the stored days' themes to topics, in date order, from ``since`` (incrementally
     after the last day linked; from the first day when ``since`` is not after it, so the
     result never depends on the order days were produced in). Returns, for each day whose
@@ -287,14 +289,14 @@ def link_topics(store: Store, config: TopicsConfig, since: dt.date) -> dict[dt.d
 
 
 def links_of(
-    store: Store, config: TopicsConfig, dates: Iterable[dt.date]
+    store: StoreProtocol, config: TopicsConfig, dates: Iterable[dt.date]
 ) -> dict[dt.date, dict[str, TopicLink]]:
     """The topic links of the stored days ``dates`` (see ``history.day_links``): what their
     pages and emails link each theme to."""
     return day_links(store.topics(), store.topic_days(), dates, config)
 
 
-def links_for(store: Store, config: TopicsConfig, digest: Digest) -> dict[str, TopicLink]:
+def links_for(store: StoreProtocol, config: TopicsConfig, digest: Digest) -> dict[str, TopicLink]:
     """Topic id -> link of the day's themes; none before the day is linked (a backfill's
     workers render unlinked days: the backfill renders them again once it has linked them)."""
     if not config.enabled or not any(t.topic_id for t in digest.themes):

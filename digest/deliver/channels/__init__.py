@@ -27,7 +27,7 @@ from digest.errors import ConfigError
 if TYPE_CHECKING:
     from digest.config import ChannelConfig, Config
     from digest.models import Digest
-    from digest.store import Store
+    from digest.store.protocol import StoreProtocol
 
 # the kinds a [[channels]] entry may name -> the module that implements it (imported only
 # when used: apprise takes a while to import, and most runs never post to a chat)
@@ -51,7 +51,7 @@ class Recipients:
     date or a week like 2025-W12) whose unserved entries a channel serves. ``round`` is 0
     for a dry run, which writes to the outbox and leaves the log alone."""
 
-    store: Store
+    store: StoreProtocol
     key: dt.date | str
     round: int
     resend: bool = False

@@ -25,7 +25,7 @@ from digest.deliver.send import (
 from digest.deliver.smtp import SmtpSettings
 from digest.deliver.tokens import Links
 from digest.models import Digest
-from digest.store import Store
+from digest.store.protocol import StoreProtocol
 
 log = logging.getLogger("digest.deliver")
 
@@ -41,7 +41,7 @@ class EmailChannel:
 
     @classmethod
     def prepare(
-        cls, store: Store, config: Config, digest: Digest, rendered: Rendered, dry_run: bool
+        cls, store: StoreProtocol, config: Config, digest: Digest, rendered: Rendered, dry_run: bool
     ) -> EmailChannel:
         """Check the settings (SMTP, signing secret), compile the shared message and rank
         the day for every reader with a profile: everything before the first message."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from digest import render, topics, writer
 from digest.config import Config
-from digest.deliver.channels import Outcome
+from digest.deliver.channels import Outcome as ChannelOutcome
 from digest.deliver.foryou import render_section
 from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
 from digest.deliver.pool import open_sender
@@ -59,7 +59,7 @@ class SendReport:
     confirmed: int = -1  # confirmed subscribers when the send began (-1: not counted)
     personalized: int = 0  # messages sent with a For you section
     email: bool = True  # False: no smtp.host, only chat channels were sent to
-    channels: tuple[Outcome, ...] = ()  # the chat channels' outcomes, in config order
+    channels: tuple[ChannelOutcome, ...] = ()  # the chat channels' outcomes, in config order
 
     @property
     def retry_needed(self) -> bool:
@@ -245,7 +245,7 @@ def deliver(
         return _with_chats(report, [c.send(digest, rendered, audience) for c in chats])
 
 
-def _with_chats(report: SendReport, outcomes: list[Outcome]) -> SendReport:
+def _with_chats(report: SendReport, outcomes: list[ChannelOutcome]) -> SendReport:
     for outcome in outcomes:
         (log.warning if outcome.deferred else log.info)("%s", outcome.summary())
     return dataclasses.replace(report, channels=tuple(outcomes)) if outcomes else report

@@ -98,6 +98,13 @@ def _rollup(pid: int) -> dict[str, int]:
     return out
 
 
+def _cpu_seconds() -> float:
+    """User + system seconds of this process and of its children that have ended."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def texts_of(files: list[Path]) -> list[str]:
     out = []
     for path in files:
@@ -178,21 +185,21 @@ class CallTimer:
         return timed
 
 
-def floor(files: list[Path]) -> tuple[float, int, int]:
+def floor(files: list[Path]) -> tuple[float, int, int, float]:
     """Seconds of one bare ``TfidfVectorizer().fit_transform`` over the texts of ``files``,
-    the number of texts and of terms; in a child process."""
+    the number of texts and of terms, and its CPU seconds; in a child process."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1]); from bench_backfill import texts_of;"
         "from pathlib import Path; from sklearn.feature_extraction.text import TfidfVectorizer;"
         "texts = texts_of([Path(p) for p in sys.argv[2:]]); start = time.perf_counter();"
-        "m = TfidfVectorizer().fit_transform(texts);"
-        "print(time.perf_counter() - start, len(texts), m.shape[1])"
+        "cpu = time.process_time(); m = TfidfVectorizer().fit_transform(texts);"
+        "print(time.perf_counter() - start, len(texts), m.shape[1], time.process_time() - cpu)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).parent), *map(str, files)],
         capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
-    return float(out[0]), int(out[1]), int(out[2])
+    return float(out[0]), int(out[1]), int(out[2]), float(out[3])
 
 
 def main() -> int:
@@ -222,7 +229,8 @@ def main() -> int:
 
     # the floor before and after: this shared machine's speed drifts over a minute; measured
     # in a child process, so that the backfill's process imports nothing it would not
-    floor_before, _, _ = floor(files)
+    load_before = os.getloadavg()
+    floor_before, _, _, floor_cpu_before = floor(files)
     with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
         config = Config(output_dir=f"{tmp}/out", database=f"{tmp}/var/digest.sqlite")
         profiler = cProfile.Profile() if args.profile else None
@@ -231,6 +239,7 @@ def main() -> int:
         if jobs == 1 and not args.profile:
             calls.install()  # only this process's calls can be timed
         with TreeMemory() as memory:
+            cpu_start = _cpu_seconds()
             start = time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -239,10 +248,12 @@ def main() -> int:
             if profiler:
                 profiler.disable()
             backfill_s = time.perf_counter() - start
+            backfill_cpu = _cpu_seconds() - cpu_start
         out_files = sum(1 for _ in Path(tmp, "out").rglob("*") if _.is_file())
 
-    floor_after, texts, terms = floor(files)
+    floor_after, texts, terms, floor_cpu_after = floor(files)
     floor_s = (floor_before + floor_after) / 2
+    floor_cpu = (floor_cpu_before + floor_cpu_after) / 2
 
     days = len(report.produced)
     ratio = backfill_s / floor_s
@@ -259,6 +270,11 @@ def main() -> int:
           "after)")  # fmt: skip
     print(f"ratio:        {ratio:.1f}x the floor (goal <= {GOAL_RATIO:.0f}x: "
           f"{'met' if ratio <= GOAL_RATIO else 'NOT met'})")  # fmt: skip
+    print(f"CPU seconds:  backfill {backfill_cpu:.1f} s (this process and its workers, user + "
+          f"system), floor {floor_cpu:.2f} s ({floor_cpu_before:.2f} before, "
+          f"{floor_cpu_after:.2f} after): {backfill_cpu / floor_cpu:.1f}x; divided by the "
+          f"{jobs} workers, {backfill_cpu / jobs / floor_cpu:.1f}x (the wall ratio on an idle "
+          "machine)")  # fmt: skip
     print(f"peak memory:  {peak:.0f} MB during the backfill, all processes (PSS; RSS sum "
           f"{memory.peak_rss_mb:.0f} MB); goal < {GOAL_PEAK_MB} MB: "
           f"{'met' if peak < GOAL_PEAK_MB else 'NOT met'}; this process overall "
@@ -273,6 +289,8 @@ def main() -> int:
     if calls.totals:
         inside = ", ".join(f"{k} {v:.1f} s" for k, v in calls.totals.items())
         print(f"inside:       {inside}")
+    print(f"load average: {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"(1 min; {os.cpu_count()} CPUs, shared)")  # fmt: skip
     print(f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     if profiler:
         print("\n== where the backfill time goes (cumulative, top 30)")

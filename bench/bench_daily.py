@@ -1,0 +1,167 @@
+"""The daily run against its import floor (issue 12: "the daily run stays within 1.5x").
+
+Each timed run is a fresh ``digest run`` process, as the scheduler's day or ``make run`` is:
+
+* ``arxiv day``: one ordinary day of ../shared/data/arxiv-daily (2025-03-26, 226 papers) on a
+  store that already holds the 7 days before it, run with ``digest run`` (digests, topics,
+  site), as a scheduler's store looks on an ordinary morning;
+* ``arxiv, no search``: the same with ``[render] search = false``, which tells what the
+  Pagefind child process (the archive's search index, rebuilt over the whole site each day)
+  costs;
+* ``seed day``: the last day of ``make run`` (config/example.toml, 2025-03-14, 228 papers)
+  after its three days before.
+
+Every timed run starts from a copy of the prepared folder (store and output), so each stores
+the day's listing afresh. The floor is a process that only imports what such a run cannot
+do without: ``python -c "import sklearn.feature_extraction.text, jinja2, premailer,
+feedparser"`` (issue 12's floor; premailer comes with the test extra, digest itself no
+longer imports it), and the same with ``css_inline``, which digest imports instead.
+
+Runs are interleaved (floor, floor, arxiv day, seed day, again), ``--runs`` times (default
+5); the figures are medians of CPU seconds (user + system of the child, getrusage) and of wall
+seconds, and the ratios are of the medians. CPU seconds are the figure to quote on this
+shared machine: the wall time swings with the other processes. The load average is printed
+before and after.
+
+    .venv/bin/python bench/bench_daily.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "arxiv-daily"
+EXAMPLES = ROOT / "examples" / "listings"
+ARXIV_DAY = dt.date(2025, 3, 26)
+SEED_DAYS = [dt.date(2025, 3, d) for d in (11, 12, 13, 14)]  # make run's days
+STORE_DAYS = 7
+GOAL = 1.5
+
+FLOORS = {
+    "floor (premailer)": "import sklearn.feature_extraction.text, jinja2, premailer, feedparser",
+    "floor (css_inline)": "import sklearn.feature_extraction.text, jinja2, css_inline, feedparser",
+}
+
+
+def digest_bin() -> str:
+    return str(Path(sys.executable).with_name("digest"))
+
+
+def write_config(folder: Path, source_path: Path | None, search: bool = True) -> Path:
+    lines = ['output_dir = "out"', 'database = "var/digest.sqlite"']
+    if not search:
+        lines += ["[render]", "search = false"]
+    if source_path is not None:  # as config/example.toml has it
+        lines += [
+            "[[sources]]",
+            'name = "sample-listings"',
+            'kind = "file"',
+            f'path = "{source_path}"',
+            'announce_types = ["new", "cross"]',
+        ]
+    config = folder / "digest.toml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def run_digest(folder: Path, day: dt.date, input_file: Path | None) -> None:
+    cmd = [digest_bin(), "run", "--config", str(folder / "digest.toml"), "--date", str(day)]
+    if input_file is not None:
+        cmd += ["--input", str(input_file)]
+    subprocess.run(cmd, capture_output=True, check=True, cwd=folder)
+
+
+def prepare(tmp: Path) -> dict[str, tuple[Path, dt.date, Path | None]]:
+    """The two prepared folders (store and output of the days before) and what to run."""
+    arxiv = tmp / "arxiv"
+    arxiv.mkdir()
+    write_config(arxiv, None)
+    for back in range(STORE_DAYS, 0, -1):
+        day = ARXIV_DAY - dt.timedelta(days=back)
+        run_digest(arxiv, day, DATA / f"{day}.jsonl.gz")
+    seed = tmp / "seed"
+    seed.mkdir()
+    write_config(seed, EXAMPLES)
+    for day in SEED_DAYS[:-1]:
+        run_digest(seed, day, None)
+    # the same arXiv store, its search index switched off: what the Pagefind child costs
+    unsearched = tmp / "arxiv-unsearched"
+    shutil.copytree(arxiv, unsearched)
+    write_config(unsearched, None, search=False)
+    return {
+        "arxiv day": (arxiv, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz"),
+        "arxiv, no search": (unsearched, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz"),
+        "seed day": (seed, SEED_DAYS[-1], None),
+    }
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """CPU seconds (user + system) and wall seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True, cwd=cwd)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="interleaved rounds (default 5)")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} not found")
+        return 0
+    load_before = os.getloadavg()
+    cpu: dict[str, list[float]] = {}
+    wall: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-daily-") as tmp_name:
+        tmp = Path(tmp_name)
+        runs = prepare(tmp)
+        for round_ in range(args.runs):
+            for name, code in FLOORS.items():
+                c, w = timed([sys.executable, "-c", code])
+                cpu.setdefault(name, []).append(c)
+                wall.setdefault(name, []).append(w)
+            for name, (prepared, day, input_file) in runs.items():
+                folder = tmp / f"run-{round_}-{prepared.name}"
+                shutil.copytree(prepared, folder)
+                cmd = [digest_bin(), "run", "--config", str(folder / "digest.toml")]
+                cmd += ["--date", str(day)]
+                if input_file is not None:
+                    cmd += ["--input", str(input_file)]
+                c, w = timed(cmd, cwd=folder)
+                cpu.setdefault(name, []).append(c)
+                wall.setdefault(name, []).append(w)
+                shutil.rmtree(folder)
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    med_wall = {k: statistics.median(v) for k, v in wall.items()}
+    print(f"-- fresh processes, medians of {args.runs} interleaved rounds (CPU = user + system)")
+    for name in cpu:
+        print(f"{name:20s} {med_cpu[name]:6.2f} s CPU  {med_wall[name]:6.2f} s wall")
+    for run in ("arxiv day", "arxiv, no search", "seed day"):
+        for floor in FLOORS:
+            ratio = med_cpu[run] / med_cpu[floor]
+            verdict = "met" if ratio <= GOAL else "NOT met"
+            print(f"{run} / {floor}: {ratio:.2f}x CPU, "
+                  f"{med_wall[run] / med_wall[floor]:.2f}x wall (goal <= {GOAL}x CPU: {verdict})")  # fmt: skip
+    print(f"load average: {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"(1 min; {os.cpu_count()} CPUs, shared); "
+          f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

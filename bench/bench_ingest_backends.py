@@ -31,7 +31,7 @@ GOAL_RATIO = 0.5
 
 
 def child(target: str, days: int) -> None:
-    """Ingest and print {"rows", "distinct", "seconds", "peak_mb"} as JSON."""
+    """Ingest and print {"rows", "distinct", "seconds", "cpu", "peak_mb"} as JSON."""
     from digest.formats import read_listings
     from digest.store import Store
 
@@ -46,8 +46,11 @@ def child(target: str, days: int) -> None:
             rows += len(listing.papers)
         distinct = store.count_papers()
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "distinct": distinct, "seconds": seconds, "peak_mb": peak}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    peak = usage.ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "distinct": distinct, "seconds": seconds, "cpu": cpu,
+                      "peak_mb": peak}))  # fmt: skip
 
 
 def run_child(target: str, days: int) -> dict:
@@ -99,8 +102,8 @@ def main() -> int:
     print(f"days: {days}  rows: {s['rows']}  distinct papers stored: {s['distinct']}")
     for name, r in results.items():
         print(
-            f"  {name:10} {r['seconds']:6.2f} s  {r['rows'] / r['seconds']:8,.0f} papers/s  "
-            f"peak RSS {r['peak_mb']:.0f} MB"
+            f"  {name:11} {r['seconds']:6.2f} s  {r['rows'] / r['seconds']:8,.0f} papers/s  "
+            f"{r['cpu']:6.2f} s CPU of the client  peak RSS {r['peak_mb']:.0f} MB"
         )
     ratio = s["seconds"] / p["seconds"]
     print(f"  PostgreSQL / SQLite rate: {ratio:.2f} (best of {args.repeat} each)")

@@ -18,11 +18,17 @@ Semantics kept from SQLite:
   column, ``COLLATE NOCASE`` there, an ICU case-insensitive collation here.
 * A lost connection (server restarted, network) is a one-line :class:`DatabaseUnavailable`
   (a ``DigestError``): the scheduler logs it and tries again at the next tick.
+
+Statements are translated on every execution, and each query's row class made afresh: no
+memo (issue 12 keeps a cache only for 10% of a user-facing figure). With ``lru_cache``s on
+``translate``, ``_in_lists`` and ``_row_class``, the ingest of the 228 days took 4.16 s of
+the client's CPU and 9.92 s; without them 4.17 s and 10.72 s (1.00x CPU, 1.08x wall, best
+of 3 each, load 5.8: ``.venv/bin/python bench/bench_ingest_backends.py --repeat 3``, run
+2026-12-06 with the memos switchable).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -74,7 +80,6 @@ def _ddl(statement: str) -> str:
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=2048)
 def translate(statement: str) -> str:
     """A store statement in SQLite's dialect as PostgreSQL takes it (psycopg placeholders)."""
     s = statement
@@ -93,7 +98,6 @@ def translate(statement: str) -> str:
 _IN_LIST = re.compile(r"\bIN \((\?(?:\s*,\s*\?)+)\)", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=4096)
 def _in_lists(statement: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     """``statement`` with each ``IN (?, ?, ...)`` as ``= ANY(?)``, and where those marks
     were (index of the first, count): one statement text for any number of ids, so psycopg
@@ -132,7 +136,6 @@ def _wants_id(statement: str) -> bool:
 # ------------------------------------------------------------------ rows and cursors
 
 
-@functools.lru_cache(maxsize=512)
 def _row_class(names: tuple[str, ...]) -> type[tuple]:
     index = {n: i for i, n in enumerate(names)}
 

@@ -151,8 +151,8 @@ class CallTimer:
     TIMED = (
         ("digest.themes", "find_themes", "themes.find_themes"),
         ("digest.trending", "rank", "trending.rank"),
-        ("digest.store.papers", "PapersMixin.papers_by_day", "store.papers_by_day"),
-        ("digest.store.papers", "PapersMixin.day_papers", "store.day_papers"),
+        ("digest.store.paper_reads", "PaperReadsMixin.papers_by_day", "store.papers_by_day"),
+        ("digest.store.paper_reads", "PaperReadsMixin.day_papers", "store.day_papers"),
         ("digest.store.papers", "PapersMixin.save_listing", "store.save_listing"),
         ("digest.store.digests", "DigestsMixin.save_digest", "store.save_digest"),
         ("digest.render", "render_day", "render.render_day"),

@@ -4,6 +4,9 @@ A paper is stored once (key: arXiv id without version, else a hash of the
 normalized title; a title-keyed paper is merged into its arXiv id when one
 turns up). Each appearance (date, source, position, upvotes) is kept, so
 "seen on N days" is a query. Saving the same listing twice changes nothing.
+
+This module writes them (``save_listing``: ids, merges, the history of changed fields);
+:mod:`digest.store.paper_reads` reads a day and a window of days back.
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
 
-from digest.models import EMPTY, ERROR, NOT_MODIFIED, DayPaper, Listing, Paper, normalize_title
+from digest.models import EMPTY, ERROR, NOT_MODIFIED, Listing, Paper, normalize_title
 from digest.store.db import transaction
+from digest.store.paper_reads import CHUNK, FIELDS, PaperReadsMixin, marks
 
 MIGRATIONS = [
     """
@@ -94,9 +96,6 @@ MIGRATIONS = [
     """,
 ]
 log = logging.getLogger("digest")
-_CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
-# the stored fields of a Paper, in Paper's order; papers and paper_history both have them
-_FIELDS = "title, abstract, authors, url, categories, code_url, keywords, ai_summary"
 
 _UPSERT = """
 INSERT INTO papers (id, title, title_key, abstract, authors, url, categories, code_url, keywords,
@@ -126,7 +125,9 @@ class SaveResult:
     unchanged: bool = False  # nothing was written: same listing again, or kept the stored one
 
 
-class PapersMixin:
+class PapersMixin(PaperReadsMixin):
+    """Writing listings (this module) and reading them back (:mod:`digest.store.paper_reads`)."""
+
     conn: sqlite3.Connection
 
     def save_listing(self, listing: Listing) -> SaveResult:
@@ -206,13 +207,13 @@ class PapersMixin:
         stored_ids: set[str] = set()
         ids = list({p.id for p, _ in keyed})
         title_keys = list({tk for _, tk in keyed})
-        half = _CHUNK // 2
+        half = CHUNK // 2
         for start in range(0, max(len(ids), len(title_keys)), half):
             id_chunk = ids[start : start + half]
             tk_chunk = title_keys[start : start + half]
             rows = self.conn.execute(
-                f"SELECT id, title_key FROM papers WHERE id IN ({_marks(id_chunk)}) "
-                f"UNION SELECT id, title_key FROM papers WHERE title_key IN ({_marks(tk_chunk)})",
+                f"SELECT id, title_key FROM papers WHERE id IN ({marks(id_chunk)}) "
+                f"UNION SELECT id, title_key FROM papers WHERE title_key IN ({marks(tk_chunk)})",
                 id_chunk + tk_chunk,
             )
             for pid, tk in rows:
@@ -241,10 +242,10 @@ class PapersMixin:
 
     def _stored_fields(self, ids: list[str]) -> dict[str, tuple[object, ...]]:
         out: dict[str, tuple[object, ...]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
             rows = self.conn.execute(
-                f"SELECT id, {_FIELDS} FROM papers WHERE id IN ({_marks(chunk)})", chunk
+                f"SELECT id, {FIELDS} FROM papers WHERE id IN ({marks(chunk)})", chunk
             )
             out.update((r[0], tuple(r)[1:]) for r in rows)
         return out
@@ -269,17 +270,17 @@ class PapersMixin:
         self.conn.executemany(
             "UPDATE papers SET revision = random() WHERE id = ?", ((pid,) for pid in changed)
         )
-        for start in range(0, len(changed), _CHUNK):
-            chunk = changed[start : start + _CHUNK]
+        for start in range(0, len(changed), CHUNK):
+            chunk = changed[start : start + CHUNK]
             rows = self.conn.execute(
                 "SELECT paper_id, min(date) < ?, max(date) > ? FROM appearances "
-                f"WHERE paper_id IN ({_marks(chunk)}) AND NOT (date = ? AND source = ?) "
+                f"WHERE paper_id IN ({marks(chunk)}) AND NOT (date = ? AND source = ?) "
                 "GROUP BY paper_id",
                 [day, day, *chunk, day, source],
             )
             in_order = [pid for pid, earlier, later in rows if earlier and not later]
             self.conn.executemany(
-                f"INSERT OR IGNORE INTO paper_history (paper_id, until_date, {_FIELDS}) "
+                f"INSERT OR IGNORE INTO paper_history (paper_id, until_date, {FIELDS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((pid, day, *before[pid]) for pid in in_order),
             )
@@ -313,134 +314,6 @@ class PapersMixin:
             (new_id, old_id, new_id),
         )
         self.conn.execute("DELETE FROM paper_history WHERE paper_id = ?", (old_id,))
-
-    def day_papers(self, day: dt.date) -> list[DayPaper]:
-        """Every distinct paper listed on ``day``, best position first, with its fields as of
-        ``day`` (later days' listings, even when stored already, do not show)."""
-        iso = day.isoformat()
-        with _snapshot(self.conn):
-            rows = self.conn.execute(
-                """
-                SELECT a.paper_id, p.revision, a.source, a.position, a.upvotes, a.comments,
-                       a.announce_type,
-                       (SELECT papers FROM listings l
-                         WHERE l.date = a.date AND l.source = a.source) AS size,
-                       (SELECT count(DISTINCT b.date) FROM appearances b
-                         WHERE b.paper_id = a.paper_id AND b.date <= a.date) AS seen_days
-                FROM appearances a JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id
-                WHERE a.date = ?
-                ORDER BY a.position, a.source
-                """,
-                (iso,),
-            ).fetchall()
-            bases = self._papers_as_of({(r[0], r[1]) for r in rows}, iso)
-        by_id: dict[str, list] = {}  # id -> [first row, sources, upvotes, comments]
-        for r in rows:
-            entry = by_id.get(r[0])
-            if entry is None:
-                by_id[r[0]] = [r, [r[2]], r[4], r[5]]
-                continue
-            entry[1].append(r[2])
-            for k, value in ((2, r[4]), (3, r[5])):
-                if value is not None and (entry[k] is None or value > entry[k]):
-                    entry[k] = value
-        return [
-            DayPaper(
-                paper=_with_counts(bases[pid], upvotes, comments, r[6]),
-                sources=tuple(sorted(set(sources))),
-                position=r[3],
-                seen_days=r[8],
-                listing_size=r[7] or 1,
-            )
-            for pid, (r, sources, upvotes, comments) in by_id.items()
-        ]
-
-    def papers_by_day(
-        self, start: dt.date, end: dt.date, as_of: dt.date | None = None
-    ) -> dict[dt.date, list[Paper]]:
-        """Papers listed on each day in [start, end], for trailing windows and background IDF.
-
-        Their fields are as of ``as_of`` (default: the day after ``end``, the day whose
-        trailing window this is): listings of later days, even when stored already, do not show.
-        Each day lists its papers by best position, then id.
-        """
-        as_of_iso = (as_of or end + dt.timedelta(days=1)).isoformat()
-        # only ids and counts are read (decoded papers are reused unless their revision
-        # changed), and grouped here: a GROUP BY and ORDER BY in SQLite took twice as long
-        with _snapshot(self.conn):
-            rows = self.conn.execute(
-                "SELECT a.date, a.position, a.paper_id, p.revision, a.upvotes, a.comments, "
-                "a.announce_type FROM appearances a "
-                "JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id "
-                "WHERE a.date BETWEEN ? AND ?",
-                (start.isoformat(), end.isoformat()),
-            ).fetchall()
-            bases = self._papers_as_of({(r[2], r[3]) for r in rows}, as_of_iso)
-        # one entry per day and paper: best position, most upvotes and comments, and the
-        # least announce type (as SQL's min/max, which skip NULLs)
-        entries: dict[tuple[str, str], list] = {}
-        for r in rows:
-            entry = entries.get((r[0], r[2]))
-            if entry is None:
-                entries[(r[0], r[2])] = list(r)
-                continue
-            entry[1] = min(entry[1], r[1])
-            for k, pick in ((4, max), (5, max), (6, min)):
-                if r[k] is not None:
-                    entry[k] = r[k] if entry[k] is None else pick(entry[k], r[k])
-        out: dict[dt.date, list[Paper]] = {}
-        days: dict[str, list[Paper]] = {}
-        # (day, position, id) is unique: the sort never compares the rest
-        for day, _, pid, _, up, com, at in sorted(entries.values()):
-            papers = days.get(day)
-            if papers is None:
-                papers = days[day] = out.setdefault(dt.date.fromisoformat(day), [])
-            papers.append(_with_counts(bases[pid], up, com, at))
-        return out
-
-    def _papers_as_of(self, wanted: set[tuple[str, int]], as_of: str) -> dict[str, Paper]:
-        """The papers ``(id, revision)`` without per-day counts, with their fields as of the
-        ISO date ``as_of``: decoded ones are reused, the others are read."""
-        out: dict[str, Paper] = {}
-        missing = []
-        for pid, revision in wanted:
-            kept = _KEPT.get(pid)
-            if kept is not None and kept[0] == revision:
-                out[pid] = kept[1]
-            else:
-                missing.append(pid)
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            rows = self.conn.execute(
-                f"SELECT id, revision, {_FIELDS} FROM papers WHERE id IN ({_marks(chunk)})", chunk
-            )
-            for r in rows:
-                out[r[0]] = _keep(r[0], r[1], _paper_from_fields(r[0], tuple(r)[2:]))
-        # fields that a later day's listing changed: the oldest record after as_of is what
-        # as_of saw; records are few (a paper whose abstract grew, a filled-in code link)
-        earlier = self.conn.execute(
-            f"SELECT paper_id, {_FIELDS} FROM paper_history WHERE until_date > ? "
-            "ORDER BY until_date DESC",
-            (as_of,),
-        ).fetchall()
-        for r in earlier:
-            if r[0] in out:
-                out[r[0]] = _paper_from_fields(r[0], tuple(r)[1:])
-        return out
-
-    def listings_for(self, day: dt.date) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT source, kind, status, error, papers FROM listings WHERE date = ? ORDER BY source",
-            (day.isoformat(),),
-        )
-        return [dict(r) for r in rows]
-
-    def listing_dates(self) -> list[dt.date]:
-        rows = self.conn.execute("SELECT DISTINCT date FROM listings ORDER BY date")
-        return [dt.date.fromisoformat(r[0]) for r in rows]
-
-    def count_papers(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
 
 def _keep_stored(listing: Listing, stored: sqlite3.Row | None, checksum: str) -> bool:
@@ -484,10 +357,6 @@ def _checksum(listing: Listing) -> str:
     return "json:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-def _marks(values: list[str]) -> str:
-    return ",".join("?" * len(values)) if values else "NULL"
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -515,62 +384,4 @@ def _paper_row(p: Paper, title_key: str, day: str) -> tuple[object, ...]:
         _json_list(p.keywords),
         p.ai_summary,
         day,
-    )
-
-
-# Windows of consecutive days share most of their papers: each paper's fields are decoded
-# (three JSON lists) once per process and kept with the revision they were read at; the
-# revision changes whenever the stored fields do, in this process or another.
-_KEPT: OrderedDict[str, tuple[int, Paper, dict[tuple[object, ...], Paper]]] = OrderedDict()
-_KEPT_SIZE = 8192  # a 7-day window holds ~1,500 distinct papers
-
-
-def _keep(pid: str, revision: int, paper: Paper) -> Paper:
-    if len(_KEPT) >= _KEPT_SIZE:
-        _KEPT.popitem(last=False)  # the oldest; O(1), unlike next(iter(a dict)) after deletes
-    _KEPT[pid] = (revision, paper, {})
-    return paper
-
-
-def _with_counts(
-    paper: Paper, upvotes: int | None, comments: int | None, announce: str | None
-) -> Paper:
-    """``paper`` with one day's counts; the same object again for the same counts."""
-    if upvotes is None and comments is None and announce is None:
-        return paper
-    kept = _KEPT.get(paper.id)
-    variants = kept[2] if kept is not None and kept[1] is paper else {}
-    key = (upvotes, comments, announce)
-    found = variants.get(key)
-    if found is None:
-        found = variants[key] = replace(
-            paper, upvotes=upvotes, comments=comments, announce_type=announce
-        )
-    return found
-
-
-@contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction (unless one is open), so that ids and fields read in two queries
-    belong to the same state of a database that another process may be writing."""
-    if conn.in_transaction:
-        yield
-        return
-    with transaction(conn, immediate=False):
-        yield
-
-
-def _paper_from_fields(pid: str, fields: tuple[object, ...]) -> Paper:
-    """A Paper without per-day counts from the stored ``_FIELDS``."""
-    title, abstract, authors, url, categories, code_url, keywords, ai_summary = fields
-    return Paper(
-        id=pid,
-        title=title,  # type: ignore[arg-type]
-        abstract=abstract,  # type: ignore[arg-type]
-        authors=tuple(json.loads(authors)),  # type: ignore[arg-type]
-        url=url,  # type: ignore[arg-type]
-        categories=tuple(json.loads(categories)),  # type: ignore[arg-type]
-        code_url=code_url,  # type: ignore[arg-type]
-        keywords=tuple(json.loads(keywords)),  # type: ignore[arg-type]
-        ai_summary=ai_summary,  # type: ignore[arg-type]
     )

@@ -128,14 +128,16 @@ def test_failing_endpoint_is_logged_retried_by_the_next_run_and_never_posted_twi
 def test_429_with_retry_after_is_deferred_to_the_next_run(
     tmp_path: Path, webhook: FixtureServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # apprise reports only that the post failed, not the Retry-After it was given: the post
-    # is logged deferred at once (no wait within the run) and the next run posts it
+    # apprise reports only that the post failed and, in its log, the status, not the
+    # Retry-After it was given: the post is logged deferred at once (no wait within the
+    # run), the summary says it was a 429, and the next run posts it
     webhook.route(HOOK, Reply(429, b"slow down", {"Retry-After": "30"}), Reply(200, b"ok"))
     cfg = str(_project(tmp_path, _port(webhook), None))
     assert _cli("run", "--date", str(DAY), "--config", cfg) == 0
     capsys.readouterr()
     assert _cli("send", "--date", str(DAY), "--config", cfg) == 1
-    assert "chat lab-room: deferred (" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "chat lab-room: deferred (" in out and "429" in out
     assert len(webhook.hits(HOOK)) == 1
     with Store.open(load_config(cfg).database_path) as store:
         assert store.channel_status(DAY, 1, "lab-room") == "deferred"

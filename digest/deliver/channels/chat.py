@@ -5,11 +5,20 @@ API (one library for all of them; it turns the Markdown into each service's form
 
 Exactly once through the delivery log (:mod:`digest.store.channel_log`): a post already
 ``sent`` in this round is not posted again; a failed one (an error reply, a 429, no
-connection) is logged ``deferred`` and posted by the next run. apprise's ``notify`` says
-only whether a post went through, not what the server replied, so a 429's Retry-After is
-not read: the post is deferred to the next run like any failure (apprise's own
-``?retry=N&wait=S`` URL parameters add tries within the run). The reason apprise logged is
-kept in the log's ``error`` column, with the secret masked.
+connection) is logged ``deferred`` and posted by the next run. The reason apprise logged
+(for the webhook plugins, the status: "Too Many Requests, error=429") is kept in the log's
+``error`` column and the summary line, with the secret masked.
+
+Why a 429's Retry-After is not honoured (checked in apprise 2.3.0's source, issue 12):
+apprise gives a caller no HTTP reply. ``Apprise.notify`` returns a bool; the plugins keep
+no response object and have no public attribute for a status or a header; and what
+:class:`apprise.LogCapture` captures is text, where the JSON, form, Slack, Mattermost,
+Teams, Telegram and ntfy plugins log the status code but never the Retry-After header.
+Only some plugins act on rate limits themselves, inside ``notify``: Discord waits out
+``X-RateLimit-Reset``, Matrix a 429's ``retry_after_ms``, and Fluxer and Trigv read
+Retry-After. Reading the header would mean parsing log wording or patching requests, not a
+public API, so the post is deferred to the next run like any failure; apprise's own
+``?retry=N&wait=S`` URL parameters add tries within the run.
 """
 
 from __future__ import annotations

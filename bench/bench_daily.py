@@ -75,11 +75,15 @@ def write_config(folder: Path, source_path: Path | None, search: bool = True) ->
     return config
 
 
-def run_digest(folder: Path, day: dt.date, input_file: Path | None) -> None:
+def digest_run(folder: Path, day: dt.date, input_file: Path | None) -> list[str]:
     cmd = [digest_bin(), "run", "--config", str(folder / "digest.toml"), "--date", str(day)]
     if input_file is not None:
         cmd += ["--input", str(input_file)]
-    subprocess.run(cmd, capture_output=True, check=True, cwd=folder)
+    return cmd
+
+
+def run_digest(folder: Path, day: dt.date, input_file: Path | None) -> None:
+    subprocess.run(digest_run(folder, day, input_file), capture_output=True, check=True, cwd=folder)
 
 
 def prepare(tmp: Path) -> dict[str, tuple[Path, dt.date, Path | None]]:
@@ -138,11 +142,7 @@ def main() -> int:
             for name, (prepared, day, input_file) in runs.items():
                 folder = tmp / f"run-{round_}-{prepared.name}"
                 shutil.copytree(prepared, folder)
-                cmd = [digest_bin(), "run", "--config", str(folder / "digest.toml")]
-                cmd += ["--date", str(day)]
-                if input_file is not None:
-                    cmd += ["--input", str(input_file)]
-                c, w = timed(cmd, cwd=folder)
+                c, w = timed(digest_run(folder, day, input_file), cwd=folder)
                 cpu.setdefault(name, []).append(c)
                 wall.setdefault(name, []).append(w)
                 shutil.rmtree(folder)

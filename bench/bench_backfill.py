@@ -4,11 +4,13 @@ The floor, timed in the same run: one bare ``TfidfVectorizer().fit_transform`` o
 same texts (title + abstract of every row), once before and once after the backfill (the
 machine's speed drifts), each in a child process; the ratio is to their mean. Goal (issue 12): backfill <= 6x the floor, peak < 2 GB.
 
-    .venv/bin/python bench/bench_backfill.py [--days N] [--jobs N] [--profile]
+    .venv/bin/python bench/bench_backfill.py [--days N] [--jobs N] [--profile] [--without CACHE]
 
 The backfill uses one worker process per CPU (``--jobs N`` to choose); peak memory is the
 sum over the process tree, sampled. ``--profile`` runs the backfill in one process under
-cProfile and prints where the time goes; ``--jobs 1`` prints the seconds per stage.
+cProfile and prints where the time goes; ``--jobs 1`` prints the seconds per stage;
+``--without doc_tokens`` (any of ``digest.context.NAMES``) switches caches off;
+``--no-search`` builds no Pagefind index (``render.search = false``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +55,7 @@ class TreeMemory:
         self.every = every
         self.peak_pss_mb = 0.0
         self.peak_rss_mb = 0.0
+        self.at_peak: list[tuple[float, str]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -66,12 +70,20 @@ class TreeMemory:
     def _sample(self) -> None:
         while not self._stop.wait(self.every):
             pss = rss = 0
+            each = []
             for pid in _tree(os.getpid()):
                 fields = _rollup(pid)
                 pss += fields.get("Pss", 0)
                 rss += fields.get("Rss", 0)
+                each.append((fields.get("Pss", 0) / 1024, _name(pid)))
+            if pss / 1024 > self.peak_pss_mb:
+                self.at_peak = sorted(each, reverse=True)
             self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 1024)
+
+    def breakdown(self) -> str:
+        """The processes at the peak, largest first: which one to look at."""
+        return ", ".join(f"{name} {mb:.0f} MB" for mb, name in self.at_peak if mb >= 1)
 
 
 def _tree(pid: int) -> list[int]:
@@ -83,6 +95,18 @@ def _tree(pid: int) -> list[int]:
     for child in children:
         out.extend(_tree(int(child)))
     return out
+
+
+def _name(pid: int) -> str:
+    """``main`` for this process, else a child's command, shortened."""
+    if pid == os.getpid():
+        return "main"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"pid {pid}"
+    words = [Path(a.decode(errors="replace")).name for a in argv if a][:3]
+    return f"{pid} {' '.join(words)}"[:60]
 
 
 def _rollup(pid: int) -> dict[str, int]:
@@ -211,12 +235,24 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the backfill (implies --jobs 1)"
     )
+    parser.add_argument(
+        "--no-search", action="store_true", help="render.search = false: no Pagefind index"
+    )
+    parser.add_argument(
+        "--without", default="", help="switch off these caches of digest/context.py (a,b)"
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found")
         return 0
     sys.path.insert(0, str(ROOT))
     from digest.backfill import backfill, default_jobs
+    from digest.context import CONTEXT, NAMES
+
+    without = {n for n in args.without.split(",") if n}
+    if without - set(NAMES):
+        parser.error(f"--without: the caches are {', '.join(NAMES)}")
+    CONTEXT.reset(tuple(n for n in NAMES if n not in without))  # forked workers inherit it
     from digest.config import Config
     from digest.formats import date_from_name
 
@@ -233,6 +269,8 @@ def main() -> int:
     floor_before, _, _, floor_cpu_before = floor(files)
     with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
         config = Config(output_dir=f"{tmp}/out", database=f"{tmp}/var/digest.sqlite")
+        if args.no_search:
+            config = config.with_overrides(render=replace(config.render, search=False))
         profiler = cProfile.Profile() if args.profile else None
         clock = StageClock()
         calls = CallTimer()
@@ -259,6 +297,9 @@ def main() -> int:
     ratio = backfill_s / floor_s
     peak = memory.peak_pss_mb
     print(report.summary())
+    if without or args.no_search:
+        off = [*sorted(without), *(["the search index"] if args.no_search else [])]
+        print(f"without:      {', '.join(off)}")
     print(
         f"days:         {days} ({since} .. {until}), {len(report.failed)} failed, {out_files} files"
     )
@@ -279,6 +320,7 @@ def main() -> int:
           f"{memory.peak_rss_mb:.0f} MB); goal < {GOAL_PEAK_MB} MB: "
           f"{'met' if peak < GOAL_PEAK_MB else 'NOT met'}; this process overall "
           f"{peak_mb():.0f} MB")  # fmt: skip
+    print(f"at the peak:  {memory.breakdown()}")
     if clock.totals:
         stages = ", ".join(f"{name} {secs:.1f} s" for name, secs in clock.totals.items())
         rest = backfill_s - sum(clock.totals.values())

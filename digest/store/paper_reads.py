@@ -1,6 +1,12 @@
 """Reading stored papers back: a day's papers (``day_papers``), a window of days
-(``papers_by_day``), each paper with its fields as of the day asked, decoded once per
-process (``_KEPT``, keyed by the paper's revision). Written by :mod:`digest.store.papers`.
+(``papers_by_day``), each paper with its fields as of the day asked. Written by
+:mod:`digest.store.papers`.
+
+Papers are decoded from their rows on every read: keeping them decoded per process
+(keyed by ``papers.revision``) saved 0.5% of a backfill's CPU (60 days, two runs each
+way, alternated: 37.5 and 39.7 s with, 37.7 and 39.9 s without; load 8.6-11.5;
+``.venv/bin/python bench/bench_backfill.py --no-search --days 60 [--without
+decoded_papers]``, 2026-12-06), under issue 12's 10%.
 """
 
 from __future__ import annotations
@@ -8,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -31,36 +36,35 @@ class PaperReadsMixin:
         with _snapshot(self.conn):
             rows = self.conn.execute(
                 """
-                SELECT a.paper_id, p.revision, a.source, a.position, a.upvotes, a.comments,
-                       a.announce_type,
+                SELECT a.paper_id, a.source, a.position, a.upvotes, a.comments, a.announce_type,
                        (SELECT papers FROM listings l
                          WHERE l.date = a.date AND l.source = a.source) AS size,
                        (SELECT count(DISTINCT b.date) FROM appearances b
                          WHERE b.paper_id = a.paper_id AND b.date <= a.date) AS seen_days
-                FROM appearances a JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id
+                FROM appearances a
                 WHERE a.date = ?
                 ORDER BY a.position, a.source
                 """,
                 (iso,),
             ).fetchall()
-            bases = self._papers_as_of({(r[0], r[1]) for r in rows}, iso)
+            bases = self._papers_as_of({r[0] for r in rows}, iso)
         by_id: dict[str, list] = {}  # id -> [first row, sources, upvotes, comments]
         for r in rows:
             entry = by_id.get(r[0])
             if entry is None:
-                by_id[r[0]] = [r, [r[2]], r[4], r[5]]
+                by_id[r[0]] = [r, [r[1]], r[3], r[4]]
                 continue
-            entry[1].append(r[2])
-            for k, value in ((2, r[4]), (3, r[5])):
+            entry[1].append(r[1])
+            for k, value in ((2, r[3]), (3, r[4])):
                 if value is not None and (entry[k] is None or value > entry[k]):
                     entry[k] = value
         return [
             DayPaper(
-                paper=_with_counts(bases[pid], upvotes, comments, r[6]),
+                paper=_with_counts(bases[pid], upvotes, comments, r[5]),
                 sources=tuple(sorted(set(sources))),
-                position=r[3],
-                seen_days=r[8],
-                listing_size=r[7] or 1,
+                position=r[2],
+                seen_days=r[7],
+                listing_size=r[6] or 1,
             )
             for pid, (r, sources, upvotes, comments) in by_id.items()
         ]
@@ -75,17 +79,14 @@ class PaperReadsMixin:
         Each day lists its papers by best position, then id.
         """
         as_of_iso = (as_of or end + dt.timedelta(days=1)).isoformat()
-        # only ids and counts are read (decoded papers are reused unless their revision
-        # changed), and grouped here: a GROUP BY and ORDER BY in SQLite took twice as long
+        # appearances are grouped here: a GROUP BY and ORDER BY in SQLite took twice as long
         with _snapshot(self.conn):
             rows = self.conn.execute(
-                "SELECT a.date, a.position, a.paper_id, p.revision, a.upvotes, a.comments, "
-                "a.announce_type FROM appearances a "
-                "JOIN papers p INDEXED BY papers_revision ON p.id = a.paper_id "
-                "WHERE a.date BETWEEN ? AND ?",
+                "SELECT a.date, a.position, a.paper_id, a.upvotes, a.comments, a.announce_type "
+                "FROM appearances a WHERE a.date BETWEEN ? AND ?",
                 (start.isoformat(), end.isoformat()),
             ).fetchall()
-            bases = self._papers_as_of({(r[2], r[3]) for r in rows}, as_of_iso)
+            bases = self._papers_as_of({r[2] for r in rows}, as_of_iso)
         # one entry per day and paper: best position, most upvotes and comments, and the
         # least announce type (as SQL's min/max, which skip NULLs)
         entries: dict[tuple[str, str], list] = {}
@@ -95,37 +96,31 @@ class PaperReadsMixin:
                 entries[(r[0], r[2])] = list(r)
                 continue
             entry[1] = min(entry[1], r[1])
-            for k, pick in ((4, max), (5, max), (6, min)):
+            for k, pick in ((3, max), (4, max), (5, min)):
                 if r[k] is not None:
                     entry[k] = r[k] if entry[k] is None else pick(entry[k], r[k])
         out: dict[dt.date, list[Paper]] = {}
         days: dict[str, list[Paper]] = {}
         # (day, position, id) is unique: the sort never compares the rest
-        for day, _, pid, _, up, com, at in sorted(entries.values()):
+        for day, _, pid, up, com, at in sorted(entries.values()):
             papers = days.get(day)
             if papers is None:
                 papers = days[day] = out.setdefault(dt.date.fromisoformat(day), [])
             papers.append(_with_counts(bases[pid], up, com, at))
         return out
 
-    def _papers_as_of(self, wanted: set[tuple[str, int]], as_of: str) -> dict[str, Paper]:
-        """The papers ``(id, revision)`` without per-day counts, with their fields as of the
-        ISO date ``as_of``: decoded ones are reused, the others are read."""
+    def _papers_as_of(self, ids: set[str], as_of: str) -> dict[str, Paper]:
+        """The papers ``ids`` without per-day counts, with their fields as of the ISO date
+        ``as_of``."""
         out: dict[str, Paper] = {}
-        missing = []
-        for pid, revision in wanted:
-            kept = _KEPT.get(pid)
-            if kept is not None and kept[0] == revision:
-                out[pid] = kept[1]
-            else:
-                missing.append(pid)
-        for start in range(0, len(missing), CHUNK):
-            chunk = missing[start : start + CHUNK]
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
             rows = self.conn.execute(
-                f"SELECT id, revision, {FIELDS} FROM papers WHERE id IN ({marks(chunk)})", chunk
+                f"SELECT id, {FIELDS} FROM papers WHERE id IN ({marks(chunk)})", chunk
             )
             for r in rows:
-                out[r[0]] = _keep(r[0], r[1], _paper_from_fields(r[0], tuple(r)[2:]))
+                out[r[0]] = _paper_from_fields(r[0], tuple(r)[1:])
         # fields that a later day's listing changed: the oldest record after as_of is what
         # as_of saw; records are few (a paper whose abstract grew, a filled-in code link)
         earlier = self.conn.execute(
@@ -157,35 +152,13 @@ def marks(values: list[str]) -> str:
     return ",".join("?" * len(values)) if values else "NULL"
 
 
-# Windows of consecutive days share most of their papers: each paper's fields are decoded
-# (three JSON lists) once per process and kept with the revision they were read at; the
-# revision changes whenever the stored fields do, in this process or another.
-_KEPT: OrderedDict[str, tuple[int, Paper, dict[tuple[object, ...], Paper]]] = OrderedDict()
-_KEPT_SIZE = 8192  # a 7-day window holds ~1,500 distinct papers
-
-
-def _keep(pid: str, revision: int, paper: Paper) -> Paper:
-    if len(_KEPT) >= _KEPT_SIZE:
-        _KEPT.popitem(last=False)  # the oldest; O(1), unlike next(iter(a dict)) after deletes
-    _KEPT[pid] = (revision, paper, {})
-    return paper
-
-
 def _with_counts(
     paper: Paper, upvotes: int | None, comments: int | None, announce: str | None
 ) -> Paper:
-    """``paper`` with one day's counts; the same object again for the same counts."""
+    """``paper`` with one day's counts."""
     if upvotes is None and comments is None and announce is None:
         return paper
-    kept = _KEPT.get(paper.id)
-    variants = kept[2] if kept is not None and kept[1] is paper else {}
-    key = (upvotes, comments, announce)
-    found = variants.get(key)
-    if found is None:
-        found = variants[key] = replace(
-            paper, upvotes=upvotes, comments=comments, announce_type=announce
-        )
-    return found
+    return replace(paper, upvotes=upvotes, comments=comments, announce_type=announce)
 
 
 @contextmanager

@@ -57,7 +57,6 @@ MIGRATIONS = [
     ) WITHOUT ROWID
     """
 ]
-_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -264,16 +263,7 @@ class ProfilesMixin:
 
     def papers_by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
         """The stored papers among ``ids`` (latest fields), for resolving seed ids."""
-        wanted: set[tuple[str, int]] = set()
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(
-                f"SELECT id, revision FROM papers WHERE id IN ({marks})", chunk
-            ):
-                wanted.add((r[0], r[1]))
-        return self._papers_as_of(wanted, "9999-12-31")  # type: ignore[attr-defined]
+        return self._papers_as_of(set(ids), "9999-12-31")  # type: ignore[attr-defined]
 
     def negative_sample(self, before: dt.date, days: int, limit: int) -> list[Paper]:
         """Up to ``limit`` papers listed in the ``days`` days before ``before``, newest days

@@ -141,7 +141,9 @@ def fit_model(
     y = np.r_[np.ones(n_pos), np.zeros(len(negatives))]
     # fitting on the used columns only: the full width would make a dense 1M-wide coef_
     used = np.unique(x.indices)
-    clf = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=10000, tol=1e-5)
+    # a fixed seed for liblinear's shuffling: the same profile gives the same model (unset,
+    # two fits of one profile differed by ~1e-7, enough to flip a rounded score)
+    clf = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=10000, tol=1e-5, random_state=0)
     clf.fit(x[:, used], y)
     coef = clf.coef_.ravel().astype(np.float32)
     keep = np.flatnonzero(coef)

@@ -21,6 +21,7 @@ from digest.personal.features import Prior, counts
 from digest.personal.profile import Profile, profile_to_toml
 from digest.personal.rank import (
     MAX_NEGATIVES,
+    Day,
     ProfileModel,
     Recommendation,
     fit_model,
@@ -141,8 +142,11 @@ def recommend(
     stored = store.save_profile(
         key or name_key(profile.name), profile_to_toml(profile), seeds.papers
     )
-    model, refitted = model_for(store, stored, profile, day, papers)
+    prior = Prior.load()  # one for the fit and the day
+    model, refitted = model_for(
+        store, stored, profile, day, papers, lambda: Negatives.of(store, day, papers, prior)
+    )
     seed_ids = {p.id for p in seeds.papers}
-    candidates = [p for p in papers if p.id not in seed_ids]
+    candidates = Day.of([p for p in papers if p.id not in seed_ids], prior=prior)
     ranked = rank_for_profile(profile, model, candidates, top=top)
     return Ranking(tuple(ranked), seeds.problems, refitted)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
 from sklearn.metrics import v_measure_score
@@ -95,12 +95,17 @@ def test_tokens_are_the_rule(fixtures: Path) -> None:
         assert distinct_tokens(doc) == set(rule_tokens(doc))
 
 
+# No deadline: an example is microseconds of work, so hypothesis's 200 ms deadline only timed
+# this shared 2-core machine's stalls (it failed once under load; not reproduced with seeds
+# 1-6 at load 10). What these tests check is the rule, not the time.
+NO_DEADLINE = settings(deadline=None)
 ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
 label_text = st.lists(
     st.sampled_from(list("ab-- _-1.,x\t\n\x1c\x1f|") + ["the", "of", "robot"]), max_size=30
 ).map("".join)
 
 
+@NO_DEADLINE
 @given(ascii_text.map(str.lower))
 def test_tokens_of_ascii_text_are_the_rule(text: str) -> None:
     assert list(tokens(text)) == rule_tokens(text)
@@ -118,16 +123,19 @@ def runs_by_rule(cleaned: str) -> list[list[str]]:
     return out + [run] if run else out
 
 
+@NO_DEADLINE
 @given(ascii_text)
 def test_label_runs_of_ascii_text_are_the_rule(text: str) -> None:
     assert runs(text) == runs_by_rule(text)
 
 
+@NO_DEADLINE
 @given(label_text.map(str.lower))
 def test_label_runs_around_hyphens_and_cuts_are_the_rule(text: str) -> None:
     assert runs(text) == runs_by_rule(text)
 
 
+@NO_DEADLINE
 @given(st.text(alphabet=st.sampled_from("aé-b ñ.1x's"), max_size=40))
 def test_label_runs_of_other_text_are_the_rule(text: str) -> None:
     assert runs(text) == runs_by_rule(text)

@@ -87,26 +87,65 @@ def columns(features: Sequence[str]) -> np.ndarray:
 
 
 def counts(papers: Sequence[Paper]) -> sp.csr_matrix:
-    """Raw feature counts of ``papers`` (one row each)."""
-    return hasher().transform(list(papers))
+    """Raw feature counts of ``papers`` (one row each; none is a 0-row matrix)."""
+    papers = list(papers)
+    if not papers:  # the hasher cannot transform nothing
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    return hasher().transform(papers)
+
+
+@dataclass(frozen=True, eq=False)
+class Prior:
+    """The bundled background model's document rates, hashed to columns: the IDF's prior.
+    Made once per call that fits many profiles (a send), and handed to :meth:`Idf.fit`."""
+
+    rates: np.ndarray | None  # float64, N_FEATURES; None without a bundled model
+
+    @classmethod
+    def load(cls) -> Prior:
+        return cls(_model_rates())
 
 
 @dataclass(frozen=True, eq=False)
 class Idf:
-    """Smoothed IDF per column; columns no document used get the rarest weight seen."""
+    """Smoothed IDF, kept for the columns the fitted documents use (a fit touches a few
+    thousand of the 2^20 columns: computing all of them was most of a profile's fit);
+    any other column gets the weight of a document frequency of 0 plus the prior's."""
 
-    values: np.ndarray  # float32, N_FEATURES
+    columns: np.ndarray  # sorted columns the fitted documents use
+    values: np.ndarray  # float32, their weights
+    total: float  # documents, the prior's included
+    prior_weight: int  # papers the prior counts as
+    rates: np.ndarray | None  # the prior's rates by column
 
     @classmethod
-    def fit(cls, x: sp.csr_matrix, prior_papers: int = PRIOR_PAPERS) -> Idf:
-        df = np.bincount(x.indices, minlength=N_FEATURES).astype(np.float64)
+    def fit(
+        cls, x: sp.csr_matrix, prior_papers: int = PRIOR_PAPERS, prior: Prior | None = None
+    ) -> Idf:
+        """IDF over the rows of ``x`` blended with ``prior`` (the bundled model's rates,
+        loaded now when not given) counted as ``prior_papers`` less the rows of ``x``."""
+        rates = (prior or Prior.load()).rates
+        columns, df = np.unique(x.indices, return_counts=True)  # a row holds a column once
         total = float(x.shape[0])
-        model_df = _model_rates()
-        weight = max(0, prior_papers - x.shape[0]) if model_df is not None else 0
-        if weight and model_df is not None:
-            df += weight * model_df
-            total += weight
-        return cls(np.log((1.0 + total) / (1.0 + df)).astype(np.float32) + 1.0)
+        weight = max(0, prior_papers - x.shape[0]) if rates is not None else 0
+        total += weight
+        values = _smoothed(columns, df.astype(np.float64), total, weight, rates)
+        return cls(columns, values, total, weight, rates)
+
+    def lookup(self, columns: np.ndarray) -> np.ndarray:
+        """The IDF weight of each of ``columns``."""
+        at = np.minimum(np.searchsorted(self.columns, columns), max(len(self.columns) - 1, 0))
+        found = self.columns[at] == columns if len(self.columns) else np.zeros(len(columns), bool)
+        out = np.empty(len(columns), dtype=np.float32)
+        out[found] = self.values[at[found]]
+        if not found.all():
+            rest = columns[~found]
+            out[~found] = _smoothed(
+                rest, np.zeros(len(rest)), self.total, self.prior_weight, self.rates
+            )
+        return out
 
     def weigh(self, x: sp.csr_matrix) -> sp.csr_matrix:
         """Sublinear tf times IDF, rows l2-normalized (a copy)."""
@@ -115,13 +154,22 @@ class Idf:
         y = x.astype(np.float32, copy=True)
         np.log(y.data, out=y.data)
         y.data += 1.0
-        y.data *= self.values[y.indices]
+        y.data *= self.lookup(y.indices)
         return normalize(y)
+
+
+def _smoothed(
+    columns: np.ndarray, df: np.ndarray, total: float, weight: int, rates: np.ndarray | None
+) -> np.ndarray:
+    if weight and rates is not None:
+        df = df + weight * rates[columns]
+    return np.log((1.0 + total) / (1.0 + df)).astype(np.float32) + 1.0
 
 
 def _model_rates() -> np.ndarray | None:
     """The bundled background model's document rates, hashed to columns (unigrams only) by
-    scikit-learn's FeatureHasher, as the hasher hashes features: 30 ms, so not kept."""
+    scikit-learn's FeatureHasher, as the hasher hashes features (9 ms: made once per send,
+    :class:`Prior`)."""
     from sklearn.feature_extraction import FeatureHasher
 
     from digest.themes.background import load_model

@@ -32,6 +32,7 @@ from digest.personal.features import (
     CATEGORY_PREFIX,
     N_FEATURES,
     Idf,
+    Prior,
     columns,
     counts,
     paper_features,
@@ -111,17 +112,27 @@ def fit_model(
     positives: Sequence[Paper],
     negatives: Sequence[Paper],
     disliked: Sequence[Paper] = (),
+    *,
+    negative_counts: sp.csr_matrix | None = None,
+    prior: Prior | None = None,
 ) -> ProfileModel:
     """Fit a profile's weights: ``positives`` (seeds, liked) against ``negatives`` and
-    ``disliked``. With no positives the weights are zero (keywords and categories rank)."""
+    ``disliked``. With no positives the weights are zero (keywords and categories rank).
+    ``negative_counts`` (``features.counts(negatives)``) and ``prior`` are what the profiles
+    fitted on one day share: given, they are not made again for each."""
     import scipy.sparse as sp
 
-    negatives = list(negatives)[:MAX_NEGATIVES] + list(disliked)
-    docs = list(positives) + negatives
-    raw = counts(docs) if docs else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-    idf = Idf.fit(raw)
-    x = idf.weigh(raw)
+    negatives = list(negatives)[:MAX_NEGATIVES]
+    if negative_counts is None:
+        negative_counts = counts(negatives)
+    own_counts = counts(list(positives) + list(disliked))
     n_pos = len(positives)
+    raw = sp.vstack(
+        [own_counts[:n_pos], negative_counts[: len(negatives)], own_counts[n_pos:]], format="csr"
+    )
+    negatives += list(disliked)
+    idf = Idf.fit(raw, prior=prior)
+    x = idf.weigh(raw)
     if n_pos == 0 or not negatives:
         w = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
         return ProfileModel(revision, w, 0.0, x[:n_pos], tuple(p.title for p in positives))
@@ -130,7 +141,9 @@ def fit_model(
     y = np.r_[np.ones(n_pos), np.zeros(len(negatives))]
     # fitting on the used columns only: the full width would make a dense 1M-wide coef_
     used = np.unique(x.indices)
-    clf = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=10000, tol=1e-5)
+    # a fixed seed for liblinear's shuffling: the same profile gives the same model (unset,
+    # two fits of one profile differed by ~1e-7, enough to flip a rounded score)
+    clf = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=10000, tol=1e-5, random_state=0)
     clf.fit(x[:, used], y)
     coef = clf.coef_.ravel().astype(np.float32)
     keep = np.flatnonzero(coef)
@@ -143,10 +156,12 @@ def fit_model(
     )
 
 
-def day_matrix(papers: Sequence[Paper], background: Sequence[Paper] = ()) -> sp.csr_matrix:
+def day_matrix(
+    papers: Sequence[Paper], background: Sequence[Paper] = (), prior: Prior | None = None
+) -> sp.csr_matrix:
     """The day's papers in the feature space, IDF over the day and ``background``."""
     raw = counts(list(papers) + list(background))
-    return Idf.fit(raw).weigh(raw[: len(papers)])
+    return Idf.fit(raw, prior=prior).weigh(raw[: len(papers)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,9 +190,11 @@ class Day:
         return found
 
     @classmethod
-    def of(cls, papers: Sequence[Paper], background: Sequence[Paper] = ()) -> Day:
+    def of(
+        cls, papers: Sequence[Paper], background: Sequence[Paper] = (), prior: Prior | None = None
+    ) -> Day:
         papers = tuple(papers)
-        return cls(papers, day_matrix(papers, background), DayTexts.of(papers))
+        return cls(papers, day_matrix(papers, background, prior), DayTexts.of(papers))
 
 
 def rank_many(weights: sp.csr_matrix, intercepts: np.ndarray, day: sp.csr_matrix) -> np.ndarray:

@@ -163,6 +163,14 @@ def test_section_feedback_links_accept_only_a_paper_shown_with_a_vote_of_one(
         assert client.get(f"/feedback?{query}").status_code == 400, query
         reply = client.post(f"/feedback?{query}")
         assert reply.status_code == 400 and b"Nothing was changed" in reply.data, query
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=400)):
+        old = links.section_feedback(ADA, DAY).query("2506.00001v1", 1)
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)):
+        future = links.section_feedback(ADA, DAY).query("2506.00001v1", 1)
+    reply = client.post(f"/feedback?{old}")
+    assert reply.status_code == 400 and b"expired" in reply.data
+    reply = client.post(f"/feedback?{future}")  # signed "later than now": never made here
+    assert reply.status_code == 400 and b"not valid" in reply.data
     with Store.open(config.database_path) as store:
         assert store.feedback(ADA) == []
     assert _profile(config) is None

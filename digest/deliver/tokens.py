@@ -38,9 +38,12 @@ _FEEDBACK_SALT = "digest.feedback.v1"  # one token per link: emails sent before 
 # v2: one token per For you section (reader and day); the paper and the vote ride as plain
 # query parameters, and the server accepts them only for a paper it showed that reader that
 # day. Signing 2 links x 8 papers per message cost more than rendering the section.
-_SECTION_SALT = "digest.feedback.v2"
+_SECTION_SALT = "digest.feedback.v3"
+# v3 = v2 with the time of signing: a section's links expire like the preferences link. v2
+# (untimed) section tokens were accepted for a few days of 2026-12 only and are now refused.
 _FEED_SALT = "digest.feed.v1"
 PREFERENCES_MAX_AGE_S = 366 * 24 * 3600  # the footer link of a year-old email still opens
+FEEDBACK_MAX_AGE_S = PREFERENCES_MAX_AGE_S  # a vote from a year-old email still counts
 MIN_SECRET_LENGTH = 16
 DEV_SECRET_SUFFIX = ".dev-secret"  # beside the database: var/output.sqlite -> var/output.dev-secret
 
@@ -186,7 +189,8 @@ class Links:
 
     def section_token(self, email: str, day: dt.date) -> str:
         """The one token of a reader's For you section of ``day`` (all its feedback links)."""
-        return URLSafeSerializer(self.secret, salt=_SECTION_SALT).dumps([email, day.isoformat()])
+        payload = [email, day.isoformat()]
+        return URLSafeTimedSerializer(self.secret, salt=_SECTION_SALT).dumps(payload)
 
     def section_feedback(self, email: str, day: dt.date) -> FeedbackLinks:
         """The feedback links of one reader's section: signed once, then one URL per paper
@@ -227,7 +231,8 @@ class Links:
         The caller still checks that the paper was in that reader's section of that day."""
         try:
             if paper is not None or vote is not None:
-                email, day = URLSafeSerializer(self.secret, salt=_SECTION_SALT).loads(token)
+                section = URLSafeTimedSerializer(self.secret, salt=_SECTION_SALT)
+                email, day = section.loads(token, max_age=FEEDBACK_MAX_AGE_S)
                 value = int(vote or "")
                 if not paper or value not in (1, -1):
                     raise ValueError(paper, vote)
@@ -237,6 +242,11 @@ class Links:
             if not (isinstance(paper_id, str) and value in (1, -1)):
                 raise ValueError(paper_id, value)
             return _as_email(email), paper_id, int(value), dt.date.fromisoformat(day)
+        except SignatureExpired as exc:
+            signed = exc.date_signed
+            if signed is not None and signed > dt.datetime.now(dt.UTC):
+                raise TokenError("this feedback link is not valid") from None
+            raise TokenError("this feedback link has expired", expired=True) from None
         except (BadData, ValueError, TypeError):
             raise TokenError("this feedback link is not valid") from None
 

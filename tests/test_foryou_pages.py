@@ -165,6 +165,10 @@ def test_section_feedback_links_accept_only_a_paper_shown_with_a_vote_of_one(
         assert reply.status_code == 400 and b"Nothing was changed" in reply.data, query
     with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=400)):
         old = links.section_feedback(ADA, DAY).query("2506.00001v1", 1)
+    from itsdangerous import URLSafeSerializer
+
+    v2 = URLSafeSerializer(links.secret, salt="digest.feedback.v2").dumps([ADA, DAY.isoformat()])
+    assert client.get(f"/feedback?token={v2}&paper=2506.00001v1&vote=1").status_code == 200
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)):
         future = links.section_feedback(ADA, DAY).query("2506.00001v1", 1)
     reply = client.post(f"/feedback?{old}")

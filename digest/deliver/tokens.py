@@ -38,9 +38,9 @@ _FEEDBACK_SALT = "digest.feedback.v1"  # one token per link: emails sent before 
 # v2: one token per For you section (reader and day); the paper and the vote ride as plain
 # query parameters, and the server accepts them only for a paper it showed that reader that
 # day. Signing 2 links x 8 papers per message cost more than rendering the section.
+_SECTION_V2_SALT = "digest.feedback.v2"  # emails sent before v3, still valid (no time)
+# v3 = v2 with the time of signing: a section's links expire like the preferences link.
 _SECTION_SALT = "digest.feedback.v3"
-# v3 = v2 with the time of signing: a section's links expire like the preferences link. v2
-# (untimed) section tokens were accepted for a few days of 2026-12 only and are now refused.
 _FEED_SALT = "digest.feed.v1"
 PREFERENCES_MAX_AGE_S = 366 * 24 * 3600  # the footer link of a year-old email still opens
 FEEDBACK_MAX_AGE_S = PREFERENCES_MAX_AGE_S  # a vote from a year-old email still counts
@@ -231,8 +231,7 @@ class Links:
         The caller still checks that the paper was in that reader's section of that day."""
         try:
             if paper is not None or vote is not None:
-                section = URLSafeTimedSerializer(self.secret, salt=_SECTION_SALT)
-                email, day = section.loads(token, max_age=FEEDBACK_MAX_AGE_S)
+                email, day = self._section(token)
                 value = int(vote or "")
                 if not paper or value not in (1, -1):
                     raise ValueError(paper, vote)
@@ -249,6 +248,16 @@ class Links:
             raise TokenError("this feedback link has expired", expired=True) from None
         except (BadData, ValueError, TypeError):
             raise TokenError("this feedback link is not valid") from None
+
+    def _section(self, token: str) -> tuple[object, str]:
+        section = URLSafeTimedSerializer(self.secret, salt=_SECTION_SALT)
+        try:
+            email, day = section.loads(token, max_age=FEEDBACK_MAX_AGE_S)
+        except SignatureExpired:
+            raise
+        except BadData:
+            email, day = URLSafeSerializer(self.secret, salt=_SECTION_V2_SALT).loads(token)
+        return email, day
 
     def feed_email(self, token: str) -> str:
         try:

@@ -146,9 +146,9 @@ def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) ->
 
 def publish_site(store: StoreProtocol, config: Config, output: Path, jobs: int = 1) -> None:
     """The feeds (the newest ``render.feed_days`` digests), the archive (every day) and its
-    search index (the bundles whose pages changed, by ``jobs`` Pagefind runs at once). A day without papers is in none of them: the store keeps it (and its
-    ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
-    themes"."""
+    search index (the bundles whose pages changed, ``jobs`` Pagefind runs at once). A day
+    without papers is in none of them: the store keeps it (and its ``digest.json``) for the
+    run log's sake, but a reader is never shown "0 papers in 0 themes"."""
     from digest import render
 
     recent = store.recent_digests(config.render.feed_days)

@@ -36,6 +36,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -52,6 +53,7 @@ PAGES = "digest-pages.json"  # beside a bundle's files: the pages it was built f
 SITE_BUNDLE = "site"
 SITE_GLOB = "{topics,weekly}/*/index.html"  # topic and weekly pages (pagefind's glob syntax)
 BODY_MARK = b"data-pagefind-body"
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a day page's folder
 TIMEOUT_S = 600
 
 
@@ -100,11 +102,7 @@ def pagefind_binary() -> Path | None:
 def bundles(site: Path) -> list[Bundle]:
     """The bundles of the pages now under ``site``: the site bundle, then one per month of
     day pages (``YYYY-MM-DD/index.html``), newest first."""
-    months = {
-        p.parent.name[:7]
-        for p in site.glob("*-*-*/index.html")
-        if len(p.parent.name) == 10 and p.parent.name[:4].isdigit()
-    }
+    months = {p.parent.name[:7] for p in site.glob("*/index.html") if DAY.fullmatch(p.parent.name)}
     found = [Bundle(SITE_BUNDLE, SITE_GLOB)]
     found += [Bundle(m, f"{m}-*/index.html") for m in sorted(months, reverse=True)]
     return found

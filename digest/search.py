@@ -8,9 +8,12 @@ search works from ``digest serve`` and from any static host. Pagefind has no inc
 mode: each run indexes every page it is given. So the index is split into bundles, and
 the browser merges them with Pagefind's documented multi-bundle search (``mergeIndex``):
 
-- one bundle per calendar month of day pages, ``pagefind/2025-03/``: a daily run touches
-  the current month only; a re-run of an old day, or topic re-linking that renders old
-  days again, marks their months;
+- one bundle per calendar month of day pages, ``pagefind/2025-03/``: a re-run of an old
+  day, or topic re-linking that renders old days again, marks their months; the newest
+  month, which every daily run changes, is indexed in parts of :data:`PART_DAYS` days
+  (``pagefind/2025-06-part1/``: days 1 to 7) until a day of a later month is published,
+  when its month bundle is built once and the parts go: a daily run re-indexes at most
+  a week of day pages, not a month;
 - one bundle for the pages that change every day, ``pagefind/site/``: the topic and
   weekly pages (the archive's own index page has no ``data-pagefind-body`` and is never
   indexed, as before the split).
@@ -54,6 +57,9 @@ SITE_BUNDLE = "site"
 SITE_GLOB = "{topics,weekly}/*/index.html"  # topic and weekly pages (pagefind's glob syntax)
 BODY_MARK = b"data-pagefind-body"
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a day page's folder
+# the newest month's days per bundle: a daily run re-indexes at most this many day pages
+# (a whole month was 31, about 2.8 s of CPU for arXiv-sized days: bench_search.py)
+PART_DAYS = 7
 TIMEOUT_S = 600
 
 
@@ -100,11 +106,25 @@ def pagefind_binary() -> Path | None:
 
 
 def bundles(site: Path) -> list[Bundle]:
-    """The bundles of the pages now under ``site``: the site bundle, then one per month of
-    day pages (``YYYY-MM-DD/index.html``), newest first."""
-    months = {p.parent.name[:7] for p in site.glob("*/index.html") if DAY.fullmatch(p.parent.name)}
+    """The bundles of the pages now under ``site``: the site bundle, then the newest
+    month's parts (``2025-06-part1``: days 1 to 7, ...), then one per earlier month, newest
+    first. Once a day of a later month is published, a month's parts give way to its
+    month bundle, built once."""
+    days = sorted(
+        {p.parent.name for p in site.glob("*/index.html") if DAY.fullmatch(p.parent.name)}
+    )
     found = [Bundle(SITE_BUNDLE, SITE_GLOB)]
-    found += [Bundle(m, f"{m}-*/index.html") for m in sorted(months, reverse=True)]
+    newest = days[-1][:7] if days else ""
+    for month in sorted({d[:7] for d in days}, reverse=True):
+        if month != newest:
+            found.append(Bundle(month, f"{month}-*/index.html"))
+            continue
+        parts = {(int(d[8:]) - 1) // PART_DAYS for d in days if d.startswith(month)}
+        for part in sorted(parts, reverse=True):
+            numbers = ",".join(
+                f"{n:02d}" for n in range(part * PART_DAYS + 1, (part + 1) * PART_DAYS + 1)
+            )
+            found.append(Bundle(f"{month}-part{part + 1}", f"{month}-{{{numbers}}}/index.html"))
     return found
 
 
@@ -195,12 +215,14 @@ def _page_records(site: Path, glob: str, before: Mapping[str, list]) -> dict[str
     return out
 
 
-def _expand(site: Path, glob: str) -> list[Path]:
-    """Path.glob has no ``{a,b}`` alternatives; Pagefind's glob has."""
-    if glob.startswith("{") and "}" in glob:
-        options, rest = glob[1:].split("}", 1)
-        return [p for o in options.split(",") for p in site.glob(o + rest) if p.is_file()]
-    return [p for p in site.glob(glob) if p.is_file()]
+def _expand(site: Path, glob: str) -> set[Path]:
+    """The files ``glob`` matches under ``site``, as Pagefind reads it: Path.glob has no
+    ``{a,b}`` alternatives."""
+    brace = re.search(r"\{([^{}]*)\}", glob)
+    if brace is None:
+        return {p for p in site.glob(glob) if p.is_file()}
+    head, tail = glob[: brace.start()], glob[brace.end() :]
+    return {p for option in brace.group(1).split(",") for p in _expand(site, head + option + tail)}
 
 
 def _hashes(record: Mapping) -> dict[str, str]:

@@ -103,7 +103,8 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
     out = config.output_path
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
     # the topic pages' bundle first (the primary), then the months, newest first
-    assert manifest["bundles"] == ["site/", "2025-06/", "2025-04/"]
+    # the newest month in parts of a week, until a day of a later month comes
+    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
     for bundle in manifest["bundles"]:
         assert (out / "pagefind" / bundle / "pagefind-entry.json").is_file()
         assert (out / "pagefind" / bundle / "pagefind-ui.js").is_file()
@@ -121,7 +122,7 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
 def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     config = _site(tmp_path)
     out = config.output_path
-    stale = out / "pagefind" / "2025-06" / "index" / "en_0000000.pf_index"
+    stale = out / "pagefind" / "2025-06-part1" / "index" / "en_0000000.pf_index"
     stale.write_bytes(b"old")
     flat = out / "pagefind" / "pagefind-entry.json"  # the single index of former versions
     flat.write_text("{}")
@@ -130,20 +131,21 @@ def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     gone_month.write_text("{}")
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
     assert not stale.exists() and not flat.exists() and not gone_month.exists()
-    assert (out / "pagefind" / "2025-06" / "pagefind-entry.json").is_file()
+    assert (out / "pagefind" / "2025-06-part1" / "pagefind-entry.json").is_file()
 
 
 def test_a_publish_rebuilds_only_the_months_whose_pages_changed(tmp_path: Path) -> None:
     config = _site(tmp_path)
     out = config.output_path
-    april, june = _bundle_files(out, "2025-04"), _bundle_files(out, "2025-06")
-    # the daily run of a June day: June's bundle is built again, April's left alone
+    april, june = _bundle_files(out, "2025-04"), _bundle_files(out, "2025-06-part1")
+    # the daily run of a June day: its part of June is built again, April left alone
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
     assert _bundle_files(out, "2025-04") == april
-    assert _bundle_files(out, "2025-06")["pagefind-entry.json"] > june["pagefind-entry.json"]
+    entry = "pagefind-entry.json"
+    assert _bundle_files(out, "2025-06-part1")[entry] > june[entry]
     # a run of an old day again, with other papers: its month is built again
     _produce_day(tmp_path, config, OLD_DAY, [*OLD_TITLES, "Glacier melt seen from orbit"])
-    assert _bundle_files(out, "2025-04")["pagefind-entry.json"] > april["pagefind-entry.json"]
+    assert _bundle_files(out, "2025-04")[entry] > april[entry]
     pages = json.loads((out / "pagefind" / "2025-04" / "digest-pages.json").read_text("utf-8"))
     assert pages["pages"][f"{OLD_DAY}/index.html"][1] == (
         (out / OLD_DAY.isoformat() / "index.html").stat().st_mtime_ns
@@ -151,7 +153,23 @@ def test_a_publish_rebuilds_only_the_months_whose_pages_changed(tmp_path: Path) 
     # and a publish with no page changed builds nothing
     index = search.build_index(out)
     assert index is not None
-    assert index.built == () and set(index.kept) == {"site", "2025-04", "2025-06"}
+    assert index.built == () and set(index.kept) == {"site", "2025-04", "2025-06-part1"}
+
+
+def test_a_month_in_parts_becomes_one_bundle_when_the_next_month_starts(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    out = config.output_path
+    april = _bundle_files(out, "2025-04")
+    _produce_day(tmp_path, config, dt.date(2025, 6, 12), ["Lichen growth on city walls"])
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-06-part2/", "2025-06-part1/", "2025-04/"]
+    _produce_day(tmp_path, config, dt.date(2025, 7, 1), ["Moss spores in the jet stream"])
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-07-part1/", "2025-06/", "2025-04/"]
+    pages = json.loads((out / "pagefind" / "2025-06" / "digest-pages.json").read_text("utf-8"))
+    assert list(pages["pages"]) == ["2025-06-02/index.html", "2025-06-12/index.html"]
+    assert not (out / "pagefind" / "2025-06-part1").exists()
+    assert _bundle_files(out, "2025-04") == april
 
 
 def test_a_page_written_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ seconds of the Pagefind children (getrusage):
 2. the full build of every month's bundle (``digest.search.build_index``, as a first
    publish or the end of a backfill), with 1 and with ``--jobs`` Pagefind runs at once;
 3. after: a daily publish once the bundles are in place: the newest day's page written
-   again with other papers, ``build_index`` rebuilds its month only;
+   again with one paper more, ``build_index`` rebuilds its part of the newest month only
+   (October 28, in the part of days 22 to 28: the largest part, 7 pages); then a day of a past month written again: its whole
+   month is built again (what every daily run paid at a month's end with month bundles
+   only, and what the first run of a month pays once);
 4. a publish with no page changed (the page records checked, nothing built).
 
     .venv/bin/python bench/bench_search.py [--days N] [--papers N] [--jobs N]
@@ -87,7 +90,7 @@ def main() -> int:
         html_mb = sum(len(p.encode()) for k, p in pages.items() if k.endswith("/index.html"))
         months = len(search.bundles(out)) - 1  # no topic pages here: no site bundle
         print(
-            f"site: {args.days} day pages of {len(base.papers)} papers in {months} months "
+            f"site: {args.days} day pages of {len(base.papers)} papers in {months} bundles "
             f"({html_mb / 2**20:.0f} MB of HTML, emails beside them)"
         )
 
@@ -110,17 +113,24 @@ def main() -> int:
         size = sum(p.stat().st_size for p in (out / search.FOLDER).rglob("*") if p.is_file())
         print(f"bundles on disk: {size / 2**20:.1f} MB ({months} bundles)")
 
-        # the newest day's page written again with one paper more
-        page = pages[f"{LAST_DAY}/index.html"].replace("</main>", "<p>A late paper.</p></main>")
-        writer.write_files(out, {f"{LAST_DAY}/index.html": page})
-        index, wall, cpu = measured(lambda: search.build_index(out))
-        assert index is not None and index.built == (f"{LAST_DAY:%Y-%m}",), index.built
-        print(
-            f"after, daily publish (one month):    {wall:6.2f} s wall, {cpu:6.2f} s CPU ({load()})"
-        )
-        for batch in index.batches:
-            writer.write_files(out, batch, only_changed=True)
-        writer.prune(out, search.FOLDER, keep=index.keep)
+        # a daily publish: a day page of the newest month written again with one paper
+        # more; its part of the month is built again
+        past = max(first, LAST_DAY.replace(day=1) - dt.timedelta(days=1))
+        for day, what in ((LAST_DAY - dt.timedelta(days=3), "after, daily publish (a week part)"),
+                          (past, "re-run of a day of a past month")):  # fmt: skip
+            key = f"{day}/index.html"
+            page = pages[key].replace("</main>", "<p>A late paper.</p></main>")
+            writer.write_files(out, {key: page})
+            index, wall, cpu = measured(lambda: search.build_index(out))
+            assert index is not None and len(index.built) == 1, index.built
+            bundle = json.loads(index.batches[1][f"pagefind/{index.built[0]}/{search.PAGES}"])
+            print(
+                f"{what + ':':36s} {wall:6.2f} s wall, {cpu:6.2f} s CPU ({load()}): "
+                f"{index.built[0]}, {len(bundle['pages'])} pages"
+            )
+            for batch in index.batches:
+                writer.write_files(out, batch, only_changed=True)
+            writer.prune(out, search.FOLDER, keep=index.keep)
         start = time.process_time()
         index, wall, cpu = measured(lambda: search.build_index(out))
         own = time.process_time() - start

@@ -210,7 +210,7 @@ def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -
     site = [f for f in one if not f.startswith("topics/")]
     assert len(site) == 5 * len(days) + 1 + 2 * 3 + 1 + 1
     for out in ("out1", "out2"):  # and the search index, built once at the end
-        assert (tmp_path / out / "pagefind" / "pagefind-entry.json").is_file()
+        assert (tmp_path / out / "pagefind" / "bundles.json").is_file()
     assert one == two
     repeated = json.loads(first_row)["id"]
 

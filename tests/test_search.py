@@ -232,6 +232,36 @@ def test_a_failing_binary_is_one_warning_too(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "index.html").is_file()
 
 
+def test_a_failing_binary_keeps_the_former_bundles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A publish whose Pagefind fails leaves the former bundles in place, stale but
+    searchable, with one warning; the next publish with a working binary builds the
+    bundle whose pages changed meanwhile."""
+    from digest.store import Store
+
+    config = _site(tmp_path)
+    out = config.output_path
+    before = {b: _bundle_files(out, b) for b in ("site", "2025-04", "2025-06-part1")}
+    page = out / OLD_DAY.isoformat() / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Basalt", b"Granite"))
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'Error: out of disk' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    with Store.open(config.database_path) as store:
+        pipeline.publish_site(store, config, out)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "digest.search"]
+    assert len(warnings) == 1 and "archive search incomplete" in warnings[0], warnings
+    assert "out of disk" in warnings[0]
+    assert {b: _bundle_files(out, b) for b in before} == before
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    index = search.build_index(out)  # the month that changed meanwhile, and it only
+    assert index is not None and index.built == ("2025-04",), index
+
+
 # ------------------------------------------------------------------ in the browser
 
 

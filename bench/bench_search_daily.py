@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import resource
 import shutil
@@ -41,6 +42,28 @@ def digest(*args: str, cwd: Path) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def breakdown(out: Path) -> None:
+    """Pagefind alone on the bundles a daily run builds: the site's and the newest part."""
+    sys.path.insert(0, str(ROOT))
+    from digest import search
+
+    binary = str(search.pagefind_binary())
+    site, newest = search.bundles(out)[:2]
+    for bundle in (site, newest):
+        pages = json.loads((out / bundle.folder / search.PAGES).read_text("utf-8"))["pages"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([binary, "--site", str(out), "--glob", bundle.glob,
+                            "--output-path", tmp], check=True, capture_output=True)  # fmt: skip
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        size = sum((out / p).stat().st_size for p in pages) / 2**20
+        print(
+            f"  of which pagefind on {bundle.name}: {cpu:5.2f} s CPU, {len(pages)} pages, "
+            f"{size:.1f} MB (load {os.getloadavg()[0]:.1f})"
+        )
 
 
 def config_text(search: bool) -> str:
@@ -80,6 +103,8 @@ def main() -> int:
                     f"run of {nxt}, {case:15s} {wall:6.2f} s wall, {cpu:6.2f} s CPU "
                     f"(load {os.getloadavg()[0]:.1f})"
                 )
+                if case == "after" and n == 0:
+                    breakdown(copy / "out")
                 shutil.rmtree(copy)
     print(f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     return 0

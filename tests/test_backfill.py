@@ -70,9 +70,9 @@ def test_backfill_produces_every_day_and_the_site_once(
     site_calls: list[int] = []
     real_publish_site = pipeline.publish_site
 
-    def counting_publish_site(store, config, output):  # type: ignore[no-untyped-def]
+    def counting_publish_site(store, config, output, jobs=1):  # type: ignore[no-untyped-def]
         site_calls.append(len(store.digest_dates()))
-        return real_publish_site(store, config, output)
+        return real_publish_site(store, config, output, jobs)
 
     monkeypatch.setattr(pipeline, "publish_site", counting_publish_site)
     report = backfill(config, days[0], days[-1], tmp_path / "in", progress=False)

@@ -55,6 +55,15 @@ def measured(call: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, wall, cpu
 
 
+def put(out: Path, index: Any) -> None:
+    """The index in place, as ``pipeline.publish_site`` puts it."""
+    from digest import search, writer
+
+    for batch in index.batches:
+        writer.write_files(out, batch, only_changed=True)
+    writer.prune(out, search.FOLDER, keep=index.keep)
+
+
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
@@ -107,17 +116,18 @@ def main() -> int:
                 f"every month's bundle, jobs={jobs}:      {wall:6.2f} s wall, {cpu:6.2f} s CPU "
                 f"({load()})"
             )
-        for batch in index.batches:
-            writer.write_files(out, batch, only_changed=True)
-        writer.prune(out, search.FOLDER, keep=index.keep)
+        put(out, index)
         size = sum(p.stat().st_size for p in (out / search.FOLDER).rglob("*") if p.is_file())
         print(f"bundles on disk: {size / 2**20:.1f} MB ({months} bundles)")
 
         # a daily publish: a day page of the newest month written again with one paper
         # more; its part of the month is built again
-        past = max(first, LAST_DAY.replace(day=1) - dt.timedelta(days=1))
-        for day, what in ((LAST_DAY - dt.timedelta(days=3), "after, daily publish (a week part)"),
-                          (past, "re-run of a day of a past month")):  # fmt: skip
+        cases = [(LAST_DAY - dt.timedelta(days=3), "after, daily publish (a week part)")]
+        if first < LAST_DAY.replace(day=1):  # the archive has a past month
+            cases.append(
+                (LAST_DAY.replace(day=1) - dt.timedelta(days=1), "re-run of a day of a past month")
+            )
+        for day, what in cases:
             key = f"{day}/index.html"
             page = pages[key].replace("</main>", "<p>A late paper.</p></main>")
             writer.write_files(out, {key: page})
@@ -128,9 +138,7 @@ def main() -> int:
                 f"{what + ':':36s} {wall:6.2f} s wall, {cpu:6.2f} s CPU ({load()}): "
                 f"{index.built[0]}, {len(bundle['pages'])} pages"
             )
-            for batch in index.batches:
-                writer.write_files(out, batch, only_changed=True)
-            writer.prune(out, search.FOLDER, keep=index.keep)
+            put(out, index)
         start = time.process_time()
         index, wall, cpu = measured(lambda: search.build_index(out))
         own = time.process_time() - start

@@ -103,7 +103,7 @@ def main() -> int:
         print(f"topics add:   {extra * 100:+.1f}% (goal <= +{GOAL_EXTRA * 100:.0f}%: "
               f"{'ok' if extra <= GOAL_EXTRA else 'MISSED'})")  # fmt: skip
         # link_all_topics: linking in date order, then each day's digest.json, page and
-        # email made again with its topic links; build_index: pagefind over the whole site
+        # email made again with its topic links; build_index: pagefind, every bundle (a backfill)
         print(f"in the backfill process, with topics: {timed.line('with')}")
         print(f"in the backfill process, without: {timed.line('without1')}; "
               f"{timed.line('without2')}")  # fmt: skip

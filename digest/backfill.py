@@ -169,7 +169,7 @@ def backfill(
         if done:  # in date order, here: each day's topics depend on every earlier day's
             pipeline.link_all_topics(store, config, min(done), out, jobs=size)
         # always: a run killed between its last day and this point left the site stale
-        pipeline.publish_site(store, config, out)
+        pipeline.publish_site(store, config, out, jobs=size)
     report.seconds = time.monotonic() - started
     return report
 

@@ -85,8 +85,8 @@ class RenderConfig:
     feed_days: int = 30  # days in feed.xml (and papers.xml)
     max_email_bytes: int = 100_000  # the inlined email stays under this; Gmail clips at 102 KB
     summary_sentences: int = 2  # of the abstract, when the source has no AI summary
-    # Pagefind re-indexes the whole archive at every publish (it has no incremental mode):
-    # about 10 s for 30 days and 100 s for 228 on a loaded 2-core machine (bench_search)
+    # the archive's Pagefind index: a publish rebuilds the month bundles whose day pages
+    # changed (a daily run: its month) and the topic/weekly bundle (digest.search)
     search: bool = True
 
 

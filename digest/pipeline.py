@@ -144,11 +144,11 @@ def day_files(digest: Digest, config: Config, links: Mapping[str, TopicLink]) ->
     }
 
 
-def publish_site(store: StoreProtocol, config: Config, output: Path) -> None:
+def publish_site(store: StoreProtocol, config: Config, output: Path, jobs: int = 1) -> None:
     """The feeds (the newest ``render.feed_days`` digests), the archive (every day) and its
-    search index. A day without papers is in none of them: the store keeps it (and its
-    ``digest.json``) for the run log's sake, but a reader is never shown "0 papers in 0
-    themes"."""
+    search index (the bundles whose pages changed, ``jobs`` Pagefind runs at once). A day
+    without papers is in none of them: the store keeps it (and its ``digest.json``) for the
+    run log's sake, but a reader is never shown "0 papers in 0 themes"."""
     from digest import render
 
     recent = store.recent_digests(config.render.feed_days)
@@ -164,14 +164,13 @@ def publish_site(store: StoreProtocol, config: Config, output: Path) -> None:
     # the archive, and every feed in every format (feed.xml, feed.atom, feed.json, ...)
     writer.write_files(output, files)
     # then the search index of the pages now in place (None: no pagefind, a warning said so)
-    index = search.build_index(output) if config.render.search else None
+    index = search.build_index(output, jobs) if config.render.search else None
     if index is not None:
-        entry = index.pop(search.ENTRY)
-        # unchanged files (Pagefind's scripts, most fragments) are left alone; the entry
-        # file, which names the others, goes last, so a browser never finds it ahead of them
-        writer.write_files(output, index, only_changed=True)
-        writer.write_files(output, {search.ENTRY: entry}, only_changed=True)
-        writer.prune(output, search.FOLDER, keep={*index, search.ENTRY})
+        # unchanged files (Pagefind's scripts, the bundles of unchanged months) are left
+        # alone; each batch goes in place before the next, which names its files
+        for batch in index.batches:
+            writer.write_files(output, batch, only_changed=True)
+        writer.prune(output, search.FOLDER, keep=index.keep)
     elif not config.render.search:  # switched off: a former index would answer stale results
         writer.prune(output, search.FOLDER, keep=())
 

@@ -70,9 +70,9 @@ def test_backfill_produces_every_day_and_the_site_once(
     site_calls: list[int] = []
     real_publish_site = pipeline.publish_site
 
-    def counting_publish_site(store, config, output):  # type: ignore[no-untyped-def]
+    def counting_publish_site(store, config, output, jobs=1):  # type: ignore[no-untyped-def]
         site_calls.append(len(store.digest_dates()))
-        return real_publish_site(store, config, output)
+        return real_publish_site(store, config, output, jobs)
 
     monkeypatch.setattr(pipeline, "publish_site", counting_publish_site)
     report = backfill(config, days[0], days[-1], tmp_path / "in", progress=False)
@@ -210,7 +210,7 @@ def test_worker_processes_give_the_same_digests_as_one_process(tmp_path: Path) -
     site = [f for f in one if not f.startswith("topics/")]
     assert len(site) == 5 * len(days) + 1 + 2 * 3 + 1 + 1
     for out in ("out1", "out2"):  # and the search index, built once at the end
-        assert (tmp_path / out / "pagefind" / "pagefind-entry.json").is_file()
+        assert (tmp_path / out / "pagefind" / "bundles.json").is_file()
     assert one == two
     repeated = json.loads(first_row)["id"]
 

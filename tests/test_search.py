@@ -1,4 +1,5 @@
-"""Archive search: Pagefind's index built at publish time, and a real browser finding a paper.
+"""Archive search: Pagefind's index built at publish time, one bundle per month of day pages
+rebuilt only when its pages change, and a real browser finding a paper in any of them.
 
 The browser tests type a query into the archive page in headless Debian chromium (driven by
 Playwright, which uses that chromium: it downloads no browser) and follow the result, once
@@ -7,8 +8,10 @@ from ``digest serve`` and once from a plain static file server with the site in 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -21,7 +24,7 @@ from pathlib import Path
 import pytest
 from smtp_fixture_server import DAY, SECRET, free_port, produce_digest, write_config
 
-from digest import search
+from digest import pipeline, search
 from digest.config import Config, load_config
 from digest.render.screenshots import find_chromium
 
@@ -42,10 +45,42 @@ CHROMIUM_FLAGS = [
 ]
 
 
+OLD_DAY = dt.date(2025, 4, 15)  # two months before DAY: another bundle
+OLD_TITLES = ["Basalt weathering measured by drones", "Coral reef acoustics at night"]
+
+
 def _site(root: Path) -> Config:
     config = load_config(write_config(root, None))
+    _produce_day(root, config, OLD_DAY, OLD_TITLES)
     produce_digest(root, config, TITLES)
     return config
+
+
+def _produce_day(root: Path, config: Config, day: dt.date, titles: list[str]) -> None:
+    """``digest run`` of ``day`` with these papers (ids of their own: another day's
+    listing)."""
+    listing = root / f"{day}.jsonl"
+    listing.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"{day:%y%m}.{i + 1:05d}v1",
+                    "title": title,
+                    "summary": f"We measure {title.lower()}, case {i}.",
+                    "authors": ["Mary Anning"],
+                }
+            )
+            + "\n"
+            for i, title in enumerate(titles)
+        )
+    )
+    pipeline.run(config, day, [listing])
+
+
+def _bundle_files(out: Path, bundle: str) -> dict[str, int]:
+    """``{file: mtime_ns}`` of a bundle's files."""
+    folder = out / "pagefind" / bundle
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
 
 def _digest(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -66,10 +101,17 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
     assert search.pagefind_binary() is not None, "pagefind[bin] is a dependency"
     config = _site(tmp_path)
     out = config.output_path
-    assert (out / "pagefind" / "pagefind-entry.json").is_file()
-    assert (out / "pagefind" / "pagefind-ui.js").is_file()
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    # the topic pages' bundle first (the primary), then the months, newest first
+    # the newest month in parts of a week, until a day of a later month comes
+    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
+    for bundle in manifest["bundles"]:
+        assert (out / "pagefind" / bundle / "pagefind-entry.json").is_file()
+        assert (out / "pagefind" / bundle / "pagefind-ui.js").is_file()
+        assert (out / "pagefind" / bundle / "pagefind-entry.json").stat().st_mode & 0o777 == 0o644
+    pages = json.loads((out / "pagefind" / "2025-04" / "digest-pages.json").read_text("utf-8"))
+    assert list(pages["pages"]) == [f"{OLD_DAY}/index.html"]
     assert (out / "search.js").is_file()
-    assert (out / "pagefind" / "pagefind-entry.json").stat().st_mode & 0o777 == 0o644
     assert not list(out.rglob(".*.tmp"))
     page = (out / DAY.isoformat() / "index.html").read_text("utf-8")
     assert "data-pagefind-body" in page and 'src="../search.js"' in page
@@ -79,21 +121,78 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
 
 def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     config = _site(tmp_path)
-    stale = config.output_path / "pagefind" / "index" / "en_0000000.pf_index"
+    out = config.output_path
+    stale = out / "pagefind" / "2025-06-part1" / "index" / "en_0000000.pf_index"
     stale.write_bytes(b"old")
+    flat = out / "pagefind" / "pagefind-entry.json"  # the single index of former versions
+    flat.write_text("{}")
+    gone_month = out / "pagefind" / "2024-01" / "pagefind-entry.json"  # its days are gone
+    gone_month.parent.mkdir()
+    gone_month.write_text("{}")
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
-    assert not stale.exists()
-    assert (config.output_path / "pagefind" / "pagefind-entry.json").is_file()
+    assert not stale.exists() and not flat.exists() and not gone_month.exists()
+    assert (out / "pagefind" / "2025-06-part1" / "pagefind-entry.json").is_file()
+
+
+def test_a_publish_rebuilds_only_the_months_whose_pages_changed(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    out = config.output_path
+    april, june = _bundle_files(out, "2025-04"), _bundle_files(out, "2025-06-part1")
+    # the daily run of a June day: its part of June is built again, April left alone
+    produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
+    assert _bundle_files(out, "2025-04") == april
+    entry = "pagefind-entry.json"
+    assert _bundle_files(out, "2025-06-part1")[entry] > june[entry]
+    # a run of an old day again, with other papers: its month is built again
+    _produce_day(tmp_path, config, OLD_DAY, [*OLD_TITLES, "Glacier melt seen from orbit"])
+    assert _bundle_files(out, "2025-04")[entry] > april[entry]
+    pages = json.loads((out / "pagefind" / "2025-04" / "digest-pages.json").read_text("utf-8"))
+    assert pages["pages"][f"{OLD_DAY}/index.html"][1] == (
+        (out / OLD_DAY.isoformat() / "index.html").stat().st_mtime_ns
+    )
+    # and a publish with no page changed builds nothing
+    index = search.build_index(out)
+    assert index is not None
+    assert index.built == () and set(index.kept) == {"site", "2025-04", "2025-06-part1"}
+
+
+def test_a_month_in_parts_becomes_one_bundle_when_the_next_month_starts(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    out = config.output_path
+    april = _bundle_files(out, "2025-04")
+    _produce_day(tmp_path, config, dt.date(2025, 6, 12), ["Lichen growth on city walls"])
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-06-part2/", "2025-06-part1/", "2025-04/"]
+    _produce_day(tmp_path, config, dt.date(2025, 7, 1), ["Moss spores in the jet stream"])
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-07-part1/", "2025-06/", "2025-04/"]
+    pages = json.loads((out / "pagefind" / "2025-06" / "digest-pages.json").read_text("utf-8"))
+    assert list(pages["pages"]) == ["2025-06-02/index.html", "2025-06-12/index.html"]
+    assert not (out / "pagefind" / "2025-06-part1").exists()
+    assert _bundle_files(out, "2025-04") == april
+
+
+def test_a_page_written_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    out = config.output_path
+    page = out / OLD_DAY.isoformat() / "index.html"
+    page.write_bytes(page.read_bytes())  # a new mtime, the same content
+    index = search.build_index(out)
+    assert index is not None and "2025-04" not in index.built
+    page.write_bytes(page.read_bytes().replace(b"Basalt", b"Granite"))
+    index = search.build_index(out)
+    assert index is not None and index.built == ("2025-04",)
 
 
 def test_search_switched_off_builds_no_index_and_drops_the_old_one(tmp_path: Path) -> None:
     config = _site(tmp_path)
-    assert (config.output_path / "pagefind" / "pagefind-entry.json").is_file()
+    assert (config.output_path / "pagefind" / "bundles.json").is_file()
     path = tmp_path / "digest.toml"  # written by _site; it has no [render] section
     path.write_text(path.read_text("utf-8") + "[render]\nsearch = false\n")
     config = load_config(path)
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
     assert not [p for p in (config.output_path / "pagefind").rglob("*") if p.is_file()]
+    assert (config.output_path / "search.js").is_file()  # it shows no box without bundles
     assert (config.output_path / "index.html").is_file()
 
 
@@ -131,6 +230,36 @@ def test_a_failing_binary_is_one_warning_too(tmp_path: Path) -> None:
     warnings = [line for line in proc.stderr.splitlines() if "search" in line]
     assert len(warnings) == 1 and "no site found" in warnings[0], proc.stderr
     assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_a_failing_binary_keeps_the_former_bundles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A publish whose Pagefind fails leaves the former bundles in place, stale but
+    searchable, with one warning; the next publish with a working binary builds the
+    bundle whose pages changed meanwhile."""
+    from digest.store import Store
+
+    config = _site(tmp_path)
+    out = config.output_path
+    before = {b: _bundle_files(out, b) for b in ("site", "2025-04", "2025-06-part1")}
+    page = out / OLD_DAY.isoformat() / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Basalt", b"Granite"))
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'Error: out of disk' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    with Store.open(config.database_path) as store:
+        pipeline.publish_site(store, config, out)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "digest.search"]
+    assert len(warnings) == 1 and "archive search incomplete" in warnings[0], warnings
+    assert "out of disk" in warnings[0]
+    assert {b: _bundle_files(out, b) for b in before} == before
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    index = search.build_index(out)  # the month that changed meanwhile, and it only
+    assert index is not None and index.built == ("2025-04",), index
 
 
 # ------------------------------------------------------------------ in the browser
@@ -171,9 +300,12 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def _search(browser: object, archive_url: str, query: str) -> tuple[list[str], list[str]]:
-    """Type ``query`` into the archive's search box and open the first result; the results'
-    URLs and the page's errors (CSP violations and script errors included)."""
+def _search(
+    browser: object, archive_url: str, query: str, expect: str = "Zeolite catalysts"
+) -> tuple[list[str], list[str]]:
+    """Type ``query`` into the archive's search box and open the first result, a page that
+    shows ``expect``; the results' URLs and the page's errors (CSP violations and script
+    errors included)."""
     page = browser.new_page()  # type: ignore[attr-defined]
     errors: list[str] = []
     # a missing resource is reported by its URL below; the console only says "404"
@@ -208,7 +340,7 @@ def _search(browser: object, archive_url: str, query: str) -> tuple[list[str], l
     ]
     link.click()
     page.wait_for_load_state()
-    assert "Zeolite catalysts" in page.content()  # the day's page or its topic's
+    assert expect in page.content()  # the day's page or its topic's
     page.close()
     return hrefs, errors
 
@@ -229,11 +361,14 @@ def test_search_finds_a_paper_from_digest_serve(tmp_path: Path, browser: object)
     try:
         _wait_for_port(port, server)
         hrefs, errors = _search(browser, f"http://127.0.0.1:{port}/", "zeolite")
+        # a paper of an older month: its bundle is merged into the search
+        old, old_errors = _search(browser, f"http://127.0.0.1:{port}/", "basalt", "Basalt")
     finally:
         server.terminate()
         server.wait(timeout=10)
     assert f"http://127.0.0.1:{port}/{DAY.isoformat()}/" in hrefs, hrefs
-    assert not errors
+    assert f"http://127.0.0.1:{port}/{OLD_DAY.isoformat()}/" in old, old
+    assert not errors and not old_errors
 
 
 @pytest.mark.browser
@@ -246,12 +381,15 @@ def test_search_works_from_a_static_host_in_a_subfolder(tmp_path: Path, browser:
     thread.start()
     try:
         port = httpd.server_address[1]
-        hrefs, errors = _search(browser, f"http://127.0.0.1:{port}/output/index.html", "zeolite")
+        archive = f"http://127.0.0.1:{port}/output/index.html"
+        hrefs, errors = _search(browser, archive, "zeolite")
+        old, old_errors = _search(browser, archive, "basalt", "Basalt")
     finally:
         httpd.shutdown()
         httpd.server_close()
     assert f"http://127.0.0.1:{port}/output/{DAY.isoformat()}/" in hrefs, hrefs
-    assert not errors
+    assert f"http://127.0.0.1:{port}/output/{OLD_DAY.isoformat()}/" in old, old
+    assert not errors and not old_errors
 
 
 @pytest.mark.browser

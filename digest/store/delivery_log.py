@@ -139,39 +139,32 @@ class DeliveryLogMixin:
         if not rows:
             return
         iso, now = send_key(day), _now()
-        outcomes = [r for r in rows if r.status != SENDING]
-        sending = [r for r in rows if r.status == SENDING]
         with transaction(self.conn):
-            if outcomes:
-                self.conn.executemany(
-                    "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, "
-                    "attempts, error, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
-                    "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
-                    "attempts = deliveries.attempts + 1, error = excluded.error, "
-                    "updated_at = excluded.updated_at",
-                    [
-                        (iso, round_, r.subscriber_id, r.status, r.message_id, r.error, now)
-                        for r in outcomes
-                    ],
-                )
-            sent = [(r.subscriber_id,) for r in outcomes if r.status == SENT]
+            # one statement for both kinds (one round trip on PostgreSQL): an outcome counts
+            # an attempt and keeps the server's reply; SENDING keeps an earlier try's reply
+            self.conn.executemany(
+                "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, attempts, "
+                "error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
+                "attempts = deliveries.attempts + excluded.attempts, error = CASE WHEN "
+                "excluded.status = 'sending' THEN deliveries.error ELSE excluded.error END, "
+                "updated_at = excluded.updated_at",
+                [
+                    (iso, round_, r.subscriber_id, r.status, r.message_id)
+                    + (int(r.status != SENDING), r.error, now)
+                    for r in rows
+                ],
+            )
+            sent = [(r.subscriber_id,) for r in rows if r.status == SENT]
             if sent:
                 self.conn.executemany(
                     "UPDATE subscribers SET hard_failures = 0, last_error = NULL "
                     "WHERE id = ? AND hard_failures > 0",
                     sent,
                 )
-            for r in outcomes:
+            for r in rows:
                 if r.status == FAILED:
                     self._count_hard_failure(r, now, max_hard_failures)
-            if sending:
-                self.conn.executemany(
-                    "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, "
-                    "updated_at) VALUES (?, ?, ?, 'sending', ?, ?) "
-                    "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = 'sending', "
-                    "updated_at = excluded.updated_at",
-                    [(iso, round_, r.subscriber_id, r.message_id, now) for r in sending],
-                )
 
     def _count_hard_failure(self, row: Delivery, now: str, max_hard_failures: int) -> None:
         self.conn.execute(

@@ -42,6 +42,7 @@ import smtp_sink  # noqa: E402
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SEND_SIZES", "1000,5000,10000").split(","))
 CONNECTIONS = int(os.environ.get("BENCH_SEND_CONNECTIONS", "4"))
 SERVERS = int(os.environ.get("BENCH_SEND_SERVERS", "2"))
+CEILING_MESSAGES = 3000  # at most, for the server's ceiling (fewer: the list's size)
 DAY = "2025-06-02"
 SECRET = "bench-secret-0123456789abcdef"
 GOAL = 300.0
@@ -317,7 +318,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--baseline":
-        _baseline(sys.argv[3])
+        _baseline(sys.argv[3], min(int(sys.argv[2]), CEILING_MESSAGES))
         sys.exit(0)
     if len(sys.argv) == 4 and sys.argv[1] in ("--child", "--trace"):
         _child(int(sys.argv[2]), sys.argv[3], trace=sys.argv[1] == "--trace")

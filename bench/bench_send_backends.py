@@ -95,7 +95,7 @@ def _send(config_path: Path, env: dict[str, str], sink: smtp_sink.Sink) -> dict 
 def _ceiling(config_path: Path, env: dict[str, str]) -> float:
     """Messages/s of bare smtplib over CONNECTIONS connections (bench_send.py --baseline)."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_send.py"), "--baseline", "0", config_path],
+        [sys.executable, str(ROOT / "bench" / "bench_send.py"), "--baseline", "3000", config_path],
         env={**env, "DIGEST_SECRET": SECRET},
         capture_output=True,
         text=True,

@@ -12,9 +12,8 @@ several), and a rerun sends only to the others. The one unavoidable gap, a kill
 after the server took a message but before its outcome was committed, is logged
 as SENDING and resent with the same Message-ID.
 
-Batching is what makes the log cheap on PostgreSQL, where each commit is a
-network round trip and a WAL flush: with 4 connections a message costs a
-quarter of a commit instead of two (figures in docs/operations.md).
+Batching makes the log cheap on PostgreSQL, where a commit is a round trip and a
+WAL flush: a quarter of one a message with 4 connections (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -289,9 +288,7 @@ def serve_round(
     sender = open_sender(
         settings, email.connections, email.rate_per_s, email.retries, email.retry_backoff_s
     )
-    # the log is written a batch at a time (one transaction, one commit): a batch is half the
-    # sender's window (one message with one connection, ``connections`` with a pool), so
-    # the messages handed over without a logged outcome never exceed the window
+    # half the window: handed over without a logged outcome never exceeds the window
     batch = max(1, sender.window // 2)
     ready: list[_Ready] = []  # rendered, not yet marked SENDING
     flight: deque[tuple[_Ready, Future[Outcome]]] = deque()  # handed over, settled in order
@@ -321,8 +318,8 @@ def serve_round(
         nonlocal resumed
         while flight and len(flight) + len(ready) > sender.window:
             settle()
-        confirmed = store.confirmed_among([m.subscriber_id for m in ready])
-        going = [m for m in ready if m.subscriber_id in confirmed]  # not unsubscribed since
+        still = store.confirmed_among([m.subscriber_id for m in ready])
+        going = [m for m in ready if m.subscriber_id in still]  # not unsubscribed since
         ready.clear()
         if unavailable is not None:
             going = []

@@ -24,14 +24,11 @@ distinct combinations; every tenth has three seed papers (a fitted LinearSVC). G
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import json
-import multiprocessing
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import smtp_sink  # noqa: E402
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_FORYOU_SIZES", "1000,10000").split(","))
 CONNECTIONS = int(os.environ.get("BENCH_FORYOU_CONNECTIONS", "4"))
@@ -84,36 +83,6 @@ WORDS = [
     "ranking",
 ]
 CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.RO", "cs.GT", "stat.ML", "q-bio.BM", "quant-ph")
-
-
-def _smtp_server(sock: socket.socket, ready: Any, count: Any) -> None:
-    """One aiosmtpd process serving the shared listening socket (aiosmtpd's public SMTP
-    protocol under asyncio's create_server), counting and discarding messages."""
-    from aiosmtpd.smtp import SMTP
-
-    class Counter:
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-            with count.get_lock():
-                count.value += 1
-            return "250 OK"
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_server(lambda: SMTP(Counter(), data_size_limit=0), sock=sock)
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(serve())
-
-
-def _cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of processes, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 def _setup(root: Path, port: int) -> Path:
@@ -212,8 +181,6 @@ def _ceiling(config_path: str) -> None:
     reader's stored For you section) sent CEILING_MESSAGES times by bare smtplib over
     CONNECTIONS connections in threads; nothing else is done per message."""
     import datetime as dt
-    import smtplib
-    from concurrent.futures import ThreadPoolExecutor
 
     from digest.config import load_config
     from digest.deliver.foryou import render_section
@@ -243,21 +210,20 @@ def _ceiling(config_path: str) -> None:
         for_you=section[:2],
     )
 
-    def send(count: int) -> None:
-        with smtplib.SMTP(config.smtp.host, config.smtp.port) as conn:
-            for _ in range(count):
-                conn.sendmail(config.email.from_addr, [reader.email], data)
-
-    each = CEILING_MESSAGES // CONNECTIONS
-    start = time.perf_counter()
-    with ThreadPoolExecutor(CONNECTIONS) as pool:
-        list(pool.map(send, [each] * CONNECTIONS))
-    seconds = time.perf_counter() - start
-    print(json.dumps({"sent": each * CONNECTIONS, "seconds": seconds, "bytes": len(data)}))
+    sent, seconds = smtp_sink.ceiling(
+        config.smtp.host,
+        config.smtp.port,
+        config.email.from_addr,
+        reader.email,
+        data,
+        CONNECTIONS,
+        CEILING_MESSAGES,
+    )
+    print(json.dumps({"sent": sent, "seconds": seconds, "bytes": len(data)}))
 
 
 def _send(config_path: Path, servers: list[int], mode: str = "--child") -> dict[str, Any] | None:
-    before = _cpu_s(servers)
+    before = smtp_sink.cpu_s(servers)
     proc = subprocess.run(
         [sys.executable, __file__, mode, str(config_path)],
         env={**os.environ, "DIGEST_SECRET": SECRET},
@@ -268,31 +234,22 @@ def _send(config_path: Path, servers: list[int], mode: str = "--child") -> dict[
         print(proc.stderr[-2000:])
         return None
     figures: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    figures["server_cpu_s"] = _cpu_s(servers) - before
+    figures["server_cpu_s"] = smtp_sink.cpu_s(servers) - before
     return figures
 
 
 def main() -> int:
+    import smtp_sink
+
     from digest.models import Paper
     from digest.store import Store
 
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(256)
-    port = int(listener.getsockname()[1])
-    fork = multiprocessing.get_context("fork")  # the children inherit the listening socket
-    count = fork.Value("l", 0)
-    servers = []
-    for _ in range(SERVERS):
-        ready = fork.Event()
-        server = fork.Process(target=_smtp_server, args=(listener, ready, count), daemon=True)
-        server.start()
-        servers.append(server)
-        if not ready.wait(20):
-            print("bench_foryou: the SMTP server did not start")
-            return 1
-    pids = [p.pid for p in servers if p.pid is not None]
+    try:
+        sink = smtp_sink.start(SERVERS)
+    except RuntimeError as exc:
+        print(f"bench_foryou: {exc}")
+        return 1
+    port, pids = sink.port, sink.pids
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -313,8 +270,7 @@ def main() -> int:
             if cold is None or warm is None or ceiling is None:
                 return 1
             rows.append((size, cold, warm, ceiling))
-    for server in servers:
-        server.terminate()
+    sink.stop()
     load = os.getloadavg()
     print(
         f"{PAPERS} papers; {CONNECTIONS} SMTP connections; {SERVERS} aiosmtpd processes; "

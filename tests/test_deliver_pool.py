@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -89,3 +93,56 @@ def test_unreachable_server_with_several_connections_defers_and_the_rerun_sends(
         config2 = config.with_overrides(smtp=dataclasses.replace(config.smtp, port=port2))
         assert _send(config2).sent == 5
     _exactly_once(rec, EMAILS[:5])
+
+
+@pytest.mark.slow
+def test_killed_mid_batch_with_four_connections_loses_nobody_and_resends_only_the_window(
+    tmp_path: Path, backend: str
+) -> None:
+    """The log is written a batch per transaction: a kill leaves every message the server
+    took logged (SENT, or SENDING when its outcome was not committed yet), at most the
+    window (2 x connections) SENDING, and the rerun resends only those, same Message-ID."""
+    victim: dict[str, int] = {}
+
+    def kill_at_fourteenth(number: int) -> str | None:
+        if number == 14 and "pid" in victim:
+            os.kill(victim["pid"], signal.SIGKILL)
+            return "451 4.3.0 the client is gone anyway"
+        return None
+
+    rec = Recorder(on_data=kill_at_fourteenth)
+    emails = [f"reader{i:02d}@example.org" for i in range(40)]
+    env = {**os.environ, "DIGEST_SECRET": SECRET}
+    with smtp_server(rec) as (rec, port):
+        config = setup_project(tmp_path, port, connections=4)
+        _subscribe(config, emails)
+        command = [sys.executable, "-m", "digest", "send", "--date", str(DAY)]
+        command += ["--config", str(config.path)]
+        first = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE)
+        victim["pid"] = first.pid
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == -signal.SIGKILL, err
+        taken = set(rec.recipients())
+        with Store.open(config.database_path) as store:
+            counts = store.delivery_counts(DAY)
+            unserved = {r.email: r.logged for r in store.recipients(DAY, 1)}
+        assert set(counts) <= {"sent", "sending"} and counts.get("sending", 0) <= 8, counts
+        # nothing the server took is missing from the log: SENT, or SENDING to be resent
+        assert all(unserved.get(e, "sending") == "sending" for e in taken), (taken, unserved)
+        in_doubt = {e for e, logged in unserved.items() if logged == "sending"}
+        victim.clear()
+        second = subprocess.run(
+            command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 0, second.stderr
+        assert f"resent {len(in_doubt)} message" in second.stderr
+    counts_by_reader = collections.Counter(rec.recipients())
+    assert sorted(counts_by_reader) == sorted(emails), "a reader was lost"
+    twice = {e for e, n in counts_by_reader.items() if n > 1}
+    assert twice <= in_doubt and max(counts_by_reader.values()) <= 2, counts_by_reader
+    ids: dict[str, set[str]] = collections.defaultdict(set)
+    for (reader,), message in zip((r for r, _ in rec.accepted), rec.messages(), strict=True):
+        ids[reader].add(str(message["Message-ID"]))
+    assert all(len(v) == 1 for v in ids.values()), "a resent copy has a new Message-ID"
+    with Store.open(config.database_path) as store:
+        assert store.delivery_counts(DAY) == {"sent": 40}

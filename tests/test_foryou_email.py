@@ -14,8 +14,7 @@ from smtp_fixture_server import DAY, SECRET, Recorder, produce_digest, smtp_serv
 
 from digest.cli import main
 from digest.config import Config, load_config
-from digest.deliver.foryou import render_section
-from digest.deliver.send import FOR_YOU_RESERVE
+from digest.deliver.foryou import FOR_YOU_RESERVE, render_section
 from digest.deliver.tokens import Links
 from digest.store import Store
 from digest.store.foryou import ForYouItem

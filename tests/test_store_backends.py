@@ -206,3 +206,50 @@ def test_a_writer_kept_waiting_past_lock_timeout_is_one_line(
         assert "\n" not in str(err.value)
         assert "another writer held the database for 1s" in str(err.value)
         assert waiter.add_subscriber("ada@example.org", "confirmed")[1]  # free again
+
+
+def test_the_delivery_log_is_written_a_batch_per_call_on_both_backends(
+    db_target: Path | str,
+) -> None:
+    from digest.store.subscribers import Delivery
+
+    with Store.open(db_target) as store:
+        ada, _ = store.add_subscriber("ada@example.org", "confirmed")
+        bob, _ = store.add_subscriber("bob@example.org", "confirmed")
+        gone, _ = store.add_subscriber("gone@example.org", "unsubscribed")
+        assert store.confirmed_among([ada.id, bob.id, gone.id, 999]) == {ada.id, bob.id}
+        assert store.confirmed_among([]) == set()
+        round_ = store.send_round(D1)
+
+        def logged() -> dict[int, str | None]:
+            return {r.id: r.logged for r in store.recipients(D1, round_)}
+
+        store.log_deliveries(D1, round_, [Delivery(ada.id, "sending", "<a@x>")])
+        store.log_deliveries(D1, round_, [Delivery(bob.id, "deferred", "<b@x>", "451 later")])
+        assert logged() == {ada.id: "sending", bob.id: "deferred"}
+        # ada refused for good (she bounces at one hard failure), bob marked for a retry
+        store.log_deliveries(
+            D1,
+            round_,
+            [
+                Delivery(ada.id, "failed", "<a@x>", "550 no such user"),
+                Delivery(bob.id, "sending", "<b@x>"),
+            ],
+            max_hard_failures=1,
+        )
+        assert logged() == {bob.id: "sending"}
+        refused = store.subscriber("ada@example.org")
+        assert refused is not None and refused.status == "bouncing"
+        assert (refused.hard_failures, refused.last_error) == (1, "550 no such user")
+        store.set_subscriber_status("ada@example.org", "confirmed")  # resets the count
+        store.log_deliveries(D1, round_, [Delivery(bob.id, "sent", "<b@x>")])
+        assert logged() == {}
+        assert store.delivery_counts(D1, round_) == {"failed": 1, "sent": 1}
+        store.log_deliveries(D1, round_, [])  # nothing to write: no transaction
+        # a SENT resets the hard-failure count a FAILED added (max 0: never bouncing)
+        again = store.send_round(D1, new=True)
+        store.log_deliveries(D1, again, [Delivery(ada.id, "failed", "<a2@x>", "552 full")])
+        store.log_deliveries(D1, again, [Delivery(ada.id, "sent", "<a2@x>")])
+        reset = store.subscriber("ada@example.org")
+        assert reset is not None and (reset.status, reset.hard_failures) == ("confirmed", 0)
+        assert reset.last_error is None

@@ -5,8 +5,9 @@ sender idle for each of them (half the time of a personal send was waiting on re
 :class:`MailerPool` keeps one :class:`~digest.deliver.smtp.Mailer` per worker thread, all
 paced by one :class:`~digest.deliver.smtp.Pacer` (``email.rate_per_s`` stays the rate of
 the whole send), while the caller renders the next messages. The caller keeps the delivery
-log: it marks a message SENDING before handing it over and logs its outcome when the
-future is done, in submission order (the store is used from the caller's thread only).
+log: it marks a batch SENDING before handing it over and logs the outcomes of done futures,
+in submission order, with the next batch's marks (the store is used from the caller's
+thread only; :func:`digest.deliver.send.serve_round`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,19 @@
 """Send one digest to every confirmed subscriber, exactly once.
 
 The delivery log is the source of truth: a subscriber is served in a round
-once the log says SENT (the server accepted it) or FAILED (a 5xx). Each
-outcome is committed as its reply arrives, so a crash, a kill or a dropped
-connection leaves at most the messages in flight unlogged (one; 2 x
-``email.connections`` with several: :mod:`digest.deliver.pool`), and a rerun
-sends only to the others. The one unavoidable gap, a kill after the server
-took the message but before the log was written, is logged as SENDING and
-resent with the same Message-ID.
+once the log says SENT (the server accepted it) or FAILED (a 5xx). The log is
+written a batch at a time, in one committed transaction per batch: the outcomes
+of the messages the server has answered, and SENDING for the next batch before
+it is handed over. A batch is one message with one connection and
+``email.connections`` messages with several (:mod:`digest.deliver.pool`), so a
+crash, a kill or a dropped connection leaves at most the sender's window
+without a logged outcome (one message; 2 x ``email.connections`` with
+several), and a rerun sends only to the others. The one unavoidable gap, a kill
+after the server took a message but before its outcome was committed, is logged
+as SENDING and resent with the same Message-ID.
+
+Batching makes the log cheap on PostgreSQL, where a commit is a round trip and a
+WAL flush: a quarter of one a message with 4 connections (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -16,26 +22,24 @@ import dataclasses
 import datetime as dt
 import fcntl
 import logging
-import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from digest import render, topics, writer
+from digest import render, topics
 from digest.config import Config
 from digest.deliver.channels import Outcome as ChannelOutcome
-from digest.deliver.foryou import render_section
-from digest.deliver.message import MailTemplate, compile_bodies, compile_mail
+from digest.deliver.foryou import Personal, render_section
+from digest.deliver.message import MailTemplate, compile_bodies
 from digest.deliver.pool import open_sender
 from digest.deliver.smtp import DEFERRED, FAILED, SENT, Outcome, SmtpSettings, SmtpUnavailable
 from digest.deliver.tokens import Links
 from digest.errors import DigestError
 from digest.models import Digest
 from digest.store import subscribers as subs
-from digest.store.foryou import ForYouItem
 from digest.store.protocol import StoreProtocol
 from digest.store.runs import LockBusy
 from digest.words import plural
@@ -118,60 +122,16 @@ def rendered_bodies(
     return day.email_txt, day.email_html
 
 
-# Bytes kept free for the For you section when the shared email is near the size budget:
-# 10 papers with 156-character titles and long reasons measure 12 KB (tests/test_foryou_email.py).
-FOR_YOU_RESERVE = 14_000
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A rendered message waiting to be marked SENDING and handed to the sender."""
 
-
-@dataclass(frozen=True)
-class Personal:
-    """What personalizes a send: each reader's For you items, and the shared email for them
-    (the day's, or one rendered with room left for the section under the size budget)."""
-
-    sections: dict[int, tuple[ForYouItem, ...]] = field(default_factory=dict)
-    template: MailTemplate | None = None
-    room: int = 0  # bytes of HTML the section may take
-
-
-def personalize(
-    store: StoreProtocol,
-    config: Config,
-    digest: Digest,
-    output_dir: Path,
-    text: str,
-    html_body: str,
-) -> Personal:
-    """Rank the day for every confirmed subscriber with a profile (one sparse product per
-    batch of profiles: digest.personal.foryou), keep the sections in the store (the feedback
-    page and the private feed read them), and pick the shared email they go into."""
-    from digest.personal.foryou import rank_subscribers
-
-    ranked = rank_subscribers(store, config, digest)
-    if not ranked.sections:
-        return Personal()
-    store.save_for_you(digest.date, ranked.sections.items())
-    log.info(
-        "%s: For you for %s (%d models refitted)",
-        digest.date,
-        plural(len(ranked.sections), "reader"),
-        ranked.refitted,
-    )
-    budget = config.render.max_email_bytes
-    size = len(html_body.encode("utf-8"))
-    if size + FOR_YOU_RESERVE > budget:
-        # the shared email fills the budget: the personalized copy shows fewer common papers
-        smaller = dataclasses.replace(
-            config.render, max_email_bytes=max(budget - FOR_YOU_RESERVE, budget // 2)
-        )
-        links = topics.links_for(store, config.topics, digest)
-        day = render.render_day(digest, config.with_overrides(render=smaller), links)
-        text, html_body = day.email_txt, day.email_html
-        size = len(html_body.encode("utf-8"))
-    template = compile_mail(config, digest, text, html_body)
-    if not template.has_for_you_slot:
-        log.warning("%s: the email template has no header row to put For you after", digest.date)
-        return Personal()
-    return Personal(ranked.sections, template, budget - size)
+    subscriber_id: int
+    address: str
+    message_id: str
+    data: bytes
+    with_section: bool
+    resumed: bool  # an interrupted run left it SENDING
 
 
 def send_digest(
@@ -328,53 +288,66 @@ def serve_round(
     sender = open_sender(
         settings, email.connections, email.rate_per_s, email.retries, email.retry_backoff_s
     )
-    # handed to the sender, not yet logged: (subscriber, address, Message-ID, has a
-    # section, outcome); settled oldest first, from this thread (the store's)
-    flight: deque[tuple[int, str, str, bool, Future[Outcome]]] = deque()
+    # half the window: handed over without a logged outcome never exceeds the window
+    batch = max(1, sender.window // 2)
+    ready: list[_Ready] = []  # rendered, not yet marked SENDING
+    flight: deque[tuple[_Ready, Future[Outcome]]] = deque()  # handed over, settled in order
+    outcomes: list[subs.Delivery] = []  # settled, not yet written
     unavailable: SmtpUnavailable | None = None
 
     def settle() -> None:
         nonlocal personalized, unavailable
-        sub_id, address, message_id, with_section, future = flight.popleft()
+        m, future = flight.popleft()
         try:
             outcome = future.result()
         except SmtpUnavailable as exc:  # never reached the server: not in flight
-            store.log_delivery(key, round_, sub_id, DEFERRED, message_id, str(exc))
+            outcomes.append(subs.Delivery(m.subscriber_id, DEFERRED, m.message_id, str(exc)))
             unavailable = unavailable or exc
             return
-        store.log_delivery(
-            key,
-            round_,
-            sub_id,
-            outcome.status,
-            message_id,
-            outcome.detail or None,
-            config.email.max_hard_failures,
+        outcomes.append(
+            subs.Delivery(m.subscriber_id, outcome.status, m.message_id, outcome.detail or None)
         )
         counts[outcome.status] += 1
-        personalized += with_section and outcome.status == SENT
+        personalized += m.with_section and outcome.status == SENT
         if outcome.status != SENT:
-            log.warning("%s: %s %s: %s", day, address, outcome.status, outcome.detail)
+            log.warning("%s: %s %s: %s", day, m.address, outcome.status, outcome.detail)
+
+    def hand_over() -> None:
+        """Log the outcomes settled so far and SENDING for the ready batch in one
+        transaction, then give the batch to the sender."""
+        nonlocal resumed
+        while flight and len(flight) + len(ready) > sender.window:
+            settle()
+        still = store.confirmed_among([m.subscriber_id for m in ready])
+        going = [m for m in ready if m.subscriber_id in still]  # not unsubscribed since
+        ready.clear()
+        if unavailable is not None:
+            going = []
+        marks = [subs.Delivery(m.subscriber_id, subs.SENDING, m.message_id) for m in going]
+        store.log_deliveries(key, round_, [*outcomes, *marks], email.max_hard_failures)
+        outcomes.clear()
+        for m in going:
+            resumed += m.resumed
+            flight.append((m, sender.submit(template.sender, m.address, m.data)))
 
     try:
         for r in store.recipients(key, round_, cadence=cadence):
             if unavailable is not None:
                 break
-            if not store.still_confirmed(r.id):  # unsubscribed since this batch was read
-                continue
-            if r.logged == subs.SENDING:
-                resumed += 1
             message_id = template.message_id(round_, r.id)
-            data, with_section = _message(
+            data, with_section = message_for(
                 config, key, template, links, personal, r.id, r.email, message_id
             )
-            store.mark_sending(key, round_, r.id, message_id)
-            future = sender.submit(template.sender, r.email, data)
-            flight.append((r.id, r.email, message_id, with_section, future))
-            while len(flight) >= sender.window:
-                settle()
+            ready.append(
+                _Ready(r.id, r.email, message_id, data, with_section, r.logged == subs.SENDING)
+            )
+            if len(ready) >= batch:
+                hand_over()
+        if ready:
+            hand_over()
         while flight:
             settle()
+        store.log_deliveries(key, round_, outcomes, email.max_hard_failures)
     finally:
         sender.close()
     if unavailable is not None:
@@ -404,7 +377,7 @@ def serve_round(
     )
 
 
-def _message(
+def message_for(
     config: Config,
     key: dt.date | str,
     template: MailTemplate,
@@ -414,7 +387,8 @@ def _message(
     email: str,
     message_id: str,
 ) -> tuple[bytes, bool]:
-    """One reader's message, and whether it has a For you section (a daily digest's only)."""
+    """One reader's message, and whether it has a For you section (a daily digest's only):
+    what is sent, and what a dry run writes to the outbox."""
     unsubscribe, preferences = links.unsubscribe_url(email), links.preferences_url(email)
     items = personal.sections.get(subscriber_id) if personal else None
     if items and personal is not None and personal.template is not None:
@@ -427,31 +401,3 @@ def _message(
             )
             return data, True
     return template.render(email, unsubscribe, message_id, preferences), False
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
-
-
-def write_outbox(
-    store: StoreProtocol,
-    config: Config,
-    digest: Digest,
-    template: MailTemplate,
-    links: Links,
-    output_dir: Path,
-    personal: Personal,
-) -> SendReport:
-    """Write each confirmed subscriber's message to OUTPUT/DAY/outbox/; the log is untouched."""
-    day = digest.date.isoformat()
-    written = 0
-    for s in store.subscribers(subs.CONFIRMED):
-        if s.cadence != subs.DAILY:  # weekly subscribers get the weekly digest only
-            continue
-        message_id = template.message_id(0, s.id)
-        data, _ = _message(
-            config, digest.date, template, links, personal, s.id, s.email, message_id
-        )
-        name = _UNSAFE_NAME.sub("_", s.email)
-        writer.write_files(output_dir, {f"{day}/outbox/{s.id:06d}-{name}.eml": data})
-        written += 1
-    return SendReport(day, 0, sent=written, dry_run=True)

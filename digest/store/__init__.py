@@ -18,6 +18,7 @@ from digest.store.backends import Backend, get_backend, sqlite_path
 from digest.store.channel_log import MIGRATIONS as CHANNEL_LOG_MIGRATIONS
 from digest.store.channel_log import ChannelLogMixin
 from digest.store.db import migrate, transaction
+from digest.store.delivery_log import DeliveryLogMixin
 from digest.store.digests import DigestsMixin
 from digest.store.foryou import ForYouMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
@@ -46,6 +47,7 @@ class Store(
     DigestsMixin,
     HttpCacheMixin,
     SubscribersMixin,
+    DeliveryLogMixin,
     RunsMixin,
     ProfilesMixin,
     TopicsMixin,

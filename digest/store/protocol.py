@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from digest.models import DayPaper, Digest, Listing, Paper
+from digest.store.delivery_log import Delivery, Recipient
 from digest.store.foryou import ForYouItem
 from digest.store.http_cache import HttpCacheEntry
 from digest.store.papers import SaveResult
 from digest.store.profiles import StoredProfile
 from digest.store.runs import LockInfo, RunLog, RunRecord
-from digest.store.subscribers import Recipient, Subscriber
+from digest.store.subscribers import Subscriber
 from digest.store.topics import DayTheme, TopicRecord
 
 
@@ -93,6 +94,8 @@ class StoreProtocol(Protocol):
 
     def add_subscriber(self, email: str, status: str = ...) -> tuple[Subscriber, bool]: ...
 
+    def confirmed_among(self, subscriber_ids: Sequence[int]) -> set[int]: ...
+
     def count_subscribers(self, status: str | None = ...) -> int: ...
 
     def delivery_counts(self, day: dt.date | str, round_: int | None = ...) -> dict[str, int]: ...
@@ -105,19 +108,12 @@ class StoreProtocol(Protocol):
 
     def import_subscribers(self, rows: Iterable[tuple[str, str]]) -> tuple[int, int]: ...
 
-    def log_delivery(
+    def log_deliveries(
         self,
         day: dt.date | str,
         round_: int,
-        subscriber_id: int,
-        status: str,
-        message_id: str,
-        error: str | None = ...,
+        rows: Sequence[Delivery],
         max_hard_failures: int = ...,
-    ) -> None: ...
-
-    def mark_sending(
-        self, day: dt.date | str, round_: int, subscriber_id: int, message_id: str
     ) -> None: ...
 
     def recipients(
@@ -131,8 +127,6 @@ class StoreProtocol(Protocol):
     def set_subscriber_cadence(self, email: str, cadence: str) -> Subscriber | None: ...
 
     def set_subscriber_status(self, email: str, status: str) -> Subscriber | None: ...
-
-    def still_confirmed(self, subscriber_id: int) -> bool: ...
 
     def subscriber(self, email: str) -> Subscriber | None: ...
 

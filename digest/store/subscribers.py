@@ -1,11 +1,9 @@
-"""Subscribers, the delivery log and the subscribe rate limits.
+"""Subscribers and the subscribe rate limits; the tables of the delivery log too.
 
 A subscriber is one normalized address with a status (pending -> confirmed ->
-unsubscribed, or bouncing after repeated hard failures). The delivery log is
-what makes sending exactly-once: one row per (digest date, send round,
-subscriber), written the moment the SMTP server accepts the message, so a rerun
-skips everyone already served. ``--resend`` opens a new round instead of
-erasing the old one, so an interrupted resend also resumes without duplicates.
+unsubscribed, or bouncing after repeated hard failures). The delivery log, what makes
+sending exactly-once, is :mod:`digest.store.delivery_log` (its tables are created by
+this component's migrations).
 """
 
 from __future__ import annotations
@@ -21,19 +19,22 @@ from email_validator import EmailNotValidError, validate_email
 from digest.errors import InputError
 from digest.store.db import transaction
 
+# the log's names, where callers have always found them
+from digest.store.delivery_log import DAILY as DAILY
+from digest.store.delivery_log import DEFERRED as DEFERRED
+from digest.store.delivery_log import FAILED as FAILED
+from digest.store.delivery_log import SENDING as SENDING
+from digest.store.delivery_log import SENT as SENT
+from digest.store.delivery_log import Delivery as Delivery
+from digest.store.delivery_log import Recipient as Recipient
+from digest.store.delivery_log import send_key as send_key
+
 PENDING = "pending"
 CONFIRMED = "confirmed"
 UNSUBSCRIBED = "unsubscribed"
 BOUNCING = "bouncing"
 STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCING)
 
-# delivery log statuses
-SENDING = (
-    "sending"  # handed to the server, no reply yet (a crash leaves it: resent, same Message-ID)
-)
-SENT = "sent"
-FAILED = "failed"  # a 5xx reply: not retried for this digest
-DEFERRED = "deferred"  # 4xx replies until retries ran out: retried by the next run
 
 MIGRATIONS = [
     """
@@ -79,14 +80,8 @@ MIGRATIONS = [
     "CHECK (cadence IN ('daily', 'weekly'))",
 ]
 
-DAILY = "daily"
 WEEKLY = "weekly"
 CADENCES = (DAILY, WEEKLY)
-
-
-def send_key(day: dt.date | str) -> str:
-    """The delivery log's key of a send: a digest's ISO date, or a week such as 2025-W12."""
-    return day if isinstance(day, str) else day.isoformat()
 
 
 def normalize_email(text: str) -> str:
@@ -116,15 +111,6 @@ class Subscriber:
     hard_failures: int = 0
     last_error: str | None = None
     cadence: str = DAILY
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """A subscriber to send one digest to, with what the log says of an earlier try."""
-
-    id: int
-    email: str
-    logged: str | None  # SENDING or DEFERRED from an interrupted run, else None
 
 
 _SUBSCRIBER_FIELDS = tuple(Subscriber.__dataclass_fields__)
@@ -271,129 +257,6 @@ class SubscribersMixin:
             return int(self.conn.execute("SELECT count(*) FROM subscribers").fetchone()[0])
         sql = "SELECT count(*) FROM subscribers WHERE status = ?"
         return int(self.conn.execute(sql, (status,)).fetchone()[0])
-
-    # ------------------------------------------------------------ delivery log
-
-    def send_round(self, day: dt.date | str, new: bool = False) -> int:
-        """The round to send ``day`` in: the latest one, or (``new``, or none yet) a fresh one."""
-        iso = send_key(day)
-        with transaction(self.conn):
-            row = self.conn.execute(
-                "SELECT max(round) FROM send_rounds WHERE date = ?", (iso,)
-            ).fetchone()
-            latest = row[0]
-            if latest is not None and not new:
-                return int(latest)
-            number = (latest or 0) + 1
-            self.conn.execute(
-                "INSERT INTO send_rounds(date, round, started_at) VALUES (?, ?, ?)",
-                (iso, number, _now()),
-            )
-        return number
-
-    def finish_round(self, day: dt.date | str, round_: int) -> None:
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE send_rounds SET finished_at = ? WHERE date = ? AND round = ?",
-                (_now(), send_key(day), round_),
-            )
-
-    def recipients(
-        self, day: dt.date | str, round_: int, batch: int = 500, cadence: str = DAILY
-    ) -> Iterator[Recipient]:
-        """Confirmed subscribers not yet served in this round (sent or hard-failed), by id.
-
-        Read in batches keyed on id so a list of any size costs constant memory,
-        and each batch sees status changes (an unsubscribe mid-send) made since.
-        """
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                """
-                SELECT s.id, s.email, d.status AS logged FROM subscribers s
-                LEFT JOIN deliveries d ON d.date = ? AND d.round = ? AND d.subscriber_id = s.id
-                WHERE s.status = 'confirmed' AND s.cadence = ? AND s.id > ?
-                  AND (d.status IS NULL OR d.status IN ('sending', 'deferred'))
-                ORDER BY s.id LIMIT ?
-                """,
-                (send_key(day), round_, cadence, last, batch),
-            ).fetchall()
-            if not rows:
-                return
-            for r in rows:
-                yield Recipient(r["id"], r["email"], r["logged"])
-            last = rows[-1]["id"]
-
-    def still_confirmed(self, subscriber_id: int) -> bool:
-        row = self.conn.execute(
-            "SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)
-        ).fetchone()
-        return row is not None and row[0] == CONFIRMED
-
-    def log_delivery(
-        self,
-        day: dt.date | str,
-        round_: int,
-        subscriber_id: int,
-        status: str,
-        message_id: str,
-        error: str | None = None,
-        max_hard_failures: int = 0,
-    ) -> None:
-        """Record the outcome for one recipient in its own transaction (committed before the next).
-
-        A SENT resets the subscriber's hard-failure count; a FAILED adds one and,
-        at ``max_hard_failures``, marks the subscriber bouncing.
-        """
-        now = _now()
-        with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, attempts, error, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
-                "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = excluded.status, "
-                "attempts = deliveries.attempts + 1, error = excluded.error, updated_at = excluded.updated_at",
-                (send_key(day), round_, subscriber_id, status, message_id, error, now),
-            )
-            if status == SENT:
-                self.conn.execute(
-                    "UPDATE subscribers SET hard_failures = 0, last_error = NULL "
-                    "WHERE id = ? AND hard_failures > 0",
-                    (subscriber_id,),
-                )
-            elif status == FAILED:
-                self.conn.execute(
-                    "UPDATE subscribers SET hard_failures = hard_failures + 1, last_error = ?, "
-                    "updated_at = ? WHERE id = ?",
-                    (error, now, subscriber_id),
-                )
-                if max_hard_failures:
-                    self.conn.execute(
-                        "UPDATE subscribers SET status = 'bouncing' "
-                        "WHERE id = ? AND status = 'confirmed' AND hard_failures >= ?",
-                        (subscriber_id, max_hard_failures),
-                    )
-
-    def mark_sending(
-        self, day: dt.date | str, round_: int, subscriber_id: int, message_id: str
-    ) -> None:
-        """Note that a message is about to go out, so a crash before the reply is visible."""
-        with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO deliveries(date, round, subscriber_id, status, message_id, updated_at) "
-                "VALUES (?, ?, ?, 'sending', ?, ?) "
-                "ON CONFLICT(date, round, subscriber_id) DO UPDATE SET status = 'sending', "
-                "updated_at = excluded.updated_at",
-                (send_key(day), round_, subscriber_id, message_id, _now()),
-            )
-
-    def delivery_counts(self, day: dt.date | str, round_: int | None = None) -> dict[str, int]:
-        """How many log rows of each status ``day`` has (in ``round_``, default: every round)."""
-        sql = "SELECT status, count(*) FROM deliveries WHERE date = ?"
-        args: tuple = (send_key(day),)
-        if round_ is not None:
-            sql += " AND round = ?"
-            args += (round_,)
-        return {r[0]: r[1] for r in self.conn.execute(sql + " GROUP BY status", args)}
 
     # ------------------------------------------------------------ rate limits
 

@@ -1,30 +1,30 @@
 """The email channel: one message per confirmed daily subscriber, each with its own
 unsubscribe and preferences links and, for a reader with a profile, the For you section.
 
-The sending itself is :mod:`digest.deliver.send`'s (the paced SMTP connection, the
-per-recipient log that makes it exactly-once, the outbox of a dry run); this module is
-what makes it a :class:`~digest.deliver.channels.Channel`: it compiles the shared message
-once and ranks every profile before the first message, then serves a round.
+The sending itself is :mod:`digest.deliver.send`'s (the paced SMTP connections, the
+per-recipient log that makes it exactly-once); this module is what makes it a
+:class:`~digest.deliver.channels.Channel`: it compiles the shared message once and ranks
+every profile before the first message, then serves a round, or (a dry run) writes each
+message to the outbox.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from digest import writer
 from digest.config import Config, EmailConfig
 from digest.deliver.channels import Recipients, Rendered
+from digest.deliver.foryou import Personal, personalize
 from digest.deliver.message import MailTemplate, compile_mail
-from digest.deliver.send import (
-    Personal,
-    SendReport,
-    personalize,
-    serve_round,
-    write_outbox,
-)
+from digest.deliver.send import SendReport, message_for, serve_round
 from digest.deliver.smtp import SmtpSettings
 from digest.deliver.tokens import Links
 from digest.models import Digest
+from digest.store import subscribers as subs
 from digest.store.protocol import StoreProtocol
 
 log = logging.getLogger("digest.deliver")
@@ -86,3 +86,31 @@ class EmailChannel:
             recipients.round,
             self.personal,
         )
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def write_outbox(
+    store: StoreProtocol,
+    config: Config,
+    digest: Digest,
+    template: MailTemplate,
+    links: Links,
+    output_dir: Path,
+    personal: Personal,
+) -> SendReport:
+    """Write each confirmed subscriber's message to OUTPUT/DAY/outbox/; the log is untouched."""
+    day = digest.date.isoformat()
+    written = 0
+    for s in store.subscribers(subs.CONFIRMED):
+        if s.cadence != subs.DAILY:  # weekly subscribers get the weekly digest only
+            continue
+        message_id = template.message_id(0, s.id)
+        data, _ = message_for(
+            config, digest.date, template, links, personal, s.id, s.email, message_id
+        )
+        name = _UNSAFE_NAME.sub("_", s.email)
+        writer.write_files(output_dir, {f"{day}/outbox/{s.id:06d}-{name}.eml": data})
+        written += 1
+    return SendReport(day, 0, sent=written, dry_run=True)

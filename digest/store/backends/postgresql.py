@@ -252,11 +252,13 @@ class PgConnection:
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         try:
-            if self._begin is not None:
+            cur = self.raw.cursor()
+            if self._begin is not None:  # BEGIN and the rows in one pipelined round trip
                 with self.raw.pipeline():
                     self._send_begin()
-            cur = self.raw.cursor()
-            cur.executemany(translate(statement), rows)
+                    cur.executemany(translate(statement), rows)
+            else:
+                cur.executemany(translate(statement), rows)
             return Cursor(cur)
         except psycopg.OperationalError as exc:
             raise self._lost(exc) from None

@@ -61,7 +61,7 @@ class ThemesConfig:
     # (1 over-split: 11-16 themes for 6-8 categories; docs/themes.md)
     k_tolerance: float = 2.0
     # the groups at the chosen k are a consensus of this many quick k-means runs; 0 = the
-    # best k-means fit alone, as before issue 14's second pass (docs/themes.md)
+    # best k-means fit alone, as before issue 14's third pass (docs/themes.md)
     consensus_runs: int = 40
 
 

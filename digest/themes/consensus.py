@@ -12,7 +12,7 @@ for scipy's module; ``python -X importtime``, 2026-12-06).
 
 Measured (issue 14, docs/themes.md): with k chosen as before, mean V-measure over five
 seeds on the tune mixtures 0.461 -> 0.477, the test mixtures 0.363 -> 0.379, themes-dev
-0.554 -> 0.560.
+0.554 -> 0.560. It costs 16-28% more CPU in the themes stage (250 to 5,000-paper days).
 
 The matrix is n x n: days bigger than ``cluster.SELECTION_SAMPLE`` vote on that sample, and
 the other papers join the group whose centre is nearest (``cluster._best_partition``).

@@ -56,6 +56,9 @@ class ThemesConfig:
     # the fewest themes whose silhouette is within this many standard errors of the best win
     # (1 over-split: 11-16 themes for 6-8 categories; docs/themes.md)
     k_tolerance: float = 2.0
+    # the groups at the chosen k are a consensus of this many quick k-means runs; 0 = the
+    # best k-means fit alone, as before issue 14's third pass (docs/themes.md)
+    consensus_runs: int = 40
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def check(cfg: Config, file: Path) -> None:
             ("themes.prior_papers", cfg.themes.prior_papers),
             ("topics.rising_min_papers", cfg.topics.rising_min_papers),
             ("themes.k_tolerance", cfg.themes.k_tolerance),
+            ("themes.consensus_runs", cfg.themes.consensus_runs),
         ),
         strict=False,
     )

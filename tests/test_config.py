@@ -69,6 +69,7 @@ timezone = "Europe/Berlin"
         ("[trending]\nmax_theme_share = 0", "'trending.max_theme_share' must be greater"),
         ("[trending]\ndiversity = -1", "'trending.diversity' must be"),
         ("[themes]\nk_tolerance = -1", "'themes.k_tolerance' must be"),
+        ("[themes]\nconsensus_runs = -1", "'themes.consensus_runs' must be"),
         ("[email]\nsend_empty = 'yes'", "'email.send_empty' must be true or false"),
         ("site_url = 'ftp://x'", "'site_url' must be an http(s) URL"),
         (

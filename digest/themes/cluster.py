@@ -9,6 +9,8 @@
   are scored by the mean silhouette, measured with cosine distance on the TF-IDF vectors
   themselves (so the criterion does not depend on the reduction it chooses for); the fewest
   themes within ``themes.k_tolerance`` (2) standard errors of the best score win.
+* The groups at that k: a consensus of ``themes.consensus_runs`` quick k-means runs
+  (:mod:`digest.themes.consensus`), steadier than any one of them.
 
 Everything is seeded; the same documents in the same order give the same groups.
 """
@@ -26,6 +28,7 @@ from sklearn.utils.extmath import randomized_svd  # TruncatedSVD's core, 60 ms l
 
 from digest.config import ThemesConfig
 from digest.themes.background import BackgroundModel, blended_idf, load_model
+from digest.themes.consensus import consensus_groups
 from digest.themes.kmeans import spherical_kmeans
 from digest.themes.text import tokens
 
@@ -208,9 +211,15 @@ def _best_partition(x: sp.csr_matrix, z: np.ndarray, config: ThemesConfig) -> np
     top_mean, top_error, _, _ = max(fits, key=lambda f: (f[0], -f[2]))
     floor = top_mean - config.k_tolerance * top_error
     _, _, k, labels = min((f for f in fits if f[0] >= floor), key=lambda f: f[2])
+    voted = consensus_groups(z[fit_rows], k, config.seed, config.consensus_runs)
+    if voted is None:
+        if len(fit_rows) == len(z):
+            return labels
+        return spherical_kmeans(z, k, config.seed, config.kmeans_restarts)
     if len(fit_rows) == len(z):
-        return labels
-    return spherical_kmeans(z, k, config.seed, config.kmeans_restarts)
+        return voted
+    # big days voted on the sample: every paper joins the nearest of its groups' centres
+    return np.asarray((z @ _centroids(z[fit_rows], voted).T).argmax(axis=1))
 
 
 def silhouette_widths(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:

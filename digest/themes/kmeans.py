@@ -18,10 +18,26 @@ def spherical_kmeans(
     z: np.ndarray, k: int, seed: int, restarts: int = 4, max_iter: int = 40
 ) -> np.ndarray:
     """Labels of the best of ``restarts`` runs (highest total cosine to the centres)."""
-    rng = np.random.default_rng(seed)
     best_labels, best_fit = np.zeros(len(z), dtype=int), -np.inf
+    for labels, fit in _runs(z, k, seed, restarts, max_iter):
+        if fit > best_fit:
+            best_labels, best_fit = labels, fit
+    return best_labels
+
+
+def kmeans_runs(
+    z: np.ndarray, k: int, seed: int, runs: int, max_iter: int = 40
+) -> list[np.ndarray]:
+    """The labels of each of ``runs`` runs, the ones :func:`spherical_kmeans` picks from."""
+    return [labels for labels, _ in _runs(z, k, seed, runs, max_iter)]
+
+
+def _runs(
+    z: np.ndarray, k: int, seed: int, restarts: int, max_iter: int
+) -> list[tuple[np.ndarray, float]]:
     if restarts < 1:
-        return best_labels
+        return []
+    rng = np.random.default_rng(seed)
     # seeding is the only use of the generator: every run's seeds are drawn first, in the
     # order of the runs, and the runs then step together (one product for all of them)
     state = rng.bit_generator.state
@@ -31,10 +47,7 @@ def spherical_kmeans(
         seeds = np.stack([_plus_plus(z, k, rng) for _ in range(restarts)])
     # the centres are float64: z is promoted once here rather than in every product
     z64 = z.astype(np.float64, copy=False)
-    for labels, fit in _lloyd(z, z64, seeds, max_iter):
-        if fit > best_fit:
-            best_labels, best_fit = labels, fit
-    return best_labels
+    return _lloyd(z, z64, seeds, max_iter)
 
 
 def _lloyd(

@@ -23,14 +23,22 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain, count, repeat
 
 import numpy as np
 
 from digest.themes import REMAINDER_LABEL
 from digest.themes.background import load_model
-from digest.themes.coverage import COVERAGE, PREFIX, Presence, label_key
+from digest.themes.coverage import (
+    COVERAGE,
+    PREFIX,
+    LabelWords,
+    Presence,
+    acronyms,
+    label_words,
+    near_duplicate,
+)
 from digest.themes.text import STOP_WORDS, stem, tokens
 
 TOP_TERMS = 10
@@ -190,6 +198,9 @@ def describe(
     )
     lengths = np.fromiter(map(str.count, vocab, repeat(" ")), dtype=np.int64, count=len(vocab)) + 1
     used: set[str] = {REMAINDER_LABEL.casefold()}
+    # near-duplicates compare words, an acronym the day defines as its words ("LLMs")
+    defined = acronyms([*clean_titles, *clean_abstracts])
+    given: list[LabelWords] = []
     titles_of: list[list[str]] = [[] for _ in range(n_groups)]
     for title, group in zip(titles, groups, strict=True):
         if 0 <= group < n_groups:
@@ -202,10 +213,10 @@ def describe(
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
             scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
-            used, heads, presence, g,
+            used, heads, presence, g, lambda label: near_duplicate(label_words(label, defined), given),
         )  # fmt: skip
         used.add(label.casefold())
-        used.add(label_key(label))
+        given.append(label_words(label, defined))
         out.append((label, top))
     return out
 
@@ -247,6 +258,7 @@ def _label(
     heads: dict[str, float],
     presence: Presence,
     group: int,
+    repeats: Callable[[str], bool],
 ) -> str:
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
@@ -283,7 +295,7 @@ def _label(
         return presence.lift(phrase, group) >= least
 
     def fresh(label: str) -> bool:
-        return " " in label and label.casefold() not in used and label_key(label) not in used
+        return " " in label and label.casefold() not in used and not repeats(label)
 
     def describes(phrase: str) -> bool:
         return apart(phrase) and presence.coverage(phrase, group) >= COVERAGE
@@ -310,7 +322,7 @@ def _label(
             if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, least):
                 continue
             label = _cased(word, own_titles)
-            if label.casefold() in used or label_key(label) in used or _common(word):
+            if label.casefold() in used or repeats(label) or _common(word):
                 continue
             if presence.coverage(word, group) >= COVERAGE:
                 return label

@@ -141,18 +141,22 @@ def texts_of(files: list[Path]) -> list[str]:
 
 
 class StageClock:
-    """Wall-clock seconds per pipeline stage, from ``pipeline.run``'s ``on_stage`` calls."""
+    """Wall-clock and CPU seconds per pipeline stage, from ``pipeline.run``'s ``on_stage``
+    calls (CPU: this process's, so only with ``--jobs 1``)."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self._stage: str | None = None
         self._since = 0.0
+        self._cpu_since = 0.0
 
     def mark(self, stage: str | None) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self._stage is not None:
             self.totals[self._stage] = self.totals.get(self._stage, 0.0) + now - self._since
-        self._stage, self._since = stage, now
+            self.cpu[self._stage] = self.cpu.get(self._stage, 0.0) + cpu - self._cpu_since
+        self._stage, self._since, self._cpu_since = stage, now, cpu
 
     def run_day(self, config, day, inputs=(), output=None, send=False, site=True, **options):  # type: ignore[no-untyped-def]
         from digest import pipeline
@@ -239,6 +243,9 @@ def main() -> int:
         "--no-search", action="store_true", help="render.search = false: no Pagefind index"
     )
     parser.add_argument(
+        "--output", type=Path, default=None, help="keep the output tree here (a new folder)"
+    )
+    parser.add_argument(
         "--without", default="", help="switch off these caches of digest/context.py (a,b)"
     )
     args = parser.parse_args()
@@ -268,8 +275,9 @@ def main() -> int:
     load_before = os.getloadavg()
     floor_before, _, _, floor_cpu_before = floor(files)
     with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
-        config = Config(output_dir=f"{tmp}/out", database=f"{tmp}/var/digest.sqlite")
-        if args.no_search:
+        out_dir = args.output.resolve() if args.output else Path(tmp, "out")
+        config = Config(output_dir=str(out_dir), database=f"{tmp}/var/digest.sqlite")
+        if args.no_search and hasattr(config.render, "search"):
             config = config.with_overrides(render=replace(config.render, search=False))
         profiler = cProfile.Profile() if args.profile else None
         clock = StageClock()
@@ -287,7 +295,7 @@ def main() -> int:
                 profiler.disable()
             backfill_s = time.perf_counter() - start
             backfill_cpu = _cpu_seconds() - cpu_start
-        out_files = sum(1 for _ in Path(tmp, "out").rglob("*") if _.is_file())
+        out_files = sum(1 for _ in out_dir.rglob("*") if _.is_file())
 
     floor_after, texts, terms, floor_cpu_after = floor(files)
     floor_s = (floor_before + floor_after) / 2
@@ -326,6 +334,8 @@ def main() -> int:
         rest = backfill_s - sum(clock.totals.values())
         print(f"stages:       {stages}; other {rest:.1f} s (reading and storing the listings, "
               "locks, run log, feed and archive)")  # fmt: skip
+        cpu = ", ".join(f"{name} {secs:.1f} s" for name, secs in clock.cpu.items())
+        print(f"stage CPU:    {cpu}; other {backfill_cpu - sum(clock.cpu.values()):.1f} s")
     else:
         print("stages:       in the worker processes; --jobs 1 prints the seconds per stage")
     if calls.totals:

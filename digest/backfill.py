@@ -55,6 +55,7 @@ class BackfillReport:
     seconds: float = 0.0
     ingest_seconds: float = 0.0  # until every day was stored (days are produced meanwhile)
     interrupted: bool = False
+    unrendered: list[dt.date] = field(default_factory=list)  # done, page missing: render only
 
     @property
     def failed(self) -> list[DayOutcome]:
@@ -136,7 +137,7 @@ def backfill(
     out = output or config.output_path
     started = time.monotonic()
     with Store.open(config.database_path) as store:
-        todo = _not_done(store, days, force, report)
+        todo = _not_done(store, out, days, force, report)
     size = min(default_jobs() if jobs is None else jobs, max(len(todo), 1))
     if size < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
@@ -165,9 +166,11 @@ def backfill(
         workers.close()
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
-        done = [o.date for o in report.produced if not o.failed]
-        if done:  # in date order, here: each day's topics depend on every earlier day's
-            pipeline.link_all_topics(store, config, min(done), out, jobs=size)
+        done = [o.date for o in report.produced if not o.failed] + report.unrendered
+        if done and config.topics.enabled:
+            # in date order, here: each day's topics depend on every earlier day's; the
+            # workers left the days unrendered, and each is rendered once, now, linked
+            pipeline.link_all_topics(store, config, min(done), out, jobs=size, unrendered=done)
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out, jobs=size)
     report.seconds = time.monotonic() - started
@@ -240,6 +243,7 @@ def _record(
 
 def _not_done(
     store: StoreProtocol,
+    output: Path,
     days: Sequence[tuple[dt.date, tuple[Path, ...]]],
     force: bool,
     report: BackfillReport,
@@ -250,6 +254,9 @@ def _not_done(
     for day, inputs in days:
         if is_done(store.runs_for(day), want_send=False):
             report.skipped.append(day)
+            if not (output / day.isoformat() / "index.html").is_file():
+                # a backfill killed after producing the day, before rendering it
+                report.unrendered.append(day)
         else:
             todo.append((day, inputs))
     return todo

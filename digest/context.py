@@ -11,7 +11,11 @@ each, on a shared loaded 2-core machine): all caches 6.1 s; without ``word_token
 (it saves 16%); without ``doc_tokens`` 8.8 s (31%); without either 16.8 s (64%). Both
 also serve the stages after themes in the same process (trending places the window,
 which is the same papers as the IDF background; topics; personal features). The bundled
-background model was kept here too: 5.6%, so it is read on every call now. The
+background model (``background_model``) was dropped once for 5.6% of the themes stage, but
+themes, labels, topics and personal features each read it, for every day: over a backfill
+it saves 23-33% (``bench/bench_backfill.py --no-search --days 60 --jobs 1 [--without
+background_model]``, alternated, 2026-12-06, load 3.4-4.4: 21.2 and 16.5 s CPU without, 14.2
+and 12.7 s with; 16.3x and 16.4x the floor's CPU without, 11.1x and 12.4x with). The
 Jinja environments are the render stage's (measured in bench/bench_render.py, below).
 Not measured with and without on the whole backfill (14 minutes a run on this machine).
 The PostgreSQL backend's memos of translated statements were measured and dropped (1.00x
@@ -29,11 +33,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import jinja2
 
+    from digest.themes.background import BackgroundModel
+
 # the caches by name, for ``enabled`` and the benchmark
 WORD_TOKENS = "word_tokens"
 DOC_TOKENS = "doc_tokens"
 JINJA_ENVIRONMENTS = "jinja_environments"
-NAMES = (WORD_TOKENS, DOC_TOKENS, JINJA_ENVIRONMENTS)
+BACKGROUND_MODEL = "background_model"
+NAMES = (WORD_TOKENS, DOC_TOKENS, JINJA_ENVIRONMENTS, BACKGROUND_MODEL)
 
 WORDS_SIZE = 200_000  # distinct words of a year of arXiv abstracts: ~150,000
 _DOCS_SIZE = 8192  # a week of store background (1,000 papers) and its days, several times over
@@ -52,6 +59,9 @@ class ProcessContext:
       it compiled. A 250-paper day's render_day + render_site takes 177 ms with it and
       1,040 ms with each template compiled afresh (``bench/bench_render.py``, one run, load
       ~9): every day of a backfill and of the scheduler's life would pay that again.
+    * ``background_models``: the bundled background model by path (a ``.npz`` of ~28,000
+      terms, read and indexed ~4 times a day by themes, labels, topics and personal
+      features): 23-33% of a backfill's CPU (above).
     """
 
     enabled: set[str] = field(default_factory=lambda: set(NAMES))
@@ -60,6 +70,7 @@ class ProcessContext:
         default_factory=OrderedDict
     )
     jinja_environments: dict[str, jinja2.Environment] = field(default_factory=dict)
+    background_models: dict[str, BackgroundModel | None] = field(default_factory=dict)
 
     def reset(self, enabled: tuple[str, ...] = NAMES) -> None:
         """Empty every cache; keep only the ``enabled`` ones from now on."""
@@ -67,6 +78,7 @@ class ProcessContext:
         self.word_tokens.clear()
         self.doc_tokens.clear()
         self.jinja_environments.clear()
+        self.background_models.clear()
 
     def tokens_of_doc(
         self, doc: str, make: Callable[[str], tuple[str, ...]]
@@ -91,6 +103,15 @@ class ProcessContext:
         if found is None:
             found = self.jinja_environments[folder] = make(folder)
         return found
+
+    def background_model(
+        self, path: str, make: Callable[[str], BackgroundModel | None]
+    ) -> BackgroundModel | None:
+        if BACKGROUND_MODEL not in self.enabled:
+            return make(path)
+        if path not in self.background_models:
+            self.background_models[path] = make(path)
+        return self.background_models[path]
 
 
 CONTEXT = ProcessContext()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,11 +118,18 @@ def build_digest(
 
 
 def publish(
-    store: StoreProtocol, config: Config, digest: Digest, output: Path, site: bool = True
+    store: StoreProtocol,
+    config: Config,
+    digest: Digest,
+    output: Path,
+    site: bool = True,
+    pages: bool = True,
 ) -> None:
-    """Render the day and (unless ``site`` is False, as in backfills) the feed and archive."""
+    """Write the day's ``digest.json``, render the day (unless ``pages`` is False) and the
+    feed and archive (unless ``site`` is False, as in backfills)."""
     day = digest.date.isoformat()
-    files = day_files(digest, config, topics.links_for(store, config.topics, digest))
+    links = topics.links_for(store, config.topics, digest) if pages else {}
+    files = day_files(digest, config, links) if pages else {}
     # the digest.json text made once: the store keeps it too
     writer.write_files(output, {f"{day}/digest.json": digest.to_json_text(), **files})
     if site:
@@ -208,14 +215,20 @@ def publish_topics(store: StoreProtocol, config: Config, output: Path) -> list[F
 
 
 def link_all_topics(
-    store: StoreProtocol, config: Config, since: dt.date, output: Path, jobs: int = 1
+    store: StoreProtocol,
+    config: Config,
+    since: dt.date,
+    output: Path,
+    jobs: int = 1,
+    unrendered: Collection[dt.date] = (),
 ) -> None:
-    """Link the stored days from ``since`` on to topics (in date order), and set the topic
-    ids of every day whose ids changed in its stored and published ``digest.json``
-    (``jobs``: worker processes rendering those days again, as in ``patch_topic_ids``)."""
-    if config.topics.enabled:
-        changed = topics.link_topics(store, config.topics, since)
-        patch_topic_ids(store, config, changed, output, jobs)
+    """Link the stored days from ``since`` on to topics (in date order), set the topic ids of
+    every day whose ids changed in its stored and published ``digest.json``, and render those
+    days and the ``unrendered`` ones (a backfill's: its workers leave the render to this
+    step, so each day is rendered once) with ``jobs`` worker processes, as in
+    ``patch_topic_ids``."""
+    changed = topics.link_topics(store, config.topics, since) if config.topics.enabled else {}
+    patch_topic_ids(store, config, changed, output, jobs, also=unrendered)
 
 
 def patch_topic_ids(
@@ -224,22 +237,26 @@ def patch_topic_ids(
     changed: dict[dt.date, dict[str, str | None]],
     output: Path,
     jobs: int = 1,
+    also: Collection[dt.date] = (),
 ) -> None:
     """Set the new topic ids of the ``changed`` days in their stored and published
-    ``digest.json``, and render their page and email again (by ``jobs`` worker processes
-    when above 1: ``digest.rerender``): they link each theme to its topic's page."""
+    ``digest.json``, and render their page and email again, and those of the days ``also``
+    (by ``jobs`` worker processes when above 1: ``digest.rerender``): they link each theme
+    to its topic's page."""
     from digest.rerender import Renderer
 
-    links = topics.links_of(store, config.topics, changed) if changed else {}
+    days = sorted({*changed, *also})
+    links = topics.links_of(store, config.topics, days) if days and config.topics.enabled else {}
     # day by day: a backfill's days would be gigabytes of text at once
-    with Renderer(config, output, jobs if len(changed) > 1 else 1) as renderer:
-        for day, ids in changed.items():
+    with Renderer(config, output, jobs if len(days) > 1 else 1) as renderer:
+        for day in days:
             text = store.digest_text(day)
             if text is None:  # themes stored, digest not (a run that failed after themes)
                 continue
-            text = topics.patch_text(text, ids)
-            store.replace_digest_text(day, text)
-            writer.write_files(output, {f"{day.isoformat()}/digest.json": text})
+            if day in changed:
+                text = topics.patch_text(text, changed[day])
+                store.replace_digest_text(day, text)
+                writer.write_files(output, {f"{day.isoformat()}/digest.json": text})
             renderer.add(text, links.get(day, {}))
 
 
@@ -339,7 +356,8 @@ def _run(
         # the archive's line for the day, made here: a backfill's workers make them all
         store.save_digest(digest, archive=render.ArchiveEntry.of(digest, config).to_json())
         note("render")
-        publish(store, config, digest, out, site=site)
+        # unlinked (a backfill's worker), a day is rendered by the backfill once it is linked
+        publish(store, config, digest, out, site=site, pages=link or not config.topics.enabled)
         sent = None
         if send:
             note("deliver")

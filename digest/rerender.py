@@ -1,12 +1,12 @@
-"""Days rendered again once topics are linked: their pages and emails link each theme to its
-topic's page, which a backfill's workers could not (they produce days before any is linked).
+"""Days rendered once topics are linked: their pages and emails link each theme to its topic's
+page, which a backfill's workers could not (they produce days before any is linked), so they
+leave the render to the backfill's end, and a re-link renders the days whose ids changed.
 
-A backfill renders every day it produced again; done one by one in the backfill process,
-that took 0.1 s a day, as long as linking the days itself (bench/bench_topics.py). So with
-``jobs`` above 1 the days are rendered by that many worker processes, started fresh
-("spawn": the backfill process holds the store open, and a SQLite connection must not
-cross fork()); they render a day's stored ``digest.json`` text and write its files through
-``digest.writer``, and never open the store.
+Done one by one in the backfill process, that took 0.1 s a day, as long as linking the days
+itself (bench/bench_topics.py). So with ``jobs`` above 1 the days are rendered by that many
+worker processes, started fresh ("spawn": the backfill process holds the store open, and a
+SQLite connection must not cross fork()); they render a day's stored ``digest.json`` text
+and write its files through ``digest.writer``, and never open the store.
 """
 
 from __future__ import annotations

@@ -89,6 +89,44 @@ def test_backfill_produces_every_day_and_the_site_once(
 
 
 @pytest.mark.slow
+def test_each_day_is_rendered_once_with_its_topic_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import render
+
+    days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 4, per_day=12)
+    config = config_for(tmp_path)
+    assert config.topics.enabled
+    rendered: list[dt.date] = []
+    real_render_day = render.render_day
+
+    def counting_render_day(digest, config, links=None):  # type: ignore[no-untyped-def]
+        rendered.append(digest.date)
+        return real_render_day(digest, config, links)
+
+    monkeypatch.setattr(render, "render_day", counting_render_day)
+    backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=1)
+    assert sorted(rendered) == days
+    with Store.open(config.database_path) as store:
+        linked = sorted({t.date for t in store.day_themes(days[0]) if t.topic_id})
+    assert linked  # so the pages below must link their topics
+    for day in linked:
+        assert "topics/" in (tmp_path / "out" / str(day) / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_a_day_done_without_its_page_is_rendered_again(tmp_path: Path) -> None:
+    """A backfill killed after its workers produced a day and before it rendered it."""
+    days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 3)
+    config = config_for(tmp_path)
+    backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=1)
+    (tmp_path / "out" / str(days[1]) / "index.html").unlink()
+    again = backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=1)
+    assert again.skipped == days and again.produced == []
+    assert (tmp_path / "out" / str(days[1]) / "index.html").is_file()
+
+
+@pytest.mark.slow
 def test_a_second_backfill_skips_finished_days_unless_forced(tmp_path: Path) -> None:
     days = write_days(tmp_path / "in", dt.date(2025, 3, 17), 3)
     config = config_for(tmp_path)

@@ -65,9 +65,14 @@ def load_model(path: Path = BUNDLED_PATH) -> BackgroundModel | None:
     """The model at ``path``; None when the file is absent or unreadable (a damaged install):
     themes then use the day and the store, and a warning says so.
 
-    Read on every call, not kept: a read costs 3.4 ms CPU, and keeping it saved 5.6% of the
-    themes stage over 30 real days (``bench/bench_caches.py``, 2026-12-06), less of a
-    backfill, under the 10% a cache must save (issue 12)."""
+    Read once per process (:data:`digest.context.CONTEXT`, measured there): themes, labels,
+    topics and personal features each ask for it, for every day of a backfill."""
+    from digest.context import CONTEXT
+
+    return CONTEXT.background_model(str(path), lambda _: _read_model(path))
+
+
+def _read_model(path: Path) -> BackgroundModel | None:
     try:
         with np.load(path) as data:
             terms = bytes(data["terms"]).decode("utf-8").split("\n")

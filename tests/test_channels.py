@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from cli_exit import cli as _cli
 from http_fixture_server import FixtureServer, Reply, serve
 from smtp_fixture_server import DAY, SECRET, smtp_server
 
-from digest.cli import main
 from digest.config import load_config
 from digest.errors import ConfigError
 from digest.schedule import Scheduler
@@ -34,14 +34,6 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def webhook() -> FixtureServer:
     with serve() as server:
         yield server
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _project(root: Path, hook_port: int, smtp_port: int | None, extra: str = "") -> Path:

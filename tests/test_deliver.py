@@ -11,12 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from cli_exit import cli as _cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from smtp_fixture_server import DAY, SECRET, Recorder, produce_digest, setup_project, smtp_server
 
 from digest import deliver
-from digest.cli import main
 from digest.config import Config, load_config
 from digest.deliver.message import compile_mail, subject_for
 from digest.errors import DigestError
@@ -240,14 +240,6 @@ def test_empty_day_sends_nothing_unless_send_empty(tmp_path: Path) -> None:
             assert rec.recipients() == []
             loud = config.with_overrides(email=dataclasses.replace(config.email, send_empty=True))
             assert deliver.send_digest(store, loud, digest, config.output_path) == 1
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_send_command_and_run_send(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dkim
 import pytest
+from cli_exit import cli as _cli
 from conftest import FIXTURES
 from smtp_fixture_server import SECRET, Recorder, setup_project, smtp_server, write_config
 
-from digest.cli import main
 from digest.config import Config
 from digest.serve import create_app
 from digest.store import Store
@@ -43,14 +43,6 @@ def stub_dns(records: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 PUBLISHED = stub_dns({"mail2025._domainkey.digest.test": f"v=DKIM1; k=rsa; p={PUBLIC}"})
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _subscribe(config: Config, *emails: str) -> None:

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from cli_exit import cli as _cli
 from smtp_fixture_server import DAY, SECRET, Recorder, produce_digest, smtp_server, write_config
 
-from digest.cli import main
 from digest.config import Config, load_config
 from digest.deliver.foryou import FOR_YOU_RESERVE, render_section
 from digest.deliver.tokens import Links
@@ -34,14 +34,6 @@ TITLES = [
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_SECRET", SECRET)
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _project(root: Path, port: int) -> Config:

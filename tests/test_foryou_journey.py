@@ -20,9 +20,9 @@ from pathlib import Path
 import feedparser
 import pytest
 import requests
+from cli_exit import cli as _cli
 from smtp_fixture_server import SECRET, Recorder, free_port, smtp_server, write_config
 
-from digest.cli import main
 from digest.config import load_config
 from digest.store import Store
 
@@ -63,14 +63,6 @@ BIBTEX = """
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_SECRET", SECRET)
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _listing(root: Path, day: dt.date) -> Path:

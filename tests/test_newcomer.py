@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cli_exit import cli as _cli
 from smtp_fixture_server import free_port, write_config
 
-from digest.cli import main
 from digest.config import load_config
 from digest.deliver.tokens import MIN_SECRET_LENGTH, Links, dev_secret_path
 
@@ -107,14 +107,6 @@ def test_the_serve_command_make_run_prints_works_without_a_secret(
     assert len(secret) >= 32
     # made once: later commands sign with the same secret
     assert Links.from_config(load_config(config_path)).secret == secret
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_send_dry_run_works_without_a_secret(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_exit import cli as _cli
 
-from digest.cli import main
 from digest.personal.profile import Profile, profile_to_toml
 from digest.personal.rank import Day, fit_model, rank_for_profile, rank_many
 from digest.personal.seeds import read_seed_file
@@ -21,14 +21,6 @@ from digest.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = "2025-09-09"
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_exit import cli as _cli
 from smtp_fixture_server import DAY, SECRET, Recorder, setup_project, smtp_server
 
-from digest.cli import main
 from digest.store import Store
 
 REFUSED = "550 5.1.1 no such user"
@@ -17,14 +17,6 @@ REFUSED = "550 5.1.1 no such user"
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_SECRET", SECRET)
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _subscribe(config_path: Path, *emails: str) -> None:

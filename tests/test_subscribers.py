@@ -8,22 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_exit import cli as _cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.cli import main
 from digest.deliver.csvio import parse_subscribers, write_subscribers
 from digest.errors import InputError
 from digest.store import Store
 from digest.store.subscribers import normalize_email
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture

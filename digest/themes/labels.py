@@ -21,10 +21,8 @@ near-duplicates. docs/themes.md has the rules and the measured results.
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import chain, count, repeat
+from itertools import count, repeat
 
 import numpy as np
 
@@ -39,7 +37,10 @@ from digest.themes.coverage import (
     label_words,
     near_duplicate,
 )
-from digest.themes.text import STOP_WORDS, stem, tokens
+from digest.themes.phrases import cased, headness, phrase_tuple, phrases, run_tuple, runs
+from digest.themes.text import stem, tokens
+
+__all__ = ["describe", "phrases", "runs"]  # phrases and runs: where callers first found them
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
@@ -57,83 +58,6 @@ SINGLE_HEAD = 0.3
 # "Training", "Image", "Design"): its rate in the bundled background model (docs/themes.md)
 COMMON_RATE = 0.2
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
-_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
-_WORDLIKE = re.compile(r"[^\W\d_]")
-
-
-def _label_cuts() -> dict[int, str]:
-    """ASCII text -> words and cuts for :func:`runs`: letters and hyphens stay, whitespace and
-    the underscore (which no token holds) become spaces, digits and other punctuation a "|"
-    (any non-word token cuts a run, and several in a row cut once)."""
-    table: dict[int, str] = {}
-    for c in map(chr, range(128)):
-        if c == "-" or (c.isalpha() and _TOKEN.fullmatch(c)):
-            continue
-        table[ord(c)] = "|" if _TOKEN.fullmatch(c) else " "
-    return table
-
-
-_LABEL_CUTS = str.maketrans(_label_cuts())  # one character for one: str.translate's fast path
-
-
-def runs(cleaned: str) -> list[list[str]]:
-    """Maximal runs of content words, cut at stop-words, digits and punctuation."""
-    return [list(run) for run in _runs(cleaned)]
-
-
-def _split_runs(cleaned: str) -> list[tuple[str, ...]]:
-    if cleaned.isascii():
-        # the tokens of _TOKEN without a regex, in half the time: after the cuts, a
-        # hyphen that does not join two letters ("--", at either end of a word) cuts too
-        text = f" {cleaned.translate(_LABEL_CUTS)} ".replace("|", " | ")
-        if "-" in text:
-            text = text.replace("--", " | ").replace("- ", " | ").replace(" -", " | ")
-        found = text.split()
-        wordlike = True  # every token is a word or the cut "|", which is one character
-    else:
-        found = _TOKEN.findall(cleaned)
-        wordlike = False
-    out: list[tuple[str, ...]] = []
-    run: list[str] = []
-    for tok in found:
-        if len(tok) > 1 and tok not in STOP_WORDS and (wordlike or _WORDLIKE.match(tok)):
-            run.append(tok)
-        elif run:
-            out.append(tuple(run))
-            run = []
-    if run:
-        out.append(tuple(run))
-    return out
-
-
-def phrases(cleaned: str, longest: int) -> list[str]:
-    """Runs of up to ``longest`` content words (see :func:`runs`), every position."""
-    return list(_phrases(cleaned, longest))
-
-
-def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
-    out: list[str] = []
-    join = " ".join
-    for run in _runs(cleaned):
-        out.extend(run)
-        if len(run) > 1 and longest > 1:  # most runs are a word or two
-            out.extend(map(join, zip(run, run[1:], strict=False)))
-            for size in range(3, min(longest, len(run)) + 1):
-                out.extend(map(join, zip(*(run[i:] for i in range(size)), strict=False)))
-    return tuple(out)
-
-
-def _runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(_split_runs(cleaned))
-
-
-def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
-    """How often each word ends a run of title words, smoothed: English noun phrases end on
-    their noun ("medical image *segmentation*"), so adjectives and verbs that lead into one
-    ("deep", "self-supervised", "targeting") score low and nouns high."""
-    ends = Counter(run[-1] for run in title_runs)
-    seen = Counter(chain.from_iterable(title_runs))
-    return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
 def describe(
@@ -151,11 +75,11 @@ def describe(
         return []
     if not docs:
         docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]
-    title_runs = [_runs(t) for t in clean_titles]
-    title_phrases = [_phrases(t, 4) for t in clean_titles]
+    title_runs = [run_tuple(t) for t in clean_titles]
+    title_phrases = [phrase_tuple(t, 4) for t in clean_titles]
     heads = headness([run for one_title in title_runs for run in one_title])
     # the opening of an abstract states its topic; the rest adds cost more than signal
-    abstract_phrases = [_phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
+    abstract_phrases = [phrase_tuple(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
     # every phrase of paper i: its abstract's (weight 1), then its title's (weight 2: titles
     # count twice); terms are numbered in the order they first appear, as ties are broken so
     flat: list[str] = []
@@ -303,13 +227,13 @@ def _label(
     fallback = None  # the best candidate, as before: a name, if not one of most papers
     for _, phrase in candidates:
         if fallback is None:
-            label = _cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
+            label = cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
             fallback = label if fresh(label) else None
         if not describes(phrase):  # a longer phrase describes no more papers: not completed
             continue
         longer = _completed(phrase, title_count, terms, lengths, vocab)
         for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
-            label = _cased(form, own_titles)
+            label = cased(form, own_titles)
             if fresh(label) and (form == phrase or describes(form)):
                 return label
     # no phrase describes most of the group: its most characteristic word that does, alone
@@ -321,7 +245,7 @@ def _label(
             word = str(terms[i])
             if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, least):
                 continue
-            label = _cased(word, own_titles)
+            label = cased(word, own_titles)
             if label.casefold() in used or repeats(label) or _common(word):
                 continue
             if presence.coverage(word, group) >= COVERAGE:
@@ -385,37 +309,3 @@ def _completed(
             break
         phrase = min(best, key=lambda form: (-form[0], form[1]))[1]
     return phrase
-
-
-def _cased(phrase: str, titles: Sequence[str]) -> str:
-    """``phrase`` as the titles most often write it, sentence-cased: acronyms ("LLM", "3D",
-    "DiT") kept, every other word or hyphenated part lower-case ("LLM-based")."""
-    words = phrase.split(" ")
-    if "and" in words:
-        found = " and ".join(_as_in_titles(w, titles) for w in words if w != "and")
-    else:
-        found = _as_in_titles(phrase, titles)
-    out = [_case_word(w) for w in found.split(" ")]
-    if not _is_acronym(out[0]):
-        out[0] = out[0][:1].upper() + out[0][1:]
-    return " ".join(out)
-
-
-def _as_in_titles(phrase: str, titles: Sequence[str]) -> str:
-    """The commonest spelling of ``phrase`` in ``titles`` (ties: the least capitalized)."""
-    pattern = re.compile(
-        r"(?<!\w)" + r"[\s\-]+".join(map(re.escape, phrase.split(" "))) + r"(?!\w)", re.I
-    )
-    forms = Counter(re.sub(r"\s+", " ", m.group(0)) for t in titles for m in pattern.finditer(t))
-    if not forms:
-        return phrase
-    return min(forms, key=lambda f: (-forms[f], sum(c.isupper() for c in f), f))
-
-
-def _case_word(word: str) -> str:
-    return "-".join(part if _is_acronym(part) else part.lower() for part in word.split("-"))
-
-
-def _is_acronym(word: str) -> bool:
-    # "LLMs", "3D", "GPT-4o", "DiT": a capital after the first letter, or a digit
-    return any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)

@@ -30,10 +30,10 @@ from digest.themes import REMAINDER_LABEL
 from digest.themes.background import load_model
 from digest.themes.coverage import (
     COVERAGE,
-    PREFIX,
     LabelWords,
     Presence,
     acronyms,
+    is_generic,
     label_words,
     near_duplicate,
 )
@@ -44,19 +44,19 @@ __all__ = ["describe", "phrases", "runs"]  # phrases and runs: where callers fir
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
-PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 # a label must also set its theme apart: its share of the theme's papers at least LIFT times
 # its share of the day's ("Attacks and models" fails on "models")
 LIFT = 1.5
 # when no phrase covers the theme, its most characteristic noun that does, alone: one of the
 # group's SINGLE_WORDS top words, in SINGLE_LIFT times its share of the day's papers, that
 # mostly ends the title phrases it is in (a noun: "Robots", not "Neural" or "Gaussian")
-SINGLE_WORDS = 12
+SINGLE_WORDS = 60
 SINGLE_LIFT = 3.0
 SINGLE_HEAD = 0.3
 # a word alone names nothing when one arXiv paper in five uses it ("Learning", "Data",
 # "Training", "Image", "Design"): its rate in the bundled background model (docs/themes.md)
-COMMON_RATE = 0.2
+COMMON_RATE = 0.5
+REACH = 0.5
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 
 
@@ -138,6 +138,7 @@ def describe(
         label = _label(
             scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
             used, heads, presence, g, lambda label: near_duplicate(label_words(label, defined), given),
+            lambda label: is_generic(label_words(label, defined)),
         )  # fmt: skip
         used.add(label.casefold())
         given.append(label_words(label, defined))
@@ -183,6 +184,7 @@ def _label(
     presence: Presence,
     group: int,
     repeats: Callable[[str], bool],
+    generic: Callable[[str], bool],
 ) -> str:
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
@@ -198,60 +200,64 @@ def _label(
         topical = sum(word_score(w) for w in words) / len(words)
         value = topical * math.log1p(title_count[i]) * share[i] * heads.get(words[-1], 0.5)
         candidates.append((value, str(terms[i])))
-    singles = [i for i in ranked[:6] if lengths[i] == 1]
-    for a in singles:
-        for b in singles:
-            if a <= b or _overlap(str(terms[a]), str(terms[b])):
-                continue
-            value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
-            value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
-            value *= math.sqrt(heads.get(str(terms[a]), 0.5) * heads.get(str(terms[b]), 0.5))
-            first, second = (b, a) if score[b] > score[a] else (a, b)
-            candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))
 
-    # the best candidate that describes most of the group (COVERAGE); failing any, the best
-    # by value times the share it describes
-    def apart(phrase: str, least: float = LIFT) -> bool:
-        """A phrase sets the group apart as a whole; each word of an "A and B" pair does."""
-        if " and " in phrase:
-            return all(presence.lift(w, group) >= least for w in phrase.split(" and "))
-        return presence.lift(phrase, group) >= least
+    # a theme holding most of the day cannot be set apart LIFT times: REACH of the lift it
+    # can reach above 1 is asked instead
+    reach = 1.0 + (1.0 / max(presence.day_share(group), 1e-9) - 1.0) * REACH
 
-    def fresh(label: str) -> bool:
-        return " " in label and label.casefold() not in used and not repeats(label)
+    def apart(phrase: str, least: float = LIFT) -> bool:
+        return presence.lift(phrase, group) >= min(least, reach)
 
     def describes(phrase: str) -> bool:
         return apart(phrase) and presence.coverage(phrase, group) >= COVERAGE
 
-    fallback = None  # the best candidate, as before: a name, if not one of most papers
+    def fresh(label: str) -> bool:
+        return label.casefold() not in used and not repeats(label)
+
+    def noun(i: int, unseen: float = 0.0) -> bool:
+        """A single word that can name a theme; ``unseen``: the headness of a word no title
+        uses (0: it must be seen ending title phrases)."""
+        word = str(terms[i])
+        return lengths[i] == 1 and heads.get(word, unseen) >= SINGLE_HEAD and not _common(word)
+
+    # 1. the best phrase that describes most of the group (COVERAGE) and sets it apart
     for _, phrase in candidates:
-        if fallback is None:
-            label = cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
-            fallback = label if fresh(label) else None
         if not describes(phrase):  # a longer phrase describes no more papers: not completed
             continue
         longer = _completed(phrase, title_count, terms, lengths, vocab)
         for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
             label = cased(form, own_titles)
-            if fresh(label) and (form == phrase or describes(form)):
+            if fresh(label) and not generic(label) and (form == phrase or describes(form)):
                 return label
-    # no phrase describes most of the group: its most characteristic word that does, alone
-    # ("Robots" rather than "Navigation and planning" over a theme where half the papers
-    # mention neither); failing that, one set apart only as much as a phrase must be (LIFT),
-    # before a name most papers do not share. Never a word too common to name a theme.
+    # 2. no phrase does: its most characteristic noun that does, alone ("Robots" rather than
+    # "Navigation planning" over a theme where half the papers mention neither); failing
+    # that, one set apart only as much as a phrase must be (LIFT)
     for least in (SINGLE_LIFT, LIFT):
         for i in ranked[:SINGLE_WORDS]:
-            word = str(terms[i])
-            if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, least):
+            if not noun(i) or not apart(str(terms[i]), least):
                 continue
-            label = cased(word, own_titles)
-            if label.casefold() in used or repeats(label) or _common(word):
-                continue
-            if presence.coverage(word, group) >= COVERAGE:
+            label = cased(str(terms[i]), own_titles)
+            if fresh(label) and not generic(label) and describes(str(terms[i])):
                 return label
-    if fallback is not None:
-        return fallback
+    # 3. nothing describes most of the group: the phrase that describes the most of it,
+    # weighted by its rank; 4. its most characteristic noun; 5. a generic name, as a last resort
+    best, best_value = None, -1.0
+    for value, phrase in candidates:
+        label = cased(phrase, own_titles)
+        value *= presence.coverage(phrase, group)
+        if value > best_value and fresh(label) and not generic(label):
+            best, best_value = label, value
+    if best is not None:
+        return best
+    for i in ranked[:SINGLE_WORDS]:
+        label = cased(str(terms[i]), own_titles)
+        if noun(i, unseen=1.0) and fresh(label) and not generic(label):
+            return label
+    for _, phrase in candidates:
+        label = cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
+        if fresh(label):
+            return label
     n, label = 1, "Theme papers"
     while label.casefold() in used:
         n += 1
@@ -267,13 +273,6 @@ def _common(word: str) -> bool:
     if model is None or len(found) != 1:
         return False
     return bool(model.rates(found)[0] >= COMMON_RATE)
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether two words name the same thing ("agent"/"agents", "agent"/"multi-agent")."""
-    parts_a = {stem(p) for p in a.split("-")}
-    parts_b = {stem(p) for p in b.split("-")}
-    return stem(a) == stem(b) or a[:PREFIX] == b[:PREFIX] or bool(parts_a & parts_b)
 
 
 def _completed(

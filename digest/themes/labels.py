@@ -51,6 +51,7 @@ LIFT = 1.5
 # group's SINGLE_WORDS top words, in SINGLE_LIFT times its share of the day's papers, that
 # mostly ends the title phrases it is in (a noun: "Robots", not "Neural" or "Gaussian")
 SINGLE_WORDS = 60
+ABSTRACT_PHRASES = 100
 SINGLE_LIFT = 3.0
 SINGLE_HEAD = 0.3
 # a word alone names nothing when one arXiv paper in five uses it ("Learning", "Data",
@@ -78,6 +79,9 @@ def describe(
     title_runs = [run_tuple(t) for t in clean_titles]
     title_phrases = [phrase_tuple(t, 4) for t in clean_titles]
     heads = headness([run for one_title in title_runs for run in one_title])
+    # and of words no title uses, how often they end a run of the abstracts' openings
+    abstract_runs = [run for a in clean_abstracts for run in run_tuple(a[:ABSTRACT_CHARS])]
+    any_heads = {**headness(abstract_runs), **heads}
     # the opening of an abstract states its topic; the rest adds cost more than signal
     abstract_phrases = [phrase_tuple(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
     # every phrase of paper i: its abstract's (weight 1), then its title's (weight 2: titles
@@ -137,7 +141,7 @@ def describe(
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
             scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
-            used, heads, presence, g, lambda label: near_duplicate(label_words(label, defined), given),
+            used, (heads, any_heads), presence, g, lambda label: near_duplicate(label_words(label, defined), given),
             lambda label: is_generic(label_words(label, defined)),
         )  # fmt: skip
         used.add(label.casefold())
@@ -180,12 +184,13 @@ def _label(
     vocab: dict[str, int],
     own_titles: Sequence[str],
     used: set[str],
-    heads: dict[str, float],
+    all_heads: tuple[dict[str, float], dict[str, float]],
     presence: Presence,
     group: int,
     repeats: Callable[[str], bool],
     generic: Callable[[str], bool],
 ) -> str:
+    heads, any_heads = all_heads  # of title words; of any word (abstracts' for the others)
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
 
@@ -229,6 +234,13 @@ def _label(
         for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
             label = cased(form, own_titles)
             if fresh(label) and not generic(label) and (form == phrase or describes(form)):
+                return label
+    # 1b. a two-word phrase of the abstracts' openings that does
+    for i in ranked[:ABSTRACT_PHRASES]:
+        phrase = str(terms[i])
+        if lengths[i] == 2 and any_heads.get(phrase.split()[-1], 0.0) >= SINGLE_HEAD:
+            label = cased(phrase, own_titles)
+            if fresh(label) and not generic(label) and describes(phrase):
                 return label
     # 2. no phrase does: its most characteristic noun that does, alone ("Robots" rather than
     # "Navigation planning" over a theme where half the papers mention neither); failing

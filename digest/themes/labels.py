@@ -8,14 +8,16 @@ group and rare elsewhere.
 Label: among phrases of 2 to 4 words that occur in the group's *titles*, the one whose words
 are the group's most characteristic (mean class-based TF-IDF of its words), that the most
 titles share, that is used mostly in this group, and that ends on a noun (how often its last
-word ends a run of title words: English noun phrases are head-final). Two top words joined by
-"and" compete, discounted, for groups whose titles share no phrase. Phrases never span a
+word ends a run of title words: English noun phrases are head-final). Phrases never span a
 stop-word or punctuation ("learning for robots" never becomes "learning robots"). The label
 keeps the titles' usual casing of acronyms and starts with a capital ("Medical image
-segmentation"). The label must describe the group: the best candidate whose words all occur
-in at least half of its papers and set it apart from the day; else its most characteristic
-noun alone ("Robots"); else the best candidate. Labels are unique within a day and never
-near-duplicates. docs/themes.md has the rules and the measured results.
+segmentation"). The label must describe the group: the best title phrase whose words all
+occur in at least half of its papers and set it apart from the day; else such a two-word
+phrase of the abstracts' openings; else its most characteristic noun alone ("Robots"); else
+the title phrase that describes the most of it. Never a generic label ("Deep learning",
+"AI") while another is left, never two words joined by "and". Labels are unique within a day
+and never near-duplicates (``coverage.near_duplicate``). docs/themes.md has the rules and the
+measured results.
 """
 
 from __future__ import annotations
@@ -50,13 +52,18 @@ LIFT = 1.5
 # when no phrase covers the theme, its most characteristic noun that does, alone: one of the
 # group's SINGLE_WORDS top words, in SINGLE_LIFT times its share of the day's papers, that
 # mostly ends the title phrases it is in (a noun: "Robots", not "Neural" or "Gaussian")
-SINGLE_WORDS = 60
-ABSTRACT_PHRASES = 100
+SINGLE_WORDS = 60  # 12: tune coverage 0.644 -> 0.584
 SINGLE_LIFT = 3.0
 SINGLE_HEAD = 0.3
-# a word alone names nothing when one arXiv paper in five uses it ("Learning", "Data",
-# "Training", "Image", "Design"): its rate in the bundled background model (docs/themes.md)
+# a two-word phrase of the abstracts' openings can name a group no title phrase describes:
+# one of its ABSTRACT_PHRASES top terms
+ABSTRACT_PHRASES = 100
+# a word alone names nothing when half the arXiv papers use it ("Language", "Models"): its
+# rate in the bundled background model; the field's words are barred (coverage.GENERIC), so
+# a fifth (0.2) is no longer needed, and 0.3 lost "Images" (tune coverage 0.652 -> 0.609)
 COMMON_RATE = 0.5
+# a theme holding share s of the day can reach a lift of 1/s at most: it is asked
+# min(LIFT, 1 + REACH * (1/s - 1))
 REACH = 0.5
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
 

@@ -39,7 +39,7 @@ from digest.themes.coverage import (
     label_words,
     near_duplicate,
 )
-from digest.themes.phrases import cased, headness, phrase_tuple, phrases, run_tuple, runs
+from digest.themes.phrases import cased, headness, phrases, phrases_of, run_tuple, runs
 from digest.themes.text import stem, tokens
 
 __all__ = ["describe", "phrases", "runs"]  # phrases and runs: where callers first found them
@@ -84,13 +84,13 @@ def describe(
     if not docs:
         docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]
     title_runs = [run_tuple(t) for t in clean_titles]
-    title_phrases = [phrase_tuple(t, 4) for t in clean_titles]
+    title_phrases = [phrases_of(runs, 4) for runs in title_runs]
     heads = headness([run for one_title in title_runs for run in one_title])
     # and of words no title uses, how often they end a run of the abstracts' openings
-    abstract_runs = [run for a in clean_abstracts for run in run_tuple(a[:ABSTRACT_CHARS])]
-    any_heads = {**headness(abstract_runs), **heads}
+    openings = [run_tuple(a[:ABSTRACT_CHARS]) for a in clean_abstracts]
+    any_heads = {**headness([run for runs in openings for run in runs]), **heads}
     # the opening of an abstract states its topic; the rest adds cost more than signal
-    abstract_phrases = [phrase_tuple(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
+    abstract_phrases = [phrases_of(runs, 2) for runs in openings]
     # every phrase of paper i: its abstract's (weight 1), then its title's (weight 2: titles
     # count twice); terms are numbered in the order they first appear, as ties are broken so
     flat: list[str] = []
@@ -227,6 +227,14 @@ def _label(
     def fresh(label: str) -> bool:
         return label.casefold() not in used and not repeats(label)
 
+    def name(phrase: str, allow_generic: bool = False) -> str | None:
+        """``phrase`` as the titles write it, if it is no label given and not generic (both
+        judged on the lower-case phrase first: casing is the costly step)."""
+        if not fresh(phrase) or (generic(phrase) and not allow_generic):
+            return None
+        label = cased(phrase, own_titles)
+        return label if label.casefold() == phrase.casefold() or fresh(label) else None
+
     def noun(i: int, unseen: float = 0.0) -> bool:
         """A single word that can name a theme; ``unseen``: the headness of a word no title
         uses (0: it must be seen ending title phrases)."""
@@ -239,43 +247,36 @@ def _label(
             continue
         longer = _completed(phrase, title_count, terms, lengths, vocab)
         for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
-            label = cased(form, own_titles)
-            if fresh(label) and not generic(label) and (form == phrase or describes(form)):
+            if (form == phrase or describes(form)) and (label := name(form)):
                 return label
     # 1b. a two-word phrase of the abstracts' openings that does
     for i in ranked[:ABSTRACT_PHRASES]:
         phrase = str(terms[i])
-        if lengths[i] == 2 and any_heads.get(phrase.split()[-1], 0.0) >= SINGLE_HEAD:
-            label = cased(phrase, own_titles)
-            if fresh(label) and not generic(label) and describes(phrase):
-                return label
+        if lengths[i] != 2 or any_heads.get(phrase.split()[-1], 0.0) < SINGLE_HEAD:
+            continue
+        if describes(phrase) and (label := name(phrase)):
+            return label
     # 2. no phrase does: its most characteristic noun that does, alone ("Robots" rather than
     # "Navigation planning" over a theme where half the papers mention neither); failing
     # that, one set apart only as much as a phrase must be (LIFT)
     for least in (SINGLE_LIFT, LIFT):
         for i in ranked[:SINGLE_WORDS]:
-            if not noun(i) or not apart(str(terms[i]), least):
-                continue
-            label = cased(str(terms[i]), own_titles)
-            if fresh(label) and not generic(label) and describes(str(terms[i])):
+            word = str(terms[i])
+            if noun(i) and apart(word, least) and describes(word) and (label := name(word)):
                 return label
     # 3. nothing describes most of the group: the phrase that describes the most of it,
     # weighted by its rank; 4. its most characteristic noun; 5. a generic name, as a last resort
-    best, best_value = None, -1.0
-    for value, phrase in candidates:
-        label = cased(phrase, own_titles)
-        value *= presence.coverage(phrase, group)
-        if value > best_value and fresh(label) and not generic(label):
-            best, best_value = label, value
-    if best is not None:
-        return best
+    by_share = sorted(
+        ((-value * presence.coverage(phrase, group), phrase) for value, phrase in candidates)
+    )
+    for _, phrase in by_share:
+        if label := name(phrase):
+            return label
     for i in ranked[:SINGLE_WORDS]:
-        label = cased(str(terms[i]), own_titles)
-        if noun(i, unseen=1.0) and fresh(label) and not generic(label):
+        if noun(i, unseen=1.0) and (label := name(str(terms[i]))):
             return label
     for _, phrase in candidates:
-        label = cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
-        if fresh(label):
+        if label := name(_completed(phrase, title_count, terms, lengths, vocab), True):
             return label
     n, label = 1, "Theme papers"
     while label.casefold() in used:

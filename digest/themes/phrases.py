@@ -70,9 +70,14 @@ def phrases(cleaned: str, longest: int) -> list[str]:
 
 
 def phrase_tuple(cleaned: str, longest: int) -> tuple[str, ...]:
+    return phrases_of(run_tuple(cleaned), longest)
+
+
+def phrases_of(found_runs: Sequence[Sequence[str]], longest: int) -> tuple[str, ...]:
+    """The phrases of :func:`phrase_tuple` from runs already found."""
     out: list[str] = []
     join = " ".join
-    for run in run_tuple(cleaned):
+    for run in found_runs:
         out.extend(run)
         if len(run) > 1 and longest > 1:  # most runs are a word or two
             out.extend(map(join, zip(run, run[1:], strict=False)))

@@ -13,7 +13,7 @@ from digest.config import ThemesConfig
 from digest.models import Paper
 from digest.themes import REMAINDER_ID, ThemeResult, find_themes
 from digest.themes.cluster import k_candidates
-from digest.themes.coverage import label_key
+from digest.themes.coverage import is_generic, label_key, label_words, near_duplicate
 from digest.themes.labels import REMAINDER_LABEL, phrases
 from digest.themes.text import clean_text, stem, tokens
 
@@ -34,6 +34,11 @@ def check_partition(result: ThemeResult, papers: list[Paper]) -> None:
     assert len(labels) == len(set(labels))
     keys = [label_key(t.label) for t in result.themes]  # no near-duplicates ("Model", "Models")
     assert len(keys) == len(set(keys)), labels
+    # nor in meaning ("Pretraining", "Pre-trained models"; "LLMs", "Language models")
+    words = [label_words(t.label) for t in result.themes]
+    assert not any(near_duplicate(w, words[:i]) for i, w in enumerate(words)), labels
+    # nor generic ("Deep learning", "Neural networks")
+    assert not any(is_generic(w) for w in words), labels
     assert len({t.id for t in result.themes}) == len(result.themes)
     remainders = [t for t in result.themes if t.remainder]
     assert len(remainders) <= 1

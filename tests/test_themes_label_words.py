@@ -8,6 +8,7 @@ import pytest
 from digest.config import ThemesConfig
 from digest.models import Paper
 from digest.themes import find_themes
+from digest.themes.coverage import label_words, near_duplicate
 
 ROBOTS = ["gripper", "grasping", "manipulator", "tactile", "dexterous", "arm", "pick", "servo"]
 PROTEIN = ["protein", "folding", "residue", "peptide", "enzyme", "backbone", "amino", "ligand"]
@@ -67,3 +68,38 @@ def test_a_word_one_paper_in_five_uses_never_names_a_theme_alone(noun: str) -> N
     # set apart 3x on this day (no other theme uses it), but a fifth of arXiv papers do.
     # Before: "Data", "Learning"
     assert third_label(day(noun, 0)).casefold() != noun
+
+
+@pytest.mark.parametrize("noun", ["deep neural networks", "machine learning models", "AI"])
+def test_words_that_name_the_whole_field_never_make_a_label_alone(noun: str) -> None:
+    # every title of the theme says it, no other theme does: set apart, but it names nothing
+    # a reader of an arXiv digest can tell themes by (issue 14's "Deep learning",
+    # "Neural networks"). Before: "Deep neural networks", "Machine learning models", "AI"
+    label = third_label(day(noun, 0))
+    field_words = {"deep", "neural", "networks", "machine", "learning", "models", "ai"}
+    assert not set(label.lower().split()) <= field_words, label
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Pretraining", "Pre-trained models"),  # a hyphen and a word of the field
+        ("Reasoning", "Reasoning models"),
+        ("Language models", "LLMs"),  # an acronym known without the day's definition
+        ("Retrieval-augmented generation", "RAG"),
+    ],
+)
+def test_labels_that_differ_only_by_field_words_or_acronyms_are_near_duplicates(
+    first: str, second: str
+) -> None:
+    assert near_duplicate(label_words(second), [label_words(first)])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Diffusion models", "Video diffusion models"), ("Language models", "Speech language models")],
+)
+def test_a_label_with_a_topic_word_of_its_own_is_not_a_near_duplicate(
+    first: str, second: str
+) -> None:
+    assert not near_duplicate(label_words(second), [label_words(first)])

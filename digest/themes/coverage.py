@@ -35,6 +35,60 @@ _UNSPELLED = frozenset(
 MAX_ACRONYMS = 200  # per day; a day defines a few dozen
 
 
+# words that name the field's methods, not a topic: a label of these alone names no theme
+# ("Deep learning", "Neural networks", "AI", "Algorithms": issue 14's generic labels), and next
+# to another label they add no meaning ("Pre-trained models" repeats "Pretraining")
+GENERIC = frozenset(
+    w[:PREFIX]
+    for w in [
+        "deep",
+        "neural",
+        "network",
+        "learning",
+        "machine",
+        "model",
+        "ai",
+        "artificial",
+        "intelligence",
+        "algorithm",
+        "data",
+        "analysis",
+        "system",
+        "method",
+        "technique",
+        "application",
+        "large",
+        "based",
+        "dnn",
+        "training",
+        "feature",
+        "dataset",
+        "research",
+        "development",
+        "parameter",
+        "real",
+    ]
+)
+# acronyms that need no definition on the day ("LLMs" beside "Language models"); a day's own
+# definition ("... (RL)") comes first
+KNOWN_ACRONYMS = {
+    "llm": ("large", "language", "models"),
+    "mllm": ("multimodal", "large", "language", "models"),
+    "vlm": ("vision", "language", "models"),
+    "lm": ("language", "models"),
+    "rag": ("retrieval", "augmented", "generation"),
+    "rl": ("reinforcement", "learning"),
+    "gnn": ("graph", "neural", "networks"),
+    "cnn": ("convolutional", "neural", "networks"),
+    "dnn": ("deep", "neural", "networks"),
+    "nlp": ("natural", "language", "processing"),
+    "asr": ("automatic", "speech", "recognition"),
+    "gan": ("generative", "adversarial", "networks"),
+}
+# a prefix written with or without its hyphen ("pre-training", "pretraining")
+_JOINED_PREFIX = re.compile(r"\b(pre|re|co|non|fine|semi|post|un)-(?=[a-z])")
+
+
 def label_key(label: str) -> str:
     """Labels with the same key are near-duplicates ("Language model", "Language models",
     "Models and language"): their content words, compared by prefix, as a set."""
@@ -43,27 +97,42 @@ def label_key(label: str) -> str:
 
 @dataclass(frozen=True)
 class LabelWords:
-    """A label's content words by their first PREFIX letters, an acronym the day defines
-    read as its words ("LLMs and language": large, langu, model); ``spelled`` are those only
-    an acronym gave ("large")."""
+    """A label's content words by their first PREFIX letters, an acronym read as its words
+    ("LLMs and language": large, langu, model); ``spelled`` are those only an acronym gave
+    ("large"). ``topical`` and ``spelled_topical``: the same without GENERIC words."""
 
     words: frozenset[str]
     spelled: frozenset[str]
+
+    @property
+    def topical(self) -> frozenset[str]:
+        return self.words - GENERIC
+
+    @property
+    def spelled_topical(self) -> frozenset[str]:
+        return self.spelled - GENERIC
 
 
 def label_words(label: str, acronyms: dict[str, tuple[str, ...]] | None = None) -> LabelWords:
     literal: set[str] = set()
     spelled: set[str] = set()
-    for word in _ALNUM.findall(label.lower()):
+    for word in _ALNUM.findall(_JOINED_PREFIX.sub(r"\1", label.lower())):
         if word == "and":
             continue
-        expansion = acronyms.get(_singular(word)) if acronyms else None
+        short = _singular(word)
+        expansion = (acronyms or {}).get(short) or KNOWN_ACRONYMS.get(short)
         if expansion:
             words = _ALNUM.findall(" ".join(expansion))
             spelled.update(w[:PREFIX] for w in words if w not in _UNSPELLED)
         else:
             literal.add(word[:PREFIX])
     return LabelWords(frozenset(literal | spelled), frozenset(spelled - literal))
+
+
+def is_generic(label: LabelWords) -> bool:
+    """Whether the label is only words that name the field's methods ("Deep neural networks",
+    "AI", "DNNs"), so it says nothing of what its theme's papers share."""
+    return bool(label.words) and not label.topical
 
 
 def near_duplicate(label: LabelWords, given: Sequence[LabelWords]) -> bool:
@@ -73,13 +142,22 @@ def near_duplicate(label: LabelWords, given: Sequence[LabelWords]) -> bool:
     writers leave out). "Multimodal LLMs" is not a repeat of "Language models": "multimodal"
     is a word of its own. Without an acronym a longer label is a narrower topic ("Video
     diffusion models" beside "Diffusion models"): rejecting every label whose words hold
-    another's lowered label coverage on the tune mixtures from 0.67 to 0.65."""
+    another's lowered label coverage on the tune mixtures from 0.67 to 0.65. Words that name
+    the field's methods (GENERIC) do not count when both labels have others ("Pretraining",
+    "Pre-trained models"; "Reasoning", "Reasoning models")."""
     for other in given:
-        if label.words == other.words:
+        if label.topical and other.topical:
+            mine, theirs = label.topical, other.topical
+            mine_spelled, theirs_spelled = label.spelled_topical, other.spelled_topical
+        else:
+            mine, theirs = label.words, other.words
+            mine_spelled, theirs_spelled = label.spelled, other.spelled
+        if mine == theirs:
             return True
-        for big, small in ((label, other), (other, label)):
-            if small.words < big.words and big.words - small.words <= big.spelled:
-                return True
+        if theirs < mine and mine - theirs <= mine_spelled:
+            return True
+        if mine < theirs and theirs - mine <= theirs_spelled:
+            return True
     return False
 
 
@@ -161,6 +239,10 @@ class Presence:
         """The share of the group's papers whose title or abstract uses every word of it."""
         per_group, _ = self._count(phrase)
         return float(per_group[group]) / max(int(self._sizes[group]), 1)
+
+    def day_share(self, group: int) -> float:
+        """The share of the day's papers in the group."""
+        return int(self._sizes[group]) / max(len(self._groups), 1)
 
     def lift(self, phrase: str, group: int) -> float:
         """Its coverage of the group over its coverage of the day."""

@@ -8,23 +8,23 @@ group and rare elsewhere.
 Label: among phrases of 2 to 4 words that occur in the group's *titles*, the one whose words
 are the group's most characteristic (mean class-based TF-IDF of its words), that the most
 titles share, that is used mostly in this group, and that ends on a noun (how often its last
-word ends a run of title words: English noun phrases are head-final). Two top words joined by
-"and" compete, discounted, for groups whose titles share no phrase. Phrases never span a
+word ends a run of title words: English noun phrases are head-final). Phrases never span a
 stop-word or punctuation ("learning for robots" never becomes "learning robots"). The label
 keeps the titles' usual casing of acronyms and starts with a capital ("Medical image
-segmentation"). The label must describe the group: the best candidate whose words all occur
-in at least half of its papers and set it apart from the day; else its most characteristic
-noun alone ("Robots"); else the best candidate. Labels are unique within a day and never
-near-duplicates. docs/themes.md has the rules and the measured results.
+segmentation"). The label must describe the group: the best title phrase whose words all
+occur in at least half of its papers and set it apart from the day; else such a two-word
+phrase of the abstracts' openings; else its most characteristic noun alone ("Robots"); else
+the title phrase that describes the most of it. Never a generic label ("Deep learning",
+"AI") while another is left, never two words joined by "and". Labels are unique within a day
+and never near-duplicates (``coverage.near_duplicate``). docs/themes.md has the rules and the
+measured results.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import chain, count, repeat
+from itertools import count, repeat
 
 import numpy as np
 
@@ -32,108 +32,40 @@ from digest.themes import REMAINDER_LABEL
 from digest.themes.background import load_model
 from digest.themes.coverage import (
     COVERAGE,
-    PREFIX,
     LabelWords,
     Presence,
     acronyms,
+    is_generic,
     label_words,
     near_duplicate,
 )
-from digest.themes.text import STOP_WORDS, stem, tokens
+from digest.themes.phrases import cased, headness, phrases, phrases_of, run_tuple, runs
+from digest.themes.text import stem, tokens
+
+__all__ = ["describe", "phrases", "runs"]  # phrases and runs: where callers first found them
 
 TOP_TERMS = 10
 ABSTRACT_CHARS = 400
-PAIR_DISCOUNT = 0.8  # "A and B" is a weaker name than a phrase the titles use
 # a label must also set its theme apart: its share of the theme's papers at least LIFT times
 # its share of the day's ("Attacks and models" fails on "models")
 LIFT = 1.5
 # when no phrase covers the theme, its most characteristic noun that does, alone: one of the
 # group's SINGLE_WORDS top words, in SINGLE_LIFT times its share of the day's papers, that
 # mostly ends the title phrases it is in (a noun: "Robots", not "Neural" or "Gaussian")
-SINGLE_WORDS = 12
+SINGLE_WORDS = 60  # 12: tune coverage 0.644 -> 0.584
 SINGLE_LIFT = 3.0
 SINGLE_HEAD = 0.3
-# a word alone names nothing when one arXiv paper in five uses it ("Learning", "Data",
-# "Training", "Image", "Design"): its rate in the bundled background model (docs/themes.md)
-COMMON_RATE = 0.2
+# a two-word phrase of the abstracts' openings can name a group no title phrase describes:
+# one of its ABSTRACT_PHRASES top terms
+ABSTRACT_PHRASES = 100
+# a word alone names nothing when half the arXiv papers use it ("Language", "Models"): its
+# rate in the bundled background model; the field's words are barred (coverage.GENERIC), so
+# a fifth (0.2) is no longer needed, and 0.3 lost "Images" (tune coverage 0.652 -> 0.609)
+COMMON_RATE = 0.5
+# a theme holding share s of the day can reach a lift of 1/s at most: it is asked
+# min(LIFT, 1 + REACH * (1/s - 1))
+REACH = 0.5
 # words keep their hyphens here ("pre-trained", "fine-tuning"): a label needs the compound
-_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s]+|\d+")
-_WORDLIKE = re.compile(r"[^\W\d_]")
-
-
-def _label_cuts() -> dict[int, str]:
-    """ASCII text -> words and cuts for :func:`runs`: letters and hyphens stay, whitespace and
-    the underscore (which no token holds) become spaces, digits and other punctuation a "|"
-    (any non-word token cuts a run, and several in a row cut once)."""
-    table: dict[int, str] = {}
-    for c in map(chr, range(128)):
-        if c == "-" or (c.isalpha() and _TOKEN.fullmatch(c)):
-            continue
-        table[ord(c)] = "|" if _TOKEN.fullmatch(c) else " "
-    return table
-
-
-_LABEL_CUTS = str.maketrans(_label_cuts())  # one character for one: str.translate's fast path
-
-
-def runs(cleaned: str) -> list[list[str]]:
-    """Maximal runs of content words, cut at stop-words, digits and punctuation."""
-    return [list(run) for run in _runs(cleaned)]
-
-
-def _split_runs(cleaned: str) -> list[tuple[str, ...]]:
-    if cleaned.isascii():
-        # the tokens of _TOKEN without a regex, in half the time: after the cuts, a
-        # hyphen that does not join two letters ("--", at either end of a word) cuts too
-        text = f" {cleaned.translate(_LABEL_CUTS)} ".replace("|", " | ")
-        if "-" in text:
-            text = text.replace("--", " | ").replace("- ", " | ").replace(" -", " | ")
-        found = text.split()
-        wordlike = True  # every token is a word or the cut "|", which is one character
-    else:
-        found = _TOKEN.findall(cleaned)
-        wordlike = False
-    out: list[tuple[str, ...]] = []
-    run: list[str] = []
-    for tok in found:
-        if len(tok) > 1 and tok not in STOP_WORDS and (wordlike or _WORDLIKE.match(tok)):
-            run.append(tok)
-        elif run:
-            out.append(tuple(run))
-            run = []
-    if run:
-        out.append(tuple(run))
-    return out
-
-
-def phrases(cleaned: str, longest: int) -> list[str]:
-    """Runs of up to ``longest`` content words (see :func:`runs`), every position."""
-    return list(_phrases(cleaned, longest))
-
-
-def _phrases(cleaned: str, longest: int) -> tuple[str, ...]:
-    out: list[str] = []
-    join = " ".join
-    for run in _runs(cleaned):
-        out.extend(run)
-        if len(run) > 1 and longest > 1:  # most runs are a word or two
-            out.extend(map(join, zip(run, run[1:], strict=False)))
-            for size in range(3, min(longest, len(run)) + 1):
-                out.extend(map(join, zip(*(run[i:] for i in range(size)), strict=False)))
-    return tuple(out)
-
-
-def _runs(cleaned: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(_split_runs(cleaned))
-
-
-def headness(title_runs: Sequence[Sequence[str]]) -> dict[str, float]:
-    """How often each word ends a run of title words, smoothed: English noun phrases end on
-    their noun ("medical image *segmentation*"), so adjectives and verbs that lead into one
-    ("deep", "self-supervised", "targeting") score low and nouns high."""
-    ends = Counter(run[-1] for run in title_runs)
-    seen = Counter(chain.from_iterable(title_runs))
-    return {w: (ends[w] + 0.5) / (seen[w] + 1.0) for w in seen}
 
 
 def describe(
@@ -151,11 +83,14 @@ def describe(
         return []
     if not docs:
         docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]
-    title_runs = [_runs(t) for t in clean_titles]
-    title_phrases = [_phrases(t, 4) for t in clean_titles]
+    title_runs = [run_tuple(t) for t in clean_titles]
+    title_phrases = [phrases_of(runs, 4) for runs in title_runs]
     heads = headness([run for one_title in title_runs for run in one_title])
+    # and of words no title uses, how often they end a run of the abstracts' openings
+    openings = [run_tuple(a[:ABSTRACT_CHARS]) for a in clean_abstracts]
+    any_heads = {**headness([run for runs in openings for run in runs]), **heads}
     # the opening of an abstract states its topic; the rest adds cost more than signal
-    abstract_phrases = [_phrases(a[:ABSTRACT_CHARS], 2) for a in clean_abstracts]
+    abstract_phrases = [phrases_of(runs, 2) for runs in openings]
     # every phrase of paper i: its abstract's (weight 1), then its title's (weight 2: titles
     # count twice); terms are numbered in the order they first appear, as ties are broken so
     flat: list[str] = []
@@ -213,7 +148,8 @@ def describe(
         share = per_group[g] / total  # how much of a term's use is in this group
         label = _label(
             scores[g], ranked, share, titles_per_group[g], terms, lengths, vocab, titles_of[g],
-            used, heads, presence, g, lambda label: near_duplicate(label_words(label, defined), given),
+            used, (heads, any_heads), presence, g, lambda label: near_duplicate(label_words(label, defined), given),
+            lambda label: is_generic(label_words(label, defined)),
         )  # fmt: skip
         used.add(label.casefold())
         given.append(label_words(label, defined))
@@ -255,11 +191,13 @@ def _label(
     vocab: dict[str, int],
     own_titles: Sequence[str],
     used: set[str],
-    heads: dict[str, float],
+    all_heads: tuple[dict[str, float], dict[str, float]],
     presence: Presence,
     group: int,
     repeats: Callable[[str], bool],
+    generic: Callable[[str], bool],
 ) -> str:
+    heads, any_heads = all_heads  # of title words; of any word (abstracts' for the others)
     need = 2 if len(own_titles) >= 4 else 1  # a phrase titles share, not one title's quirk
     peak = float(score.max()) or 1.0
 
@@ -274,60 +212,72 @@ def _label(
         topical = sum(word_score(w) for w in words) / len(words)
         value = topical * math.log1p(title_count[i]) * share[i] * heads.get(words[-1], 0.5)
         candidates.append((value, str(terms[i])))
-    singles = [i for i in ranked[:6] if lengths[i] == 1]
-    for a in singles:
-        for b in singles:
-            if a <= b or _overlap(str(terms[a]), str(terms[b])):
-                continue
-            value = PAIR_DISCOUNT * (word_score(terms[a]) + word_score(terms[b])) / 2
-            value *= math.log1p(min(title_count[a], title_count[b])) * min(share[a], share[b])
-            value *= math.sqrt(heads.get(str(terms[a]), 0.5) * heads.get(str(terms[b]), 0.5))
-            first, second = (b, a) if score[b] > score[a] else (a, b)
-            candidates.append((value, f"{terms[first]} and {terms[second]}"))
     candidates.sort(key=lambda c: (-c[0], c[1]))
 
-    # the best candidate that describes most of the group (COVERAGE); failing any, the best
-    # by value times the share it describes
-    def apart(phrase: str, least: float = LIFT) -> bool:
-        """A phrase sets the group apart as a whole; each word of an "A and B" pair does."""
-        if " and " in phrase:
-            return all(presence.lift(w, group) >= least for w in phrase.split(" and "))
-        return presence.lift(phrase, group) >= least
+    # a theme holding most of the day cannot be set apart LIFT times: REACH of the lift it
+    # can reach above 1 is asked instead
+    reach = 1.0 + (1.0 / max(presence.day_share(group), 1e-9) - 1.0) * REACH
 
-    def fresh(label: str) -> bool:
-        return " " in label and label.casefold() not in used and not repeats(label)
+    def apart(phrase: str, least: float = LIFT) -> bool:
+        return presence.lift(phrase, group) >= min(least, reach)
 
     def describes(phrase: str) -> bool:
         return apart(phrase) and presence.coverage(phrase, group) >= COVERAGE
 
-    fallback = None  # the best candidate, as before: a name, if not one of most papers
+    def fresh(label: str) -> bool:
+        return label.casefold() not in used and not repeats(label)
+
+    def name(phrase: str, allow_generic: bool = False) -> str | None:
+        """``phrase`` as the titles write it, if it is no label given and not generic (both
+        judged on the lower-case phrase first: casing is the costly step)."""
+        if not fresh(phrase) or (generic(phrase) and not allow_generic):
+            return None
+        label = cased(phrase, own_titles)
+        return label if label.casefold() == phrase.casefold() or fresh(label) else None
+
+    def noun(i: int, unseen: float = 0.0) -> bool:
+        """A single word that can name a theme; ``unseen``: the headness of a word no title
+        uses (0: it must be seen ending title phrases)."""
+        word = str(terms[i])
+        return lengths[i] == 1 and heads.get(word, unseen) >= SINGLE_HEAD and not _common(word)
+
+    # 1. the best phrase that describes most of the group (COVERAGE) and sets it apart
     for _, phrase in candidates:
-        if fallback is None:
-            label = _cased(_completed(phrase, title_count, terms, lengths, vocab), own_titles)
-            fallback = label if fresh(label) else None
         if not describes(phrase):  # a longer phrase describes no more papers: not completed
             continue
         longer = _completed(phrase, title_count, terms, lengths, vocab)
         for form in dict.fromkeys((longer, phrase)):  # the completed phrase, else the phrase
-            label = _cased(form, own_titles)
-            if fresh(label) and (form == phrase or describes(form)):
+            if (form == phrase or describes(form)) and (label := name(form)):
                 return label
-    # no phrase describes most of the group: its most characteristic word that does, alone
-    # ("Robots" rather than "Navigation and planning" over a theme where half the papers
-    # mention neither); failing that, one set apart only as much as a phrase must be (LIFT),
-    # before a name most papers do not share. Never a word too common to name a theme.
+    # 1b. a two-word phrase of the abstracts' openings that does
+    for i in ranked[:ABSTRACT_PHRASES]:
+        phrase = str(terms[i])
+        if lengths[i] != 2 or any_heads.get(phrase.split()[-1], 0.0) < SINGLE_HEAD:
+            continue
+        if describes(phrase) and (label := name(phrase)):
+            return label
+    # 2. no phrase does: its most characteristic noun that does, alone ("Robots" rather than
+    # "Navigation planning" over a theme where half the papers mention neither); failing
+    # that, one set apart only as much as a phrase must be (LIFT)
     for least in (SINGLE_LIFT, LIFT):
         for i in ranked[:SINGLE_WORDS]:
             word = str(terms[i])
-            if lengths[i] != 1 or heads.get(word, 0.0) < SINGLE_HEAD or not apart(word, least):
-                continue
-            label = _cased(word, own_titles)
-            if label.casefold() in used or repeats(label) or _common(word):
-                continue
-            if presence.coverage(word, group) >= COVERAGE:
+            if noun(i) and apart(word, least) and describes(word) and (label := name(word)):
                 return label
-    if fallback is not None:
-        return fallback
+    # 3. nothing describes most of the group: the phrase that describes the most of it,
+    # weighted by its rank; 4. its most characteristic noun; 5. a generic name, as a last resort
+    by_share = sorted(
+        ((-value * presence.coverage(phrase, group), phrase) for value, phrase in candidates)
+    )
+    for _, phrase in by_share:
+        if label := name(phrase):
+            return label
+    for i in ranked[:SINGLE_WORDS]:
+        if noun(i, unseen=1.0) and (label := name(str(terms[i]))):
+            return label
+    for _, phrase in candidates:
+        if label := name(_completed(phrase, title_count, terms, lengths, vocab), True):
+            return label
     n, label = 1, "Theme papers"
     while label.casefold() in used:
         n += 1
@@ -343,13 +293,6 @@ def _common(word: str) -> bool:
     if model is None or len(found) != 1:
         return False
     return bool(model.rates(found)[0] >= COMMON_RATE)
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether two words name the same thing ("agent"/"agents", "agent"/"multi-agent")."""
-    parts_a = {stem(p) for p in a.split("-")}
-    parts_b = {stem(p) for p in b.split("-")}
-    return stem(a) == stem(b) or a[:PREFIX] == b[:PREFIX] or bool(parts_a & parts_b)
 
 
 def _completed(
@@ -385,37 +328,3 @@ def _completed(
             break
         phrase = min(best, key=lambda form: (-form[0], form[1]))[1]
     return phrase
-
-
-def _cased(phrase: str, titles: Sequence[str]) -> str:
-    """``phrase`` as the titles most often write it, sentence-cased: acronyms ("LLM", "3D",
-    "DiT") kept, every other word or hyphenated part lower-case ("LLM-based")."""
-    words = phrase.split(" ")
-    if "and" in words:
-        found = " and ".join(_as_in_titles(w, titles) for w in words if w != "and")
-    else:
-        found = _as_in_titles(phrase, titles)
-    out = [_case_word(w) for w in found.split(" ")]
-    if not _is_acronym(out[0]):
-        out[0] = out[0][:1].upper() + out[0][1:]
-    return " ".join(out)
-
-
-def _as_in_titles(phrase: str, titles: Sequence[str]) -> str:
-    """The commonest spelling of ``phrase`` in ``titles`` (ties: the least capitalized)."""
-    pattern = re.compile(
-        r"(?<!\w)" + r"[\s\-]+".join(map(re.escape, phrase.split(" "))) + r"(?!\w)", re.I
-    )
-    forms = Counter(re.sub(r"\s+", " ", m.group(0)) for t in titles for m in pattern.finditer(t))
-    if not forms:
-        return phrase
-    return min(forms, key=lambda f: (-forms[f], sum(c.isupper() for c in f), f))
-
-
-def _case_word(word: str) -> str:
-    return "-".join(part if _is_acronym(part) else part.lower() for part in word.split("-"))
-
-
-def _is_acronym(word: str) -> bool:
-    # "LLMs", "3D", "GPT-4o", "DiT": a capital after the first letter, or a digit
-    return any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)

@@ -23,11 +23,15 @@ seconds, and the ratios are of the medians. CPU seconds are the figure to quote 
 shared machine: the wall time swings with the other processes. The load average is printed
 before and after.
 
+With ``--cold-templates``, one more run: ``arxiv, no search`` with no compiled templates
+kept (``var/jinja/`` removed: every template compiled, as before the bytecode cache), for
+what Jinja's bytecode cache saves under the same load.
+
 With ``--baseline DIR`` (another checkout with its own ``.venv``, e.g. /work/main), the
 same runs of that checkout's ``digest`` are prepared with it and interleaved in the same
 rounds (``base: arxiv day``, ...), so before and after are measured under the same load.
 
-    .venv/bin/python bench/bench_daily.py [--runs N] [--baseline DIR]
+    .venv/bin/python bench/bench_daily.py [--runs N] [--cold-templates] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -148,6 +152,9 @@ def main() -> int:
     parser.add_argument(
         "--baseline", type=Path, help="another checkout (with .venv) to run in the same rounds"
     )
+    parser.add_argument(
+        "--cold-templates", action="store_true", help="also the no-search day, templates compiled"
+    )
     args = parser.parse_args()
     if args.baseline is not None and not Path(digest_bin(args.baseline)).is_file():
         print(f"bench_daily: {digest_bin(args.baseline)} not found (make .venv/.installed there)")
@@ -161,6 +168,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-daily-") as tmp_name:
         tmp = Path(tmp_name)
         runs = prepare(tmp)
+        if args.cold_templates:
+            cold = tmp / "arxiv-unsearched-cold"
+            shutil.copytree(runs["arxiv, no search"][0], cold)
+            shutil.rmtree(cold / "var" / "jinja", ignore_errors=True)
+            runs["arxiv, no search, cold templates"] = (cold, *runs["arxiv, no search"][1:])
         if args.baseline is not None:
             runs.update(prepare(tmp, args.baseline.resolve(), prefix="base-"))
         for round_ in range(args.runs):

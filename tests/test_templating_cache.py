@@ -13,7 +13,7 @@ from pathlib import Path
 from test_render import fixture_digest
 
 from digest.config import Config, RenderConfig
-from digest.context import CONTEXT
+from digest.context import CONTEXT, JINJA_BYTECODE, NAMES
 from digest.render import render_day
 
 HEADING = "Trending papers, 13 Mar 2025"
@@ -110,3 +110,14 @@ def test_two_processes_starting_at_once_share_the_folder(tmp_path: Path) -> None
     assert [out for out, _ in results] == [f"Hello {HEADING}\n"] * 3, results
     assert not list((tmp_path / "site" / "var" / "jinja").glob("*.tmp"))
     assert _fresh_process_render(config) == f"Hello {HEADING}\n"
+
+
+def test_the_bytecode_switch_of_the_context_leaves_the_folder_alone(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    _override(tmp_path, "Hello {{ day.heading }}\n")
+    CONTEXT.reset(tuple(name for name in NAMES if name != JINJA_BYTECODE))
+    try:
+        assert render_day(fixture_digest(), config).email_txt == f"Hello {HEADING}\n"
+        assert not (tmp_path / "site" / "var").exists()
+    finally:
+        CONTEXT.reset()

@@ -23,7 +23,7 @@ import jinja2
 import jinja2.bccache
 
 from digest.config import Config
-from digest.context import CONTEXT
+from digest.context import CONTEXT, JINJA_BYTECODE
 from digest.errors import DigestError
 from digest.render.text import md_escape, md_url, plural, rfc822, rfc3339, wrap
 
@@ -110,7 +110,8 @@ def bytecode_folder(config: Config) -> Path:
 def env_for(config: Config) -> jinja2.Environment:
     folder = config.render.templates_dir
     templates = str(config.resolve(folder)) if folder else ""
-    return environment(templates, str(bytecode_folder(config)))
+    bytecode = str(bytecode_folder(config)) if JINJA_BYTECODE in CONTEXT.enabled else ""
+    return environment(templates, bytecode)
 
 
 def render(config: Config, name: str, **context: Any) -> str:

@@ -4,8 +4,9 @@ overridable file by file from ``render.templates_dir``; autoescaping for HTML an
 Compiled templates are kept between processes by Jinja's own bytecode cache
 (``jinja2.FileSystemBytecodeCache``) in ``var/jinja/`` beside the output folder, where the
 SQLite database lives (never inside the output: it is served). Every ``digest run`` is a
-fresh process that renders about 20 templates; compiling them took 0.1-0.15 s of the daily
-run's CPU (docs/operations.md). Jinja keys each entry by template name and file and checks
+fresh process that renders about 20 templates; compiling them costs about 0.35 s of CPU
+(``bench/bench_daily.py --cold-templates``, 2026-12-06, load 7.8: an arXiv day without
+search 2.66 s with ``var/jinja/`` removed, 2.31 s with it, medians of 5). Jinja keys each entry by template name and file and checks
 the source's SHA-1, so an edited template is compiled again; entries are written to a
 temporary file and renamed, so two processes starting at once never read half an entry;
 the file names carry the Jinja version and the environment's options, which change the

@@ -23,7 +23,23 @@ seconds, and the ratios are of the medians. CPU seconds are the figure to quote 
 shared machine: the wall time swings with the other processes. The load average is printed
 before and after.
 
-    .venv/bin/python bench/bench_daily.py [--runs N]
+Every child runs as an installed digest does: with its modules' bytecode compiled once
+(pip compiles a wheel's modules at install), into ``PYTHONPYCACHEPREFIX`` in the bench's
+temporary folder, filled by the preparing runs; ``PYTHONDONTWRITEBYTECODE`` is dropped for
+the children. Without that, a shell with ``PYTHONDONTWRITEBYTECODE=1`` and a source
+checkout compiles digest's ~60 modules from source in every run (0.1-0.25 s of CPU), which
+the floor, importing installed libraries with their bytecode, never pays. ``--as-is``
+keeps the caller's environment.
+
+With ``--cold-templates``, one more run: ``arxiv, no search`` with no compiled templates
+kept (``var/jinja/`` removed: every template compiled, as before the bytecode cache), for
+what Jinja's bytecode cache saves under the same load.
+
+With ``--baseline DIR`` (another checkout with its own ``.venv``, e.g. /work/main), the
+same runs of that checkout's ``digest`` are prepared with it and interleaved in the same
+rounds (``base: arxiv day``, ...), so before and after are measured under the same load.
+
+    .venv/bin/python bench/bench_daily.py [--runs N] [--cold-templates] [--baseline DIR] [--as-is]
 """
 
 from __future__ import annotations
@@ -54,8 +70,10 @@ FLOORS = {
 }
 
 
-def digest_bin() -> str:
-    return str(Path(sys.executable).with_name("digest"))
+def digest_bin(checkout: Path | None = None) -> str:
+    if checkout is None:
+        return str(Path(sys.executable).with_name("digest"))
+    return str(checkout / ".venv" / "bin" / "digest")
 
 
 def write_config(folder: Path, source_path: Path | None, search: bool = True) -> Path:
@@ -75,38 +93,53 @@ def write_config(folder: Path, source_path: Path | None, search: bool = True) ->
     return config
 
 
-def digest_run(folder: Path, day: dt.date, input_file: Path | None) -> list[str]:
-    cmd = [digest_bin(), "run", "--config", str(folder / "digest.toml"), "--date", str(day)]
+def digest_run(
+    folder: Path, day: dt.date, input_file: Path | None, checkout: Path | None = None
+) -> list[str]:
+    cmd = [digest_bin(checkout), "run", "--config", str(folder / "digest.toml"), "--date", str(day)]
     if input_file is not None:
         cmd += ["--input", str(input_file)]
     return cmd
 
 
-def run_digest(folder: Path, day: dt.date, input_file: Path | None) -> None:
-    subprocess.run(digest_run(folder, day, input_file), capture_output=True, check=True, cwd=folder)
+Prepared = tuple[Path, dt.date, Path | None, Path | None]  # folder, day, input, checkout
 
 
-def prepare(tmp: Path) -> dict[str, tuple[Path, dt.date, Path | None]]:
-    """The two prepared folders (store and output of the days before) and what to run."""
-    arxiv = tmp / "arxiv"
+def run_digest(
+    folder: Path, day: dt.date, input_file: Path | None, checkout: Path | None = None
+) -> None:
+    cmd = digest_run(folder, day, input_file, checkout)
+    subprocess.run(cmd, capture_output=True, check=True, cwd=folder)
+
+
+def prepare(tmp: Path, checkout: Path | None = None, prefix: str = "") -> dict[str, Prepared]:
+    """The two prepared folders (store and output of the days before) and what to run,
+    made by ``checkout``'s digest (this one's when None)."""
+    arxiv = tmp / f"{prefix}arxiv"
     arxiv.mkdir()
     write_config(arxiv, None)
     for back in range(STORE_DAYS, 0, -1):
         day = ARXIV_DAY - dt.timedelta(days=back)
-        run_digest(arxiv, day, DATA / f"{day}.jsonl.gz")
-    seed = tmp / "seed"
+        run_digest(arxiv, day, DATA / f"{day}.jsonl.gz", checkout)
+    seed = tmp / f"{prefix}seed"
     seed.mkdir()
     write_config(seed, EXAMPLES)
     for day in SEED_DAYS[:-1]:
-        run_digest(seed, day, None)
+        run_digest(seed, day, None, checkout)
     # the same arXiv store, its search index switched off: what the Pagefind child costs
-    unsearched = tmp / "arxiv-unsearched"
+    unsearched = tmp / f"{prefix}arxiv-unsearched"
     shutil.copytree(arxiv, unsearched)
     write_config(unsearched, None, search=False)
+    label = "base: " if checkout is not None else ""
     return {
-        "arxiv day": (arxiv, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz"),
-        "arxiv, no search": (unsearched, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz"),
-        "seed day": (seed, SEED_DAYS[-1], None),
+        f"{label}arxiv day": (arxiv, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz", checkout),
+        f"{label}arxiv, no search": (
+            unsearched,
+            ARXIV_DAY,
+            DATA / f"{ARXIV_DAY}.jsonl.gz",
+            checkout,
+        ),
+        f"{label}seed day": (seed, SEED_DAYS[-1], None, checkout),
     }
 
 
@@ -124,7 +157,19 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout (with .venv) to run in the same rounds"
+    )
+    parser.add_argument(
+        "--cold-templates", action="store_true", help="also the no-search day, templates compiled"
+    )
+    parser.add_argument(
+        "--as-is", action="store_true", help="keep the environment's PYTHON* bytecode settings"
+    )
     args = parser.parse_args()
+    if args.baseline is not None and not Path(digest_bin(args.baseline)).is_file():
+        print(f"bench_daily: {digest_bin(args.baseline)} not found (make .venv/.installed there)")
+        return 2
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found")
         return 0
@@ -133,25 +178,41 @@ def main() -> int:
     wall: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-daily-") as tmp_name:
         tmp = Path(tmp_name)
+        if not args.as_is:  # the children inherit it
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+            os.environ["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         runs = prepare(tmp)
+        for code in FLOORS.values():  # premailer's bytecode too, before the timed rounds
+            subprocess.run([sys.executable, "-c", code], check=True)
+        if args.cold_templates:
+            cold = tmp / "arxiv-unsearched-cold"
+            shutil.copytree(runs["arxiv, no search"][0], cold)
+            shutil.rmtree(cold / "var" / "jinja", ignore_errors=True)
+            runs["arxiv, no search, cold templates"] = (cold, *runs["arxiv, no search"][1:])
+        if args.baseline is not None:
+            runs.update(prepare(tmp, args.baseline.resolve(), prefix="base-"))
         for round_ in range(args.runs):
             for name, code in FLOORS.items():
                 c, w = timed([sys.executable, "-c", code])
                 cpu.setdefault(name, []).append(c)
                 wall.setdefault(name, []).append(w)
-            for name, (prepared, day, input_file) in runs.items():
+            for name, (prepared, day, input_file, checkout) in runs.items():
                 folder = tmp / f"run-{round_}-{prepared.name}"
                 shutil.copytree(prepared, folder)
-                c, w = timed(digest_run(folder, day, input_file), cwd=folder)
+                c, w = timed(digest_run(folder, day, input_file, checkout), cwd=folder)
                 cpu.setdefault(name, []).append(c)
                 wall.setdefault(name, []).append(w)
                 shutil.rmtree(folder)
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     med_wall = {k: statistics.median(v) for k, v in wall.items()}
-    print(f"-- fresh processes, medians of {args.runs} interleaved rounds (CPU = user + system)")
+    print(f"-- fresh processes, medians of {args.runs} interleaved rounds (CPU = user + system)"
+          + (", environment as is" if args.as_is else ", bytecode compiled once"))  # fmt: skip
     for name in cpu:
-        print(f"{name:20s} {med_cpu[name]:6.2f} s CPU  {med_wall[name]:6.2f} s wall")
-    for run in ("arxiv day", "arxiv, no search", "seed day"):
+        print(f"{name:26s} {med_cpu[name]:6.2f} s CPU  {med_wall[name]:6.2f} s wall")
+    for name in runs:
+        if f"base: {name}" in med_cpu:
+            print(f"{name}: {med_cpu[name] / med_cpu[f'base: {name}']:.2f}x the baseline's CPU")
+    for run in runs:
         for floor in FLOORS:
             ratio = med_cpu[run] / med_cpu[floor]
             verdict = "met" if ratio <= GOAL else "NOT met"

@@ -22,7 +22,7 @@ import tracemalloc
 from pathlib import Path
 
 from digest.config import Config
-from digest.context import CONTEXT, JINJA_ENVIRONMENTS
+from digest.context import CONTEXT, JINJA_BYTECODE, JINJA_ENVIRONMENTS
 from digest.models import Digest, Paper, RankedPaper, Theme
 from digest.render import email as email_module
 from digest.render import render_day, render_site
@@ -143,8 +143,9 @@ def kept_environments(rows: list[dict], config: Config) -> None:
         for label, ms in times.items():
             if label == "kept":  # the environment compiled before is still there
                 CONTEXT.enabled.add(JINJA_ENVIRONMENTS)
-            else:
+            else:  # and not read from var/jinja/ either: compiled
                 CONTEXT.enabled.discard(JINJA_ENVIRONMENTS)
+                CONTEXT.enabled.discard(JINJA_BYTECODE)
             start = time.perf_counter()
             render_day(day, config)
             render_site([day], config)

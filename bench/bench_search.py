@@ -11,10 +11,12 @@ seconds of the Pagefind children (getrusage):
 2. the full build of every month's bundle (``digest.search.build_index``, as a first
    publish or the end of a backfill), with 1 and with ``--jobs`` Pagefind runs at once;
 3. after: a daily publish once the bundles are in place: the newest day's page written
-   again with one paper more, ``build_index`` rebuilds its part of the newest month only
-   (October 28, in the part of days 22 to 28: the largest part, 7 pages); then a day of a past month written again: its whole
-   month is built again (what every daily run paid at a month's end with month bundles
-   only, and what the first run of a month pays once);
+   again with one paper more, ``build_index`` rebuilds its piece of the newest week only
+   (October 31: the 3rd day of the part of days 29 to 31, pieces 29-30 and 31); then a day
+   of a finished week written again (October 28, in the part of days 22 to 28: the largest
+   part, 7 pages, what the first day of a week pays once); then a day of a past month
+   written again: its whole month is built again (what every daily run paid at a month's
+   end with month bundles only, and what the first run of a month pays once);
 4. a publish with no page changed (the page records checked, nothing built).
 
     .venv/bin/python bench/bench_search.py [--days N] [--papers N] [--jobs N]
@@ -120,9 +122,12 @@ def main() -> int:
         size = sum(p.stat().st_size for p in (out / search.FOLDER).rglob("*") if p.is_file())
         print(f"bundles on disk: {size / 2**20:.1f} MB ({months} bundles)")
 
-        # a daily publish: a day page of the newest month written again with one paper
-        # more; its part of the month is built again
-        cases = [(LAST_DAY - dt.timedelta(days=3), "after, daily publish (a week part)")]
+        # a daily publish: the newest day's page written again with one paper more: its
+        # piece of the newest week is built again; then a day of a finished week
+        cases = [
+            (LAST_DAY, "after, daily publish (newest piece)"),
+            (LAST_DAY - dt.timedelta(days=3), "re-run of a day of a finished week"),
+        ]
         if first < LAST_DAY.replace(day=1):  # the archive has a past month
             cases.append(
                 (LAST_DAY.replace(day=1) - dt.timedelta(days=1), "re-run of a day of a past month")

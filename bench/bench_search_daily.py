@@ -7,7 +7,7 @@ on three copies of that state, in the same run, each timed in wall seconds and i
 seconds of the run and its children (getrusage: Pagefind included):
 
 - after: the bundles in place, as every day after the first: the run rebuilds the new
-  day's month and the topic/weekly bundle;
+  day's piece of its week and the topic/weekly bundle;
 - before: ``pagefind/`` removed, so every bundle is built again: what every daily run paid
   when the whole archive was one index;
 - without search: ``render.search = false``, the rest of the run alone.
@@ -45,7 +45,7 @@ def digest(*args: str, cwd: Path) -> tuple[float, float]:
 
 
 def breakdown(out: Path) -> None:
-    """Pagefind alone on the bundles a daily run builds: the site's and the newest part."""
+    """Pagefind alone on the bundles a daily run builds: the site's and the newest piece."""
     sys.path.insert(0, str(ROOT))
     from digest import search
 

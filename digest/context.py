@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 WORD_TOKENS = "word_tokens"
 DOC_TOKENS = "doc_tokens"
 JINJA_ENVIRONMENTS = "jinja_environments"
+JINJA_BYTECODE = "jinja_bytecode"  # on disk, not in memory: a switch for the benchmarks
 BACKGROUND_MODEL = "background_model"
-NAMES = (WORD_TOKENS, DOC_TOKENS, JINJA_ENVIRONMENTS, BACKGROUND_MODEL)
+NAMES = (WORD_TOKENS, DOC_TOKENS, JINJA_ENVIRONMENTS, JINJA_BYTECODE, BACKGROUND_MODEL)
 
 WORDS_SIZE = 200_000  # distinct words of a year of arXiv abstracts: ~150,000
 _DOCS_SIZE = 8192  # a week of store background (1,000 papers) and its days, several times over
@@ -59,6 +60,10 @@ class ProcessContext:
       it compiled. A 250-paper day's render_day + render_site takes 177 ms with it and
       1,040 ms with each template compiled afresh (``bench/bench_render.py``, one run, load
       ~9): every day of a backfill and of the scheduler's life would pay that again.
+    * ``jinja_bytecode`` (no state here: a switch): Jinja's bytecode cache in ``var/jinja/``
+      (``digest/render/templating.py``), which spares each new process the compile of the
+      templates it renders; ``bench/bench_daily.py --cold-templates`` times a daily run
+      without it.
     * ``background_models``: the bundled background model by path (a ``.npz`` of ~28,000
       terms, read and indexed ~4 times a day by themes, labels, topics and personal
       features): 23-33% of a backfill's CPU (above).

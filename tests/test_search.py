@@ -103,8 +103,8 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
     out = config.output_path
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
     # the topic pages' bundle first (the primary), then the months, newest first
-    # the newest month in parts of a week, until a day of a later month comes
-    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
+    # the newest week of the newest month in pieces (June 2: days 1 and 2 make one)
+    assert manifest["bundles"] == ["site/", "2025-06-days01-02/", "2025-04/"]
     for bundle in manifest["bundles"]:
         assert (out / "pagefind" / bundle / "pagefind-entry.json").is_file()
         assert (out / "pagefind" / bundle / "pagefind-ui.js").is_file()
@@ -122,7 +122,7 @@ def test_publishing_builds_the_search_index_through_the_writer(tmp_path: Path) -
 def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     config = _site(tmp_path)
     out = config.output_path
-    stale = out / "pagefind" / "2025-06-part1" / "index" / "en_0000000.pf_index"
+    stale = out / "pagefind" / "2025-06-days01-02" / "index" / "en_0000000.pf_index"
     stale.write_bytes(b"old")
     flat = out / "pagefind" / "pagefind-entry.json"  # the single index of former versions
     flat.write_text("{}")
@@ -131,18 +131,18 @@ def test_a_new_index_replaces_the_old_files(tmp_path: Path) -> None:
     gone_month.write_text("{}")
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
     assert not stale.exists() and not flat.exists() and not gone_month.exists()
-    assert (out / "pagefind" / "2025-06-part1" / "pagefind-entry.json").is_file()
+    assert (out / "pagefind" / "2025-06-days01-02" / "pagefind-entry.json").is_file()
 
 
 def test_a_publish_rebuilds_only_the_months_whose_pages_changed(tmp_path: Path) -> None:
     config = _site(tmp_path)
     out = config.output_path
-    april, june = _bundle_files(out, "2025-04"), _bundle_files(out, "2025-06-part1")
-    # the daily run of a June day: its part of June is built again, April left alone
+    april, june = _bundle_files(out, "2025-04"), _bundle_files(out, "2025-06-days01-02")
+    # the daily run of a June day again: its piece of June is built again, April left alone
     produce_digest(tmp_path, config, [*TITLES, "Quantum annealing for scheduling"])
     assert _bundle_files(out, "2025-04") == april
     entry = "pagefind-entry.json"
-    assert _bundle_files(out, "2025-06-part1")[entry] > june[entry]
+    assert _bundle_files(out, "2025-06-days01-02")[entry] > june[entry]
     # a run of an old day again, with other papers: its month is built again
     _produce_day(tmp_path, config, OLD_DAY, [*OLD_TITLES, "Glacier melt seen from orbit"])
     assert _bundle_files(out, "2025-04")[entry] > april[entry]
@@ -153,7 +153,7 @@ def test_a_publish_rebuilds_only_the_months_whose_pages_changed(tmp_path: Path) 
     # and a publish with no page changed builds nothing
     index = search.build_index(out)
     assert index is not None
-    assert index.built == () and set(index.kept) == {"site", "2025-04", "2025-06-part1"}
+    assert index.built == () and set(index.kept) == {"site", "2025-04", "2025-06-days01-02"}
 
 
 def test_a_month_in_parts_becomes_one_bundle_when_the_next_month_starts(tmp_path: Path) -> None:
@@ -162,14 +162,83 @@ def test_a_month_in_parts_becomes_one_bundle_when_the_next_month_starts(tmp_path
     april = _bundle_files(out, "2025-04")
     _produce_day(tmp_path, config, dt.date(2025, 6, 12), ["Lichen growth on city walls"])
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
-    assert manifest["bundles"] == ["site/", "2025-06-part2/", "2025-06-part1/", "2025-04/"]
+    # June 12 is the 5th day of the second week: 8-11 (no page: no bundle) and 12; the
+    # first week is finished, and its pieces give way to one bundle
+    assert manifest["bundles"] == ["site/", "2025-06-day12/", "2025-06-part1/", "2025-04/"]
+    assert not (out / "pagefind" / "2025-06-days01-02").exists()
     _produce_day(tmp_path, config, dt.date(2025, 7, 1), ["Moss spores in the jet stream"])
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
-    assert manifest["bundles"] == ["site/", "2025-07-part1/", "2025-06/", "2025-04/"]
+    assert manifest["bundles"] == ["site/", "2025-07-day01/", "2025-06/", "2025-04/"]
     pages = json.loads((out / "pagefind" / "2025-06" / "digest-pages.json").read_text("utf-8"))
     assert list(pages["pages"]) == ["2025-06-02/index.html", "2025-06-12/index.html"]
     assert not (out / "pagefind" / "2025-06-part1").exists()
+    assert not (out / "pagefind" / "2025-06-day12").exists()
     assert _bundle_files(out, "2025-04") == april
+
+
+def _day_pages(site: Path, days: range, month: str = "2025-06") -> None:
+    for day in days:
+        page = site / f"{month}-{day:02d}" / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            f'<!doctype html><html lang="en"><head><title>June {day}</title></head><body>'
+            f"<main data-pagefind-body><p>Papers of June {day}: zeolite {day}.</p></main>"
+            "</body></html>\n"
+        )
+
+
+def test_a_week_is_indexed_in_pieces_as_the_binary_digits_of_its_days(tmp_path: Path) -> None:
+    """Each day adds a one-day piece, or merges it with the pieces before it as binary
+    addition carries: a day re-indexes 1, 2, 1, 4, 1, 2, 1 pages over a week (not 1 to 7),
+    the browser merges at most 3 pieces for the newest week, and a finished week is built
+    once as one bundle when the next week starts."""
+    site = tmp_path / "out"
+    _day_pages(site, range(1, 8))  # the first week
+    _publish_index(site)
+    indexed: list[tuple[str, int]] = []
+    for newest in range(8, 15):
+        _day_pages(site, range(newest, newest + 1))
+        index = _publish_index(site)
+        built = [b for b in index.built if b != "2025-06-part1"]
+        assert len(built) == 1, index.built
+        pages = json.loads((site / "pagefind" / built[0] / search.PAGES).read_text("utf-8"))
+        indexed.append((built[0], len(pages["pages"])))
+        manifest = json.loads((site / "pagefind" / "bundles.json").read_text("utf-8"))
+        assert len(manifest["bundles"]) - 1 == bin(newest - 7).count("1") <= 3
+    assert indexed == [
+        ("2025-06-day08", 1),
+        ("2025-06-days08-09", 2),
+        ("2025-06-day10", 1),
+        ("2025-06-days08-11", 4),
+        ("2025-06-day12", 1),
+        ("2025-06-days12-13", 2),
+        ("2025-06-day14", 1),
+    ]
+    manifest = json.loads((site / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert manifest["bundles"] == [
+        "2025-06-day14/",
+        "2025-06-days12-13/",
+        "2025-06-days08-11/",
+        "2025-06-part1/",
+    ]
+    _day_pages(site, range(15, 16))  # a day of the third week: the second is one bundle
+    index = _publish_index(site)
+    assert sorted(index.built) == ["2025-06-day15", "2025-06-part2"]
+    assert "2025-06-part1" in index.kept
+
+
+def _publish_index(site: Path) -> search.SearchIndex:
+    """What a publish does with the index: write its batches in order, prune the rest."""
+    index = search.build_index(site)
+    assert index is not None
+    for batch in index.batches:
+        for rel, data in batch.items():
+            (site / rel).parent.mkdir(parents=True, exist_ok=True)
+            (site / rel).write_bytes(data)
+    for path in (site / search.FOLDER).rglob("*"):
+        if path.is_file() and path.relative_to(site).as_posix() not in index.keep:
+            path.unlink()
+    return index
 
 
 def test_a_page_written_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None:
@@ -242,7 +311,7 @@ def test_a_failing_binary_keeps_the_former_bundles(
 
     config = _site(tmp_path)
     out = config.output_path
-    before = {b: _bundle_files(out, b) for b in ("site", "2025-04", "2025-06-part1")}
+    before = {b: _bundle_files(out, b) for b in ("site", "2025-04", "2025-06-days01-02")}
     page = out / OLD_DAY.isoformat() / "index.html"
     page.write_bytes(page.read_bytes().replace(b"Basalt", b"Granite"))
     broken = tmp_path / "pagefind"
@@ -256,7 +325,7 @@ def test_a_failing_binary_keeps_the_former_bundles(
     assert "out of disk" in warnings[0]
     assert {b: _bundle_files(out, b) for b in before} == before
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text("utf-8"))
-    assert manifest["bundles"] == ["site/", "2025-06-part1/", "2025-04/"]
+    assert manifest["bundles"] == ["site/", "2025-06-days01-02/", "2025-04/"]
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     index = search.build_index(out)  # the month that changed meanwhile, and it only
     assert index is not None and index.built == ("2025-04",), index

@@ -6,10 +6,12 @@ the traceback instead. Exit codes: 0 ok, 1 error, 2 usage, 3 no papers.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -24,8 +26,51 @@ class State:
 
 STATE = State()
 
+# The modules that register each command on ``cli`` when imported. A command's module is
+# imported only when that command runs (click's documented lazy subcommands): ``digest run``
+# does not import the scheduler (apscheduler), the backfill, the server or the subscriber
+# address checks. ``subscribers`` takes two: personal adds its ``profile`` subcommand.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "backfill": ("schedule",),
+    "db": ("db",),
+    "doctor": ("doctor",),
+    "ingest": ("core",),
+    "recommend": ("personal",),
+    "run": ("core",),
+    "schedule": ("schedule",),
+    "send": ("delivery",),
+    "serve": ("delivery",),
+    "sources": ("sources",),
+    "subscribers": ("delivery", "personal"),
+    "weekly": ("weekly",),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class CommandGroup(click.Group):
+    """The ``digest`` group, importing a command's module when the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _import_commands(sorted({m for modules in COMMAND_MODULES.values() for m in modules}))
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _import_commands(COMMAND_MODULES.get(cmd_name, ()))
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name not in COMMAND_MODULES:
+            self.list_commands(ctx)  # a command missing from the table still works
+            found = super().get_command(ctx, cmd_name)
+        return found
+
+
+def _import_commands(modules: Iterable[str]) -> None:
+    for module in modules:
+        importlib.import_module(f"digest.cli.{module}")
+
+
+@click.group(
+    cls=CommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="digest")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
@@ -78,16 +123,3 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _exit(code: int | None) -> Any:
     sys.exit(code or 0)
-
-
-# Command modules register themselves on ``cli`` when imported.
-from digest.cli import (  # noqa: E402,F401
-    core,
-    db,
-    delivery,
-    doctor,
-    personal,
-    schedule,
-    sources,
-    weekly,
-)

@@ -110,20 +110,32 @@ plural = words.plural
 # tables, a heading's closing sequence) or escape one; "-", "." and "+" only matter at the
 # start of a line, where the templates never put listing text
 _MARKUP = re.compile(r"([\\`*_\[\]~|#])")
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_ENTITY = re.compile("[&<>]")
-_SPACE = re.compile(r"\s+")
+_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))  # "&" first: the others add one
 # the characters that would end a link destination early or break its parsing
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"}
 
 
+def _one_line(text: object) -> str:
+    """``text`` with each run of whitespace as one space, none at the ends:
+    ``re.sub(r"\\s+", " ", text).strip()``, as both split on ``str.isspace`` (3x faster)."""
+    return " ".join(str(text).split())
+
+
 def md_escape(text: object) -> str:
     """``text`` on one line, printed literally by Markdown renderers."""
-    flat = _SPACE.sub(" ", str(text)).strip()
-    flat = _ENTITY.sub(lambda m: _ENTITIES[m.group()], flat)
-    return _MARKUP.sub(r"\\\1", flat)
+    # plain replacements where the character occurs, and the pattern only on a text that
+    # holds a marker: 2-4x faster (timeit, 170-character summaries)
+    flat = _one_line(text)
+    for char, entity in _ENTITIES:
+        if char in flat:
+            flat = flat.replace(char, entity)
+    return _MARKUP.sub(r"\\\1", flat) if _MARKUP.search(flat) else flat
 
 
 def md_url(url: object) -> str:
     """``url`` safe inside ``[text](url)``."""
-    return "".join(_URL_UNSAFE.get(c, c) for c in _SPACE.sub(" ", str(url)).strip())
+    flat = _one_line(url)
+    for char, escaped in _URL_UNSAFE.items():
+        if char in flat:
+            flat = flat.replace(char, escaped)
+    return flat

@@ -21,6 +21,7 @@ regenerated once at the end.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
@@ -42,6 +43,7 @@ from digest.models import Listing, SourceStatus
 from digest.schedule import DayOutcome, RunDay, is_done
 from digest.store import Store
 from digest.store.protocol import StoreProtocol
+from digest.topics.incremental import DateOrderLinker, can_link_while_producing
 from digest.words import plural
 
 log = logging.getLogger("digest.backfill")
@@ -149,32 +151,63 @@ def backfill(
     # connection must not cross fork()
     workers = WorkerPool(job, size, len(todo)) if size > 1 else Workers(job)
     try:
-        with _bar(len(todo), progress) as bar:
+        with contextlib.ExitStack() as stack:
+            linker = _linker(stack, config, out, todo, report, workers)
+            with _bar(len(todo), progress) as bar:
 
-            def record(outcome: DayOutcome) -> None:
-                _record(outcome, report, bar, on_day)
+                def record(outcome: DayOutcome) -> None:
+                    if linker:
+                        linker.finished_day(outcome.date, not outcome.failed)
+                    _record(outcome, report, bar, on_day)
+                    if linker:
+                        linker.advance()
 
-            try:
-                for day, statuses in _stored(config, todo, record):
-                    workers.submit(day, statuses, record)
-                report.ingest_seconds = time.monotonic() - started
-                workers.finish(record)
-            except KeyboardInterrupt:
-                report.interrupted = True
-                workers.stop(record)
+                try:
+                    for day, statuses in _stored(config, todo, record):
+                        workers.submit(day, statuses, record)
+                    report.ingest_seconds = time.monotonic() - started
+                    workers.finish(record)
+                    if linker:
+                        linker.finish()
+                        workers.rendered()
+                except KeyboardInterrupt:
+                    report.interrupted = True
+                    workers.stop(record)
+            handed = linker.handed if linker else set()
+            unrendered = set(workers.unrendered())
     finally:
         workers.close()
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
         done = [o.date for o in report.produced if not o.failed] + report.unrendered
-        if done and config.topics.enabled:
+        left = sorted({d for d in done if d not in handed} | unrendered)
+        if left and config.topics.enabled:
             # in date order, here: each day's topics depend on every earlier day's; the
             # workers left the days unrendered, and each is rendered once, now, linked
-            pipeline.link_all_topics(store, config, min(done), out, jobs=size, unrendered=done)
+            pipeline.link_all_topics(store, config, min(left), out, jobs=size, unrendered=left)
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out, jobs=size)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _linker(
+    stack: contextlib.ExitStack,
+    config: Config,
+    output: Path,
+    todo: Sequence[tuple[dt.date, tuple[Path, ...]]],
+    report: BackfillReport,
+    workers: Workers,
+) -> DateOrderLinker | None:
+    """The days linked and rendered as they finish in date order (None: topics are off, or
+    a day to produce comes before the last day linked: everything is linked at the end)."""
+    if not config.topics.enabled:
+        return None
+    store = stack.enter_context(Store.open(config.database_path))
+    days = [day for day, _ in todo]
+    if not can_link_while_producing(store, days):
+        return None
+    return DateOrderLinker(store, config.topics, output, days, report.unrendered, workers.render)
 
 
 def default_jobs() -> int:

@@ -259,17 +259,20 @@ def _fields(t: TopicRecord) -> dict:
 
 
 def link_topics(
-    store: StoreProtocol, config: TopicsConfig, since: dt.date
+    store: StoreProtocol, config: TopicsConfig, since: dt.date, upto: dt.date | None = None
 ) -> dict[dt.date, TopicIds]:
     """Link the stored days' themes to topics, in date order, from ``since`` (incrementally
     after the last day linked; from the first day when ``since`` is not after it, so the
-    result never depends on the order days were produced in). Returns, for each day whose
-    topic ids changed, its new theme -> topic mapping."""
+    result never depends on the order days were produced in) up to ``upto`` (None: the
+    last stored day; a backfill links the days before the first one still in production).
+    Returns, for each day whose topic ids changed, its new theme -> topic mapping."""
     until = store.linked_until()
     full = until is None or since <= until
     linker = Linker(config, () if full else store.topics())
     # incrementally: every day after the last one linked (days stored unlinked included)
     rows = store.day_themes(None if full or until is None else until + dt.timedelta(days=1))
+    if upto is not None:
+        rows = [row for row in rows if row.date <= upto]
     by_day: dict[dt.date, list[DayTheme]] = {}
     for row in rows:
         by_day.setdefault(row.date, []).append(row)

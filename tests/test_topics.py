@@ -17,8 +17,8 @@ from digest import pipeline
 from digest.backfill import backfill
 from digest.config import Config, TopicsConfig
 from digest.models import Digest
-from digest.store import Store
 from digest.schedule import DayOutcome
+from digest.store import Store
 from digest.store.topics import DayTheme
 from digest.topics import Linker, incremental, patch_text, slugify, with_topics
 

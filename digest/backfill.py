@@ -13,6 +13,11 @@ for every calendar date.
   meanwhile, nor which worker finishes first: the output is the same with any ``jobs``
   and equals day-by-day runs.
 
+With topics on, the workers do not render their days (a day's page links each theme to
+its topic, known once every earlier day is linked): this process links the days in date
+order as they finish (:mod:`digest.topics.incremental`) and hands each day's render back
+to the producers, so renders overlap the production of later days.
+
 The producers (this process, or the forked pool) are in :mod:`digest.backfill_workers`.
 Finished days are in the run log, so a second backfill (after Ctrl-C, a crash or
 SIGKILL) skips them unless ``force``. The feed and the archive index are
@@ -40,6 +45,7 @@ from digest.config import Config
 from digest.errors import DigestError, InputError
 from digest.formats import date_from_name
 from digest.models import Listing, SourceStatus
+from digest.rerender import Renderer
 from digest.schedule import DayOutcome, RunDay, is_done
 from digest.store import Store
 from digest.store.protocol import StoreProtocol
@@ -150,41 +156,43 @@ def backfill(
     # the worker processes are forked before this process opens the store again: a SQLite
     # connection must not cross fork()
     workers = WorkerPool(job, size, len(todo)) if size > 1 else Workers(job)
-    try:
-        with contextlib.ExitStack() as stack:
-            linker = _linker(stack, config, out, todo, report, workers)
-            with _bar(len(todo), progress) as bar:
+    with contextlib.ExitStack() as stack:
+        stack.callback(workers.close)
+        linker = _linker(stack, config, out, todo, report, workers)
+        with _bar(len(todo), progress) as bar:
 
-                def record(outcome: DayOutcome) -> None:
-                    if linker:
-                        linker.finished_day(outcome.date, not outcome.failed)
-                    _record(outcome, report, bar, on_day)
-                    if linker:
-                        linker.advance()
+            def record(outcome: DayOutcome) -> None:
+                if linker:
+                    linker.finished_day(outcome.date, not outcome.failed)
+                _record(outcome, report, bar, on_day)
+                if linker and not report.interrupted:  # stopped: the end links the rest
+                    linker.advance()
 
-                try:
-                    for day, statuses in _stored(config, todo, record):
-                        workers.submit(day, statuses, record)
-                    report.ingest_seconds = time.monotonic() - started
-                    workers.finish(record)
-                    if linker:
-                        linker.finish()
-                        workers.rendered()
-                except KeyboardInterrupt:
-                    report.interrupted = True
-                    workers.stop(record)
-            handed = linker.handed if linker else set()
-            unrendered = set(workers.unrendered())
-    finally:
-        workers.close()
+            try:
+                for day, statuses in _stored(config, todo, record):
+                    workers.submit(day, statuses, record)
+                report.ingest_seconds = time.monotonic() - started
+                workers.finish(record)
+                if linker:
+                    linker.finish()
+                    workers.rendered()
+            except KeyboardInterrupt:
+                report.interrupted = True
+                workers.stop(record)
+        if linker and report.interrupted:
+            # the producers are stopped: what is left is linked here and rendered by spawned
+            # processes, as when everything is linked at the end
+            cancelled = workers.unrendered()
+            workers.close()
+            with Renderer(config, out, size) as renderer:
+                linker.finish_with(renderer, cancelled)
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
         done = [o.date for o in report.produced if not o.failed] + report.unrendered
-        left = sorted({d for d in done if d not in handed} | unrendered)
-        if left and config.topics.enabled:
+        if linker is None and done and config.topics.enabled:
             # in date order, here: each day's topics depend on every earlier day's; the
             # workers left the days unrendered, and each is rendered once, now, linked
-            pipeline.link_all_topics(store, config, min(left), out, jobs=size, unrendered=left)
+            pipeline.link_all_topics(store, config, min(done), out, jobs=size, unrendered=done)
         # always: a run killed between its last day and this point left the site stale
         pipeline.publish_site(store, config, out, jobs=size)
     report.seconds = time.monotonic() - started

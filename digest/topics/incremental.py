@@ -22,11 +22,13 @@ from pathlib import Path
 
 from digest import writer
 from digest.config import TopicsConfig
+from digest.rerender import Renderer
 from digest.store.protocol import StoreProtocol
-from digest.topics import link_topics, patch_text
+from digest.topics import Linker, link_topics, patch_text
 from digest.topics.history import TopicLink, day_links
 
 LINK_EVERY = 8  # finished days in date order linked at once
+RISING_DAYS = 28  # the longer window of history._rates: a day's links need no older days
 
 RenderDay = Callable[[dt.date, Mapping[str, TopicLink]], None]
 
@@ -66,7 +68,8 @@ class DateOrderLinker:
         self.finished: set[dt.date] = set()
         self.to_render = set(unrendered)  # finished, not rendered
         self.ready = 0  # days finished in date order since the last link
-        self.handed: set[dt.date] = set()  # days given to ``render``
+        self.linker: Linker | None = None  # the topics as of ``linked_until``
+        self.linked_until: dt.date | None = None
 
     def finished_day(self, day: dt.date, ok: bool) -> None:
         self.finished.add(day)
@@ -85,26 +88,47 @@ class DateOrderLinker:
         """Link every stored day not linked yet, and render every day not rendered."""
         self._link(None)
 
+    def finish_with(self, renderer: Renderer, unrendered: Iterable[dt.date]) -> None:
+        """:meth:`finish`, the renders (and those of the days ``unrendered``: handed over,
+        not done) by ``renderer``: after Ctrl-C, when the producers are stopped."""
+        self.to_render.update(unrendered)
+
+        def render(day: dt.date, links: Mapping[str, TopicLink]) -> None:
+            text = self.store.digest_text(day)
+            if text is not None:
+                renderer.add(text, links)
+
+        self.render = render
+        self.finish()
+
     def _link(self, upto: dt.date | None) -> None:
         self.ready = 0
         until = self.store.linked_until()
+        if self.linker is None or until != self.linked_until:  # first step, or linked meanwhile
+            self.linker = Linker(self.config, self.store.topics() if until else ())
         # a date after the last one linked: an incremental link, never a re-link
         since = until + dt.timedelta(days=1) if until else self.first
-        link_topics(self.store, self.config, since, upto=upto)
+        link_topics(self.store, self.config, since, upto=upto, linker=self.linker)
+        self.linked_until = self.store.linked_until()
         days = sorted(d for d in self.to_render if upto is None or d <= upto)
         if not days:
             return
-        linked = self.store.topic_days()
+        # a day's links count its topics' papers over the RISING_DAYS before it
+        linked = [
+            row
+            for row in self.store.day_themes(days[0] - dt.timedelta(days=RISING_DAYS))
+            if row.topic_id is not None
+        ]
         ids: dict[dt.date, dict[str, str | None]] = {d: {} for d in days}
         for row in linked:
             if row.date in ids:
                 ids[row.date][row.theme_id] = row.topic_id
-        links = day_links(self.store.topics(), linked, days, self.config)
+        topics = [t.record() for t in self.linker.topics.values()]
+        links = day_links(topics, linked, days, self.config)
         for day in days:
-            self.to_render.discard(day)
-            self.handed.add(day)
             text = self.store.digest_text(day)
             if text is None:  # themes stored, digest not (a run that failed after themes)
+                self.to_render.discard(day)
                 continue
             # from the stored ids, not only the changed ones: a backfill killed between
             # linking a day and setting its ids left them unset
@@ -113,3 +137,4 @@ class DateOrderLinker:
                 self.store.replace_digest_text(day, patched)
                 writer.write_files(self.output, {f"{day.isoformat()}/digest.json": patched})
             self.render(day, links.get(day, {}))
+            self.to_render.discard(day)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import sys
 import tempfile
@@ -60,6 +61,16 @@ class Timed:
         return ", ".join(f"{k} {v:.2f} s" for k, v in self.runs.get(run, {}).items())
 
 
+def cpu_seconds() -> float:
+    """CPU of this process and of its finished children (the backfill's workers, Pagefind)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, float] = {}  # run name -> CPU seconds
+
+
 def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None) -> float:
     config = Config(
         output_dir=f"{tmp}/{name}/out",
@@ -68,11 +79,17 @@ def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None)
     )
     files = sorted(DATA.glob("*.jsonl.gz"))[:days]
     since, until = _day(files[0]), _day(files[-1])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = backfill(config, since, until, DATA, progress=False, jobs=jobs)
     seconds = time.perf_counter() - start
+    CPU[name] = cpu_seconds() - cpu
+    print(f"  {name}: {seconds:.1f} s wall, {CPU[name]:.1f} s CPU, load {_load()}", flush=True)
     assert not report.failed, report.summary()
     return seconds
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _day(path: Path) -> dt.date:
@@ -107,6 +124,10 @@ def main() -> int:
               f"with topics {with_topics:.1f} s")  # fmt: skip
         print(f"topics add:   {extra * 100:+.1f}% (goal <= +{GOAL_EXTRA * 100:.0f}%: "
               f"{'ok' if extra <= GOAL_EXTRA else 'MISSED'})")  # fmt: skip
+        cpu_base = (CPU["without1"] + CPU["without2"]) / 2
+        print(f"CPU seconds (every process): without {CPU['without1']:.1f} and "
+              f"{CPU['without2']:.1f}, with {CPU['with']:.1f}: topics add "
+              f"{(CPU['with'] / cpu_base - 1) * 100:+.1f}%")  # fmt: skip
         # link_topics: linking in date order as the days finish; _link: that, and setting the
         # days' topic ids and handing their renders to the workers (rendered there, between
         # the days they produce); link_all_topics: linking and rendering left to the end (a

@@ -25,6 +25,7 @@ from digest.schedule import DayOutcome, RunDay, produce_day
 from digest.store import Store
 from digest.store.protocol import StoreProtocol
 from digest.topics.history import TopicLink
+from digest.topics.incremental import TopicIds, with_topic_ids
 
 LABEL = "digest backfill"
 MAX_RUN_DAYS = 16  # consecutive days a worker is given at most at once
@@ -69,12 +70,13 @@ class Workers:
     def finish(self, record: Callable[[DayOutcome], None]) -> None:
         """Wait for every day submitted, recording each outcome."""
 
-    def render(self, day: dt.date, links: Mapping[str, TopicLink]) -> None:
-        """Render a produced and linked day from its stored ``digest.json`` (page, email,
-        text, Markdown), here or, in a pool, by a worker between the days it produces."""
+    def render(self, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
+        """Set a produced and linked day's topic ids in its ``digest.json`` and render it
+        (page, email, text, Markdown), here or, in a pool, by a worker between the days it
+        produces."""
         if self.store is None:
             self.store = Store.open(self.job.config.database_path)
-        _render(self.job, self.store, day, links)
+        _render(self.job, self.store, day, ids, links)
 
     def rendered(self) -> None:
         """Wait for every render handed over; the first failure is raised."""
@@ -148,9 +150,9 @@ class WorkerPool(Workers):
         while self.waiting:
             self._report(record, timeout=0.2)
 
-    def render(self, day: dt.date, links: Mapping[str, TopicLink]) -> None:
+    def render(self, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
         # queued behind the runs submitted so far: it overlaps the production of later days
-        self.renders[self.pool.submit(_render_in_worker, day, dict(links))] = day
+        self.renders[self.pool.submit(_render_in_worker, day, dict(ids), dict(links))] = day
 
     def rendered(self) -> None:
         for future in list(self.renders):
@@ -232,18 +234,18 @@ def _produce_in_worker(run: list[tuple[dt.date, tuple[SourceStatus, ...]]]) -> N
         outcomes.put(job.produce(store, day, statuses))  # type: ignore[attr-defined]
 
 
-def _render_in_worker(day: dt.date, links: Mapping[str, TopicLink]) -> None:
+def _render_in_worker(day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
     job, store = _worker["job"], _worker["store"]
     assert isinstance(job, DayJob) and isinstance(store, Store)
-    _render(job, store, day, links)
+    _render(job, store, day, ids, links)
 
 
 def _render(
-    job: DayJob, store: StoreProtocol, day: dt.date, links: Mapping[str, TopicLink]
+    job: DayJob, store: StoreProtocol, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]
 ) -> None:
     from digest.rerender import render_text
 
-    text = store.digest_text(day)
+    text = with_topic_ids(store, job.output, day, ids)
     if text is not None:
         render_text(job.config, job.output, text, links)
 

@@ -30,7 +30,22 @@ from digest.topics.history import TopicLink, day_links
 LINK_EVERY = 8  # finished days in date order linked at once
 RISING_DAYS = 28  # the longer window of history._rates: a day's links need no older days
 
-RenderDay = Callable[[dt.date, Mapping[str, TopicLink]], None]
+TopicIds = Mapping[str, str | None]  # theme id -> topic id, of one day
+RenderDay = Callable[[dt.date, TopicIds, Mapping[str, TopicLink]], None]
+
+
+def with_topic_ids(store: StoreProtocol, output: Path, day: dt.date, ids: TopicIds) -> str | None:
+    """The day's stored ``digest.json`` text with its themes' topic ids set (in the store and
+    in ``output`` when they changed); None when the day has no digest (a run that failed
+    after storing its themes)."""
+    text = store.digest_text(day)
+    if text is None:
+        return None
+    patched = patch_text(text, ids)
+    if patched != text:
+        store.replace_digest_text(day, patched)
+        writer.write_files(output, {f"{day.isoformat()}/digest.json": patched})
+    return patched
 
 
 def can_link_while_producing(store: StoreProtocol, todo: Sequence[dt.date]) -> bool:
@@ -47,7 +62,8 @@ class DateOrderLinker:
     their page (a backfill killed between producing and rendering them). ``finished(day,
     ok)`` notes a day's outcome, ``advance()`` links and renders what it can,
     ``finish()`` links and renders every day left (after the last day was produced).
-    ``render(day, links)`` renders a day whose stored ``digest.json`` has its topic ids.
+    ``render(day, ids, links)`` sets the day's topic ids (:func:`with_topic_ids`) and
+    renders it: in a worker of the pool, which reads the day's text once for both.
     """
 
     def __init__(
@@ -93,8 +109,8 @@ class DateOrderLinker:
         not done) by ``renderer``: after Ctrl-C, when the producers are stopped."""
         self.to_render.update(unrendered)
 
-        def render(day: dt.date, links: Mapping[str, TopicLink]) -> None:
-            text = self.store.digest_text(day)
+        def render(day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
+            text = with_topic_ids(self.store, self.output, day, ids)
             if text is not None:
                 renderer.add(text, links)
 
@@ -126,15 +142,7 @@ class DateOrderLinker:
         topics = [t.record() for t in self.linker.topics.values()]
         links = day_links(topics, linked, days, self.config)
         for day in days:
-            text = self.store.digest_text(day)
-            if text is None:  # themes stored, digest not (a run that failed after themes)
-                self.to_render.discard(day)
-                continue
-            # from the stored ids, not only the changed ones: a backfill killed between
+            # the ids from the store, not only the changed ones: a backfill killed between
             # linking a day and setting its ids left them unset
-            patched = patch_text(text, ids[day])
-            if patched != text:
-                self.store.replace_digest_text(day, patched)
-                writer.write_files(self.output, {f"{day.isoformat()}/digest.json": patched})
-            self.render(day, links.get(day, {}))
+            self.render(day, ids[day], links.get(day, {}))
             self.to_render.discard(day)

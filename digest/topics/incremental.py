@@ -120,12 +120,14 @@ class DateOrderLinker:
     def _link(self, upto: dt.date | None) -> None:
         self.ready = 0
         until = self.store.linked_until()
-        if self.linker is None or until != self.linked_until:  # first step, or linked meanwhile
-            self.linker = Linker(self.config, self.store.topics() if until else ())
+        linker = self.linker
+        if linker is None or until != self.linked_until:  # first step, or linked meanwhile
+            linker = Linker(self.config, self.store.topics() if until else ())
+        self.linker = None  # a step interrupted before its links are saved leaves it ahead
         # a date after the last one linked: an incremental link, never a re-link
         since = until + dt.timedelta(days=1) if until else self.first
-        link_topics(self.store, self.config, since, upto=upto, linker=self.linker)
-        self.linked_until = self.store.linked_until()
+        link_topics(self.store, self.config, since, upto=upto, linker=linker)
+        self.linker, self.linked_until = linker, self.store.linked_until()
         days = sorted(d for d in self.to_render if upto is None or d <= upto)
         if not days:
             return

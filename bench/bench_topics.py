@@ -3,9 +3,9 @@
 1. The backfill of ../shared/data/arxiv-daily (228 days) without topics, with topics, and
    without again, in the same run (this shared machine's speed drifts): the cost of topics
    is the with-run over the mean of the two without-runs. Goal: at most +15%. The seconds
-   of the topic stages in this process (linking in date order, setting the days' topic
-   ids and rendering their pages and emails again with topic links, topic pages) and of
-   Pagefind's index are printed too; signatures are made in the worker processes.
+   of the topic stages in this process (linking in date order as days finish, setting the
+   days' topic ids and handing their renders to the workers, topic pages) and of Pagefind's
+   index are printed too; signatures and the days' renders are made in the worker processes.
 2. ``digest weekly`` for a week of 2,000 papers (seven days from the store just filled,
    days cut to ~286 papers each). Goal: under 2 s.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import sys
 import tempfile
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from digest import pipeline, search  # noqa: E402
 from digest.backfill import backfill  # noqa: E402
 from digest.config import Config, TopicsConfig  # noqa: E402
+from digest.topics import incremental  # noqa: E402
 
 
 class Timed:
@@ -59,6 +61,16 @@ class Timed:
         return ", ".join(f"{k} {v:.2f} s" for k, v in self.runs.get(run, {}).items())
 
 
+def cpu_seconds() -> float:
+    """CPU of this process and of its finished children (the backfill's workers, Pagefind)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, float] = {}  # run name -> CPU seconds
+
+
 def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None) -> float:
     config = Config(
         output_dir=f"{tmp}/{name}/out",
@@ -67,11 +79,17 @@ def run_backfill(tmp: str, name: str, topics: bool, days: int, jobs: int | None)
     )
     files = sorted(DATA.glob("*.jsonl.gz"))[:days]
     since, until = _day(files[0]), _day(files[-1])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = backfill(config, since, until, DATA, progress=False, jobs=jobs)
     seconds = time.perf_counter() - start
+    CPU[name] = cpu_seconds() - cpu
+    print(f"  {name}: {seconds:.1f} s wall, {CPU[name]:.1f} s CPU, load {_load()}", flush=True)
     assert not report.failed, report.summary()
     return seconds
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _day(path: Path) -> dt.date:
@@ -87,7 +105,11 @@ def main() -> int:
         print(f"skipped: {DATA} not found")
         return 0
     timed = Timed(
-        (pipeline, "link_all_topics"), (pipeline, "publish_topics"), (search, "build_index")
+        (incremental, "link_topics"),
+        (incremental.DateOrderLinker, "_link"),
+        (pipeline, "link_all_topics"),
+        (pipeline, "publish_topics"),
+        (search, "build_index"),
     )
     with tempfile.TemporaryDirectory() as tmp:
         timed.start("without1")
@@ -102,8 +124,14 @@ def main() -> int:
               f"with topics {with_topics:.1f} s")  # fmt: skip
         print(f"topics add:   {extra * 100:+.1f}% (goal <= +{GOAL_EXTRA * 100:.0f}%: "
               f"{'ok' if extra <= GOAL_EXTRA else 'MISSED'})")  # fmt: skip
-        # link_all_topics: linking in date order, then each day's digest.json, page and
-        # email made again with its topic links; build_index: pagefind, every bundle (a backfill)
+        cpu_base = (CPU["without1"] + CPU["without2"]) / 2
+        print(f"CPU seconds (every process): without {CPU['without1']:.1f} and "
+              f"{CPU['without2']:.1f}, with {CPU['with']:.1f}: topics add "
+              f"{(CPU['with'] / cpu_base - 1) * 100:+.1f}%")  # fmt: skip
+        # link_topics: linking in date order as the days finish; _link: that, and setting the
+        # days' topic ids and handing their renders to the workers (rendered there, between
+        # the days they produce); link_all_topics: linking and rendering left to the end (a
+        # backfill that re-links, or is interrupted); build_index: pagefind, every bundle
         print(f"in the backfill process, with topics: {timed.line('with')}")
         print(f"in the backfill process, without: {timed.line('without1')}; "
               f"{timed.line('without2')}")  # fmt: skip

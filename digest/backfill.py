@@ -13,6 +13,11 @@ for every calendar date.
   meanwhile, nor which worker finishes first: the output is the same with any ``jobs``
   and equals day-by-day runs.
 
+With topics on, the workers do not render their days (a day's page links each theme to
+its topic, known once every earlier day is linked): this process links the days in date
+order as they finish (:mod:`digest.topics.incremental`) and hands each day's render back
+to the producers, so renders overlap the production of later days.
+
 The producers (this process, or the forked pool) are in :mod:`digest.backfill_workers`.
 Finished days are in the run log, so a second backfill (after Ctrl-C, a crash or
 SIGKILL) skips them unless ``force``. The feed and the archive index are
@@ -21,6 +26,7 @@ regenerated once at the end.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
@@ -39,9 +45,11 @@ from digest.config import Config
 from digest.errors import DigestError, InputError
 from digest.formats import date_from_name
 from digest.models import Listing, SourceStatus
+from digest.rerender import Renderer
 from digest.schedule import DayOutcome, RunDay, is_done
 from digest.store import Store
 from digest.store.protocol import StoreProtocol
+from digest.topics.incremental import DateOrderLinker, can_link_while_producing
 from digest.words import plural
 
 log = logging.getLogger("digest.backfill")
@@ -148,26 +156,40 @@ def backfill(
     # the worker processes are forked before this process opens the store again: a SQLite
     # connection must not cross fork()
     workers = WorkerPool(job, size, len(todo)) if size > 1 else Workers(job)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(workers.close)
+        linker = _linker(stack, config, out, todo, report, workers)
         with _bar(len(todo), progress) as bar:
 
             def record(outcome: DayOutcome) -> None:
+                if linker:
+                    linker.finished_day(outcome.date, not outcome.failed)
                 _record(outcome, report, bar, on_day)
+                if linker and not report.interrupted:  # stopped: the end links the rest
+                    linker.advance()
 
             try:
                 for day, statuses in _stored(config, todo, record):
                     workers.submit(day, statuses, record)
                 report.ingest_seconds = time.monotonic() - started
                 workers.finish(record)
+                if linker:
+                    linker.finish()
+                    workers.rendered()
             except KeyboardInterrupt:
                 report.interrupted = True
                 workers.stop(record)
-    finally:
-        workers.close()
+        if linker and report.interrupted:
+            # the producers are stopped: what is left is linked here and rendered by spawned
+            # processes, as when everything is linked at the end
+            cancelled = workers.unrendered()
+            workers.close()
+            with Renderer(config, out, size) as renderer:
+                linker.finish_with(renderer, cancelled)
     report.produced.sort(key=lambda o: o.date)
     with Store.open(config.database_path) as store:
         done = [o.date for o in report.produced if not o.failed] + report.unrendered
-        if done and config.topics.enabled:
+        if linker is None and done and config.topics.enabled:
             # in date order, here: each day's topics depend on every earlier day's; the
             # workers left the days unrendered, and each is rendered once, now, linked
             pipeline.link_all_topics(store, config, min(done), out, jobs=size, unrendered=done)
@@ -175,6 +197,25 @@ def backfill(
         pipeline.publish_site(store, config, out, jobs=size)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _linker(
+    stack: contextlib.ExitStack,
+    config: Config,
+    output: Path,
+    todo: Sequence[tuple[dt.date, tuple[Path, ...]]],
+    report: BackfillReport,
+    workers: Workers,
+) -> DateOrderLinker | None:
+    """The days linked and rendered as they finish in date order (None: topics are off, or
+    a day to produce comes before the last day linked: everything is linked at the end)."""
+    if not config.topics.enabled:
+        return None
+    store = stack.enter_context(Store.open(config.database_path))
+    days = [day for day, _ in todo]
+    if not can_link_while_producing(store, days):
+        return None
+    return DateOrderLinker(store, config.topics, output, days, report.unrendered, workers.render)
 
 
 def default_jobs() -> int:

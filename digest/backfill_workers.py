@@ -12,7 +12,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -24,6 +24,8 @@ from digest.models import SourceStatus
 from digest.schedule import DayOutcome, RunDay, produce_day
 from digest.store import Store
 from digest.store.protocol import StoreProtocol
+from digest.topics.history import TopicLink
+from digest.topics.incremental import TopicIds, with_topic_ids
 
 LABEL = "digest backfill"
 MAX_RUN_DAYS = 16  # consecutive days a worker is given at most at once
@@ -68,6 +70,21 @@ class Workers:
     def finish(self, record: Callable[[DayOutcome], None]) -> None:
         """Wait for every day submitted, recording each outcome."""
 
+    def render(self, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
+        """Set a produced and linked day's topic ids in its ``digest.json`` and render it
+        (page, email, text, Markdown), here or, in a pool, by a worker between the days it
+        produces."""
+        if self.store is None:
+            self.store = Store.open(self.job.config.database_path)
+        _render(self.job, self.store, day, ids, links)
+
+    def rendered(self) -> None:
+        """Wait for every render handed over; the first failure is raised."""
+
+    def unrendered(self) -> list[dt.date]:
+        """The days handed to :meth:`render` whose render did not complete (after Ctrl-C)."""
+        return []
+
     def stop(self, record: Callable[[DayOutcome], None]) -> None:
         """After Ctrl-C: drop the days not started, let the others end and record them."""
 
@@ -104,6 +121,7 @@ class WorkerPool(Workers):
         self.run: list[tuple[dt.date, tuple[SourceStatus, ...]]] = []
         self.running: dict[Future[None], list[dt.date]] = {}  # days not reported yet
         self.waiting: set[dt.date] = set()
+        self.renders: dict[Future[None], dt.date] = {}
 
     def submit(
         self, day: dt.date, statuses: tuple[SourceStatus, ...], record: Callable[[DayOutcome], None]
@@ -131,6 +149,22 @@ class WorkerPool(Workers):
         self._send_run()
         while self.waiting:
             self._report(record, timeout=0.2)
+
+    def render(self, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
+        # queued behind the runs submitted so far: it overlaps the production of later days
+        self.renders[self.pool.submit(_render_in_worker, day, dict(ids), dict(links))] = day
+
+    def rendered(self) -> None:
+        for future in list(self.renders):
+            future.result()
+            del self.renders[future]
+
+    def unrendered(self) -> list[dt.date]:
+        return sorted(
+            day
+            for future, day in self.renders.items()
+            if not future.done() or future.cancelled() or future.exception() is not None
+        )
 
     def _report(self, record: Callable[[DayOutcome], None], timeout: float) -> None:
         """Record the outcomes the workers sent; days of a run whose worker died are failed."""
@@ -198,6 +232,22 @@ def _produce_in_worker(run: list[tuple[dt.date, tuple[SourceStatus, ...]]]) -> N
         if stopping.is_set():  # type: ignore[attr-defined]
             return
         outcomes.put(job.produce(store, day, statuses))  # type: ignore[attr-defined]
+
+
+def _render_in_worker(day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]) -> None:
+    job, store = _worker["job"], _worker["store"]
+    assert isinstance(job, DayJob) and isinstance(store, Store)
+    _render(job, store, day, ids, links)
+
+
+def _render(
+    job: DayJob, store: StoreProtocol, day: dt.date, ids: TopicIds, links: Mapping[str, TopicLink]
+) -> None:
+    from digest.rerender import render_text
+
+    text = with_topic_ids(store, job.output, day, ids)
+    if text is not None:
+        render_text(job.config, job.output, text, links)
 
 
 def _failed(day: dt.date, exc: BaseException | None) -> DayOutcome:

@@ -1,6 +1,7 @@
 """Days rendered once topics are linked: their pages and emails link each theme to its topic's
-page, which a backfill's workers could not (they produce days before any is linked), so they
-leave the render to the backfill's end, and a re-link renders the days whose ids changed.
+page. A re-link renders the days whose ids changed, and so does a backfill that links at its
+end (one that re-links, or was interrupted: otherwise it links and renders its days as they
+finish, in its own workers, :mod:`digest.topics.incremental`).
 
 Done one by one in the backfill process, that took 0.1 s a day, as long as linking the days
 itself (bench/bench_topics.py). So with ``jobs`` above 1 the days are rendered by that many

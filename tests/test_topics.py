@@ -17,9 +17,10 @@ from digest import pipeline
 from digest.backfill import backfill
 from digest.config import Config, TopicsConfig
 from digest.models import Digest
+from digest.schedule import DayOutcome
 from digest.store import Store
 from digest.store.topics import DayTheme
-from digest.topics import Linker, patch_text, slugify, with_topics
+from digest.topics import Linker, incremental, patch_text, slugify, with_topics
 
 D0 = dt.date(2025, 3, 17)
 
@@ -257,11 +258,34 @@ def test_an_old_topic_is_kept_and_marked_inactive(tmp_path: Path) -> None:
     assert f"topics/{again}/index.html" in day6 and f"topics/{inactive[0]}/" not in day6
 
 
-def test_backfill_links_topics_as_day_by_day_runs_do(tmp_path: Path) -> None:
-    days = write_listings(tmp_path / "in", 4)
+@pytest.mark.parametrize(
+    "jobs,link_every,stop_at",
+    [(2, incremental.LINK_EVERY, None), (2, 1, None), (1, 1, None), (1, 1, 1)],
+    ids=["linked-at-the-end", "linked-as-days-finish", "one-process", "ctrl-c-then-resume"],
+)
+def test_backfill_links_topics_as_day_by_day_runs_do(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+    link_every: int,
+    stop_at: int | None,
+) -> None:
+    days = write_listings(tmp_path / "in", 4, gone="robots", back=3)
     for d in days:
         pipeline.run(_config(tmp_path, "daily"), d, [tmp_path / "in" / f"{d}.jsonl"])
-    backfill(_config(tmp_path, "bf"), days[0], days[-1], tmp_path / "in", progress=False, jobs=2)
+    # days linked and rendered while later ones are produced, every day finished in order
+    monkeypatch.setattr(incremental, "LINK_EVERY", link_every)
+
+    def interrupt(outcome: DayOutcome) -> None:
+        if stop_at is not None and outcome.date == days[stop_at]:
+            raise KeyboardInterrupt
+
+    config = _config(tmp_path, "bf")
+    first = backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=jobs,
+                     on_day=interrupt)  # fmt: skip
+    assert first.interrupted == (stop_at is not None)
+    if first.interrupted:  # the next backfill goes on, linking from where the first ended
+        backfill(config, days[0], days[-1], tmp_path / "in", progress=False, jobs=jobs)
     for d in days:
         daily = json.loads((tmp_path / "daily" / str(d) / "digest.json").read_text())
         filled = json.loads((tmp_path / "bf" / str(d) / "digest.json").read_text())

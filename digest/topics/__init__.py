@@ -259,17 +259,27 @@ def _fields(t: TopicRecord) -> dict:
 
 
 def link_topics(
-    store: StoreProtocol, config: TopicsConfig, since: dt.date
+    store: StoreProtocol,
+    config: TopicsConfig,
+    since: dt.date,
+    upto: dt.date | None = None,
+    linker: Linker | None = None,
 ) -> dict[dt.date, TopicIds]:
     """Link the stored days' themes to topics, in date order, from ``since`` (incrementally
     after the last day linked; from the first day when ``since`` is not after it, so the
-    result never depends on the order days were produced in). Returns, for each day whose
+    result never depends on the order days were produced in) up to ``upto`` (None: the
+    last stored day; a backfill links the days before the first one still in production).
+    ``linker``: one holding the topics as of the last day linked (none: empty), kept by the
+    caller between calls instead of reading every topic back. Returns, for each day whose
     topic ids changed, its new theme -> topic mapping."""
     until = store.linked_until()
     full = until is None or since <= until
-    linker = Linker(config, () if full else store.topics())
+    if linker is None:
+        linker = Linker(config, () if full else store.topics())
     # incrementally: every day after the last one linked (days stored unlinked included)
     rows = store.day_themes(None if full or until is None else until + dt.timedelta(days=1))
+    if upto is not None:
+        rows = [row for row in rows if row.date <= upto]
     by_day: dict[dt.date, list[DayTheme]] = {}
     for row in rows:
         by_day.setdefault(row.date, []).append(row)
@@ -285,6 +295,7 @@ def link_topics(
     last = max(by_day, default=until or since)
     topics = linker.topics.values() if full else (linker.topics[t] for t in linker.touched)
     store.save_links(max(last, until or last), [t.record() for t in topics], links, full)
+    linker.touched.clear()  # saved: a kept linker saves only what the next days touch
     return changed
 
 

@@ -302,8 +302,8 @@ def run(
     and these statuses are reported. ``store``: an open store to use and leave open
     (a backfill worker keeps one for all its days, and SQLite's page cache with it);
     default: the configured one, opened and closed here. ``link_topics``: link the day's
-    themes to topics now (a backfill's workers store them and the backfill links every day
-    in date order at the end: linking is sequential by nature).
+    themes to topics now (a backfill's workers store them and the backfill process links
+    the days in date order as they finish: linking is sequential by nature).
     """
     out = output or config.output_path
     report = on_stage or (lambda stage: log.debug("stage: %s", stage))

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_exit import cli
 
-from digest.cli import main
 from digest.personal import seeds as seeds_mod
 from digest.store import Store
 
@@ -19,11 +19,7 @@ ADA = "ada@example.org"
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+    code = cli(*args)
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -7,10 +7,11 @@ import re
 import shlex
 from pathlib import Path
 
+import cli_exit
 import pytest
 from click.testing import CliRunner
 
-from digest.cli import cli, main
+from digest.cli import cli
 from digest.config import load_config
 from digest.errors import ConfigError, DigestError
 from digest.models import Listing, Paper
@@ -22,11 +23,7 @@ D1 = dt.date(2025, 3, 11)
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     """``digest ARGS`` through the console entry point: (exit status, stdout + stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+    code = cli_exit.cli(*args)
     out = capsys.readouterr()
     return code, out.out + out.err
 

@@ -46,6 +46,10 @@ def test_compiled_templates_are_reused_until_a_template_changes(tmp_path: Path) 
     assert _fresh_process_render(config) == f"Hello {HEADING}\n"
     first = _cache_files(tmp_path)
     assert len(first) >= 3  # the override and the bundled templates the day renders
+    # Jinja loads these files as code: only their owner may write them
+    folder = tmp_path / "site" / "var" / "jinja"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o022 == 0 for p in folder.iterdir())
     assert not (tmp_path / "site" / "out").exists()  # nothing inside the served folder
     # the next process loads them all: no entry is written again
     assert _fresh_process_render(config) == f"Hello {HEADING}\n"

@@ -66,7 +66,8 @@ class BytecodeFolder(jinja2.FileSystemBytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            # only its owner may write code that Jinja will load (as Jinja's own default)
+            Path(self.directory).mkdir(mode=0o700, parents=True, exist_ok=True)
             super().dump_bytecode(bucket)
         except OSError:
             pass  # read-only or full: the next process compiles again

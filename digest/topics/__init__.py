@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,10 +63,11 @@ def signatures(digest: Digest) -> list[DayTheme]:
             paper = papers.get(pid)
             if paper is None:
                 continue
-            toks = distinct_tokens(document(paper))
-            weights = [(t, idf[t]) for t in toks]
-            norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
-            for t, w in weights:
+            toks = list(distinct_tokens(document(paper)))
+            weights = list(map(idf.__getitem__, toks))
+            # the same additions in the same order as a sum over a generator, without it
+            norm = math.sqrt(sum(map(operator.mul, weights, weights))) or 1.0
+            for t, w in zip(toks, weights, strict=True):
                 total[t] = total.get(t, 0.0) + w / norm
         sig = _top_unit(total, SIGNATURE_TERMS)
         out.append(
@@ -93,7 +95,14 @@ class _Idf(dict[str, float]):
 
 
 def _top_unit(weights: Mapping[str, float], keep: int) -> dict[str, float]:
-    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    # the heaviest ``keep`` terms, ties by term: only the terms at least as heavy as the
+    # keep-th weight can be among them, so only those are sorted by (weight, term) (a theme
+    # has hundreds of terms; sorting them all with a key function was most of the time)
+    items = weights.items()
+    if len(weights) > keep:
+        least = sorted(weights.values(), reverse=True)[keep - 1] if keep > 0 else math.inf
+        items = [(t, w) for t, w in items if w >= least]
+    top = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {t: round(w / norm, 5) for t, w in top}
 

@@ -98,7 +98,7 @@ def _top_unit(weights: Mapping[str, float], keep: int) -> dict[str, float]:
     # the heaviest ``keep`` terms, ties by term: only the terms at least as heavy as the
     # keep-th weight can be among them, so only those are sorted by (weight, term) (a theme
     # has hundreds of terms; sorting them all with a key function was most of the time)
-    items = weights.items()
+    items: Iterable[tuple[str, float]] = weights.items()
     if len(weights) > keep:
         least = sorted(weights.values(), reverse=True)[keep - 1] if keep > 0 else math.inf
         items = [(t, w) for t, w in items if w >= least]

@@ -10,7 +10,9 @@ The backfill uses one worker process per CPU (``--jobs N`` to choose); peak memo
 sum over the process tree, sampled. ``--profile`` runs the backfill in one process under
 cProfile and prints where the time goes; ``--jobs 1`` prints the seconds per stage;
 ``--without doc_tokens`` (any of ``digest.context.NAMES``) switches caches off;
-``--no-search`` builds no Pagefind index (``render.search = false``).
+``--no-search`` builds no Pagefind index (``render.search = false``); with it, ``search
+index:`` says how many Pagefind runs the backfill made, the pages of each, and their wall and
+CPU seconds.
 """
 
 from __future__ import annotations
@@ -213,6 +215,59 @@ class CallTimer:
         return timed
 
 
+class SearchClock:
+    """Wall and CPU seconds of the search index (``search.build_index``: its Pagefind runs
+    are this process's children, and the only ones that end meanwhile), and the bundles it
+    built with their pages: how many Pagefind runs a backfill makes, and of what size."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.cpu = 0.0
+        self.calls = 0
+        self.built: list[str] = []
+
+    def install(self) -> None:
+        from digest import search
+
+        build_index = search.build_index
+
+        def timed(site, jobs=1):  # type: ignore[no-untyped-def]
+            start, cpu = time.perf_counter(), _children_cpu()
+            try:
+                index = build_index(site, jobs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.cpu += _children_cpu() - cpu
+                self.calls += 1
+            if index is not None:
+                self.built.extend(index.built)
+            return index
+
+        search.build_index = timed
+
+    def summary(self, out_dir: Path) -> str:
+        """The bundles built, each with its pages (from its ``digest-pages.json``)."""
+        from digest import search
+
+        sizes = []
+        for name in self.built:
+            record = out_dir / search.FOLDER / name / search.PAGES
+            try:
+                pages = len(json.loads(record.read_text("utf-8")).get("pages", {}))
+            except (OSError, ValueError):
+                pages = -1
+            sizes.append(f"{name} {pages}")
+        return (
+            f"{self.calls} build(s), {len(self.built)} Pagefind runs, {self.seconds:.1f} s wall, "
+            f"{self.cpu:.1f} s CPU; pages per run: {', '.join(sizes) or 'none'}"
+        )
+
+
+def _children_cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
 def floor(files: list[Path]) -> tuple[float, int, int, float]:
     """Seconds of one bare ``TfidfVectorizer().fit_transform`` over the texts of ``files``,
     the number of texts and of terms, and its CPU seconds; in a child process."""
@@ -282,6 +337,8 @@ def main() -> int:
         profiler = cProfile.Profile() if args.profile else None
         clock = StageClock()
         calls = CallTimer()
+        searching = SearchClock()
+        searching.install()  # publish_site runs in this process
         if jobs == 1 and not args.profile:
             calls.install()  # only this process's calls can be timed
         with TreeMemory() as memory:
@@ -296,6 +353,7 @@ def main() -> int:
             backfill_s = time.perf_counter() - start
             backfill_cpu = _cpu_seconds() - cpu_start
         out_files = sum(1 for _ in out_dir.rglob("*") if _.is_file())
+        search_line = searching.summary(out_dir)
 
     floor_after, texts, terms, floor_cpu_after = floor(files)
     floor_s = (floor_before + floor_after) / 2
@@ -329,6 +387,8 @@ def main() -> int:
           f"{'met' if peak < GOAL_PEAK_MB else 'NOT met'}; this process overall "
           f"{peak_mb():.0f} MB")  # fmt: skip
     print(f"at the peak:  {memory.breakdown()}")
+    if not args.no_search:
+        print(f"search index: {search_line}")
     if clock.totals:
         stages = ", ".join(f"{name} {secs:.1f} s" for name, secs in clock.totals.items())
         rest = backfill_s - sum(clock.totals.values())

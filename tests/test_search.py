@@ -13,6 +13,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -253,6 +254,58 @@ def test_a_page_written_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None
     assert index is not None and index.built == ("2025-04",)
 
 
+def _topic_page(out: Path) -> Path:
+    """An indexed topic page of the site."""
+    pages = sorted((out / "topics").glob("*/index.html"))
+    return next(p for p in pages if b"data-pagefind-body" in p.read_bytes())
+
+
+def test_a_topic_page_is_indexed_by_its_label_not_its_papers(tmp_path: Path) -> None:
+    """A topic page's paper lists, counts and sparkline change every day; its search entry
+    is its label and state: the site bundle is built again only when those change."""
+    config = _site(tmp_path)
+    out = config.output_path
+    page = _topic_page(out)
+    html = page.read_bytes()
+    indexed = search.indexed_part(html)
+    label = re.search(rb"<h1>(.*?)</h1>", html)
+    assert label is not None and label.group(0) in indexed
+    titles = [t.encode() for t in TITLES if t.encode() in html]
+    assert titles and not any(t in indexed for t in titles)
+    # other papers listed, another count and sparkline: the same search entry
+    changed = re.sub(rb"<h3>.*?</h3>", b"<h3>Another paper</h3>", html)
+    changed = re.sub(rb'points="[^"]*"', b'points="0,1 2,3"', changed)
+    changed = re.sub(rb"\d+ papers? since", b"99 papers since", changed)
+    assert changed != html
+    page.write_bytes(changed)
+    index = search.build_index(out)
+    assert index is not None and "site" in index.kept and "site" not in index.built
+    # a new label: the bundle is built again
+    page.write_bytes(changed.replace(label.group(0), b"<h1>Renamed topic</h1>"))
+    index = search.build_index(out)
+    assert index is not None and index.built == ("site",)
+
+
+def test_the_indexed_part_of_a_page_is_its_body_without_what_it_ignores() -> None:
+    page = (
+        b'<!DOCTYPE html><html lang="fr"><head><title>T</title></head><body>'
+        b"<nav>Menu</nav><div data-pagefind-body>Kept <div>nested <b>bold</b></div>"
+        b"<div data-pagefind-ignore>dropped <div>deeper</div></div> after"
+        b'<span data-pagefind-meta="author:Ada">A</span></div><p>Outside</p></body></html>'
+    )
+    indexed = search.indexed_part(page)
+    for kept in (b'lang="fr"', b"Kept", b"nested <b>bold</b></div>", b"after", b"author:Ada"):
+        assert kept in indexed, kept
+    for dropped in (b"Menu", b"dropped", b"deeper", b"Outside", b"<title>"):
+        assert dropped not in indexed, dropped
+    assert search.indexed_part(page.replace(b"Outside", b"Elsewhere")) == indexed
+    assert search.indexed_part(page.replace(b"deeper", b"lower")) == indexed
+    assert search.indexed_part(page.replace(b"nested", b"inner")) != indexed
+    assert search.indexed_part(page.replace(b'lang="fr"', b'lang="de"')) != indexed
+    # no body mark: nothing of the page is indexed (Pagefind skips it beside marked pages)
+    assert b"Kept" not in search.indexed_part(page.replace(b" data-pagefind-body", b""))
+
+
 def test_search_switched_off_builds_no_index_and_drops_the_old_one(tmp_path: Path) -> None:
     config = _site(tmp_path)
     assert (config.output_path / "pagefind" / "bundles.json").is_file()
@@ -437,6 +490,9 @@ def test_search_finds_a_paper_from_digest_serve(tmp_path: Path, browser: object)
         server.wait(timeout=10)
     assert f"http://127.0.0.1:{port}/{DAY.isoformat()}/" in hrefs, hrefs
     assert f"http://127.0.0.1:{port}/{OLD_DAY.isoformat()}/" in old, old
+    # a paper is found once, on its day page: the topic pages that list it are not results
+    assert (config.output_path / "topics").is_dir()
+    assert [h for h in hrefs + old if "/topics/" in h] == [], (hrefs, old)
     assert not errors and not old_errors
 
 

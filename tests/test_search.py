@@ -286,6 +286,35 @@ def test_a_topic_page_is_indexed_by_its_label_not_its_papers(tmp_path: Path) -> 
     assert index is not None and index.built == ("site",)
 
 
+@pytest.mark.slow
+def test_topic_pages_of_an_older_markup_are_rendered_again_inactive_ones_too(
+    tmp_path: Path,
+) -> None:
+    """An inactive topic's page is otherwise left as it was: one indexed whole by an older
+    version (its paper lists too) would keep answering for its papers."""
+    from test_topics import _config, _run_days
+
+    from digest.store import Store
+
+    _run_days(tmp_path, 7, gone="robots", back=6, active_days=2)
+    config = _config(tmp_path, active_days=2)
+    out = config.output_path
+    inactive = next(
+        p for p in (out / "topics").glob("*/index.html") if "Inactive: not seen" in p.read_text()
+    )
+    fresh = inactive.read_text()
+    old = fresh.replace("<main data-pagefind-ignore>", "<main data-pagefind-body>")
+    inactive.write_text(old)
+    with Store.open(config.database_path) as store:
+        pipeline.publish_site(store, config, out)
+        assert inactive.read_text() == old  # an inactive topic's page is left alone
+        index = out / "topics" / "index.html"
+        index.write_text(re.sub(r'<meta name="digest-topic-pages"[^>]*>\n', "", index.read_text()))
+        pipeline.publish_site(store, config, out)
+    assert inactive.read_text() == fresh
+    assert '<meta name="digest-topic-pages" content="2">' in index.read_text()
+
+
 def test_the_indexed_part_of_a_page_is_its_body_without_what_it_ignores() -> None:
     page = (
         b'<!DOCTYPE html><html lang="fr"><head><title>T</title></head><body>'

@@ -275,17 +275,23 @@ def _page_records(site: Path, glob: str, before: Mapping[str, list]) -> dict[str
 
 def indexed_part(page: bytes) -> bytes:
     """The part of an HTML page that Pagefind's index is made from, markup included: the
-    ``<html>`` tag (the page's language), every tag with a ``data-pagefind-`` attribute
-    other than body and ignore (meta, filters, sorts, weights), and the
-    ``data-pagefind-body`` elements without the ``data-pagefind-ignore`` elements in them.
-    Two pages with the same part give the same index. It errs on the side of a rebuild:
-    markup counts, though Pagefind reads only text and a few attributes.
+    ``<html>`` tag (the page's language), the first ``<h1>`` (the result's title), every
+    tag with a ``data-pagefind-`` attribute other than body and ignore (meta, filters,
+    sorts, weights), and the ``data-pagefind-body`` elements without the
+    ``data-pagefind-ignore`` elements in them. Two pages with the same part give the same
+    index. It errs on the side of a rebuild: markup counts, though Pagefind reads only text
+    and a few attributes.
 
-    A hand-written scan, not an HTML parser: only the tags around ``data-pagefind-`` are
-    looked at, and an element's end is found by counting its tag name's opening and closing
-    tags (html.parser read every tag of a day page, several ms each)."""
+    A scan of our own pages, not an HTML parser: only the tags around ``data-pagefind-``
+    are looked at, and an element's end is found by counting its tag name's opening and
+    closing tags. ``html.parser`` with no-op handlers took 20 ms for an arXiv day page and
+    6.5 ms for a topic page, this 0.7 and 0.2 ms (100 changed topic pages a day: 0.65 s
+    against 0.02 s)."""
     html_at = page.find(b"<html")
     parts = [page[html_at : page.find(b">", html_at) + 1] if html_at != -1 else b""]
+    h1_at = page.find(b"<h1")  # the result's title, wherever it is (Pagefind's default)
+    if h1_at != -1:
+        parts.append(page[h1_at : page.find(b"</h1>", h1_at) + 5])
     bodies: list[tuple[int, int]] = []
     ignored: list[tuple[int, int]] = []
     at = page.find(_ATTR)

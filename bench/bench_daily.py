@@ -6,8 +6,10 @@ Each timed run is a fresh ``digest run`` process, as the scheduler's day or ``ma
   store that already holds the 7 days before it, run with ``digest run`` (digests, topics,
   site), as a scheduler's store looks on an ordinary morning. ``--store-days N`` stores N
   days first instead (the steady state: topic pages list ``topics.page_days`` = 28 days of
-  papers, and the search index covers them); above 8 the timed day moves to the (N+1)th day
-  of the data (35: 2025-04-22, 281 papers), since the data starts on 2025-03-18;
+  papers, and the search index covers them); above 8 the timed day moves to the first day
+  after N days of data (which start on 2025-03-18) that is, as 2025-03-26 is, the 5th day of
+  its 7-day part of the search index (a day that indexes its own page alone, as most days
+  do; the first day of a part also builds the week before: 35 days: 2025-04-26);
 * ``arxiv, no search``: the same with ``[render] search = false``, which tells what the
   Pagefind child process (the archive's search index, rebuilt over the whole site each day)
   costs;
@@ -118,8 +120,13 @@ def run_digest(
 
 
 def arxiv_day(store_days: int) -> dt.date:
-    """The timed arXiv day: 2025-03-26, or the first day with ``store_days`` days before it."""
-    return max(ARXIV_DAY, FIRST_DAY + dt.timedelta(days=store_days))
+    """The timed arXiv day: 2025-03-26, or the first day with ``store_days`` days of data
+    before it that is the 5th day of its search part (``digest.search.PART_DAYS``), as the
+    26th is."""
+    day = max(ARXIV_DAY, FIRST_DAY + dt.timedelta(days=store_days))
+    while (day.day - 1) % 7 != (ARXIV_DAY.day - 1) % 7 or day.day > 28:
+        day += dt.timedelta(days=1)
+    return day
 
 
 def prepare(

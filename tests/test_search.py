@@ -315,6 +315,28 @@ def test_topic_pages_of_an_older_markup_are_rendered_again_inactive_ones_too(
     assert '<meta name="digest-topic-pages" content="2">' in index.read_text()
 
 
+@pytest.mark.slow
+def test_a_weekly_page_is_indexed_without_its_top_papers(tmp_path: Path) -> None:
+    """The week's heading, rising topics and days are its own; its top papers are found on
+    their day pages."""
+    from test_topics import _config, _run_days
+
+    from digest import weekly
+    from digest.store import Store
+
+    _run_days(tmp_path, 2)
+    config = _config(tmp_path)
+    with Store.open(config.database_path) as store:
+        week = weekly.build_week(store, config, "2025-W12")
+        weekly.publish_week(store, config, week, config.output_path)
+    html = (config.output_path / "weekly" / "2025-W12" / "index.html").read_bytes()
+    indexed = search.indexed_part(html)
+    for own in (b"Week 2025-W12", b"Topics that rose", b"Day by day"):
+        assert own in indexed, own
+    for listed in (b"Top papers of the week", b"A. Author"):  # the top papers and authors
+        assert listed in html and listed not in indexed, listed
+
+
 def test_the_indexed_part_of_a_page_is_its_body_without_what_it_ignores() -> None:
     page = (
         b'<!DOCTYPE html><html lang="fr"><head><title>T</title></head><body>'

@@ -4,7 +4,12 @@ Each timed run is a fresh ``digest run`` process, as the scheduler's day or ``ma
 
 * ``arxiv day``: one ordinary day of ../shared/data/arxiv-daily (2025-03-26, 226 papers) on a
   store that already holds the 7 days before it, run with ``digest run`` (digests, topics,
-  site), as a scheduler's store looks on an ordinary morning;
+  site), as a scheduler's store looks on an ordinary morning. ``--store-days N`` stores N
+  days first instead (the steady state: topic pages list ``topics.page_days`` = 28 days of
+  papers, and the search index covers them); above 8 the timed day moves to the first day
+  after N days of data (which start on 2025-03-18) that is, as 2025-03-26 is, the 5th day of
+  its 7-day part of the search index (a day that indexes its own page alone, as most days
+  do; the first day of a part also builds the week before: 35 days: 2025-04-26);
 * ``arxiv, no search``: the same with ``[render] search = false``, which tells what the
   Pagefind child process (the archive's search index, rebuilt over the whole site each day)
   costs;
@@ -39,7 +44,8 @@ With ``--baseline DIR`` (another checkout with its own ``.venv``, e.g. /work/mai
 same runs of that checkout's ``digest`` are prepared with it and interleaved in the same
 rounds (``base: arxiv day``, ...), so before and after are measured under the same load.
 
-    .venv/bin/python bench/bench_daily.py [--runs N] [--cold-templates] [--baseline DIR] [--as-is]
+    .venv/bin/python bench/bench_daily.py [--runs N] [--store-days N] [--cold-templates]
+        [--baseline DIR] [--as-is]
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "arxiv-daily"
 EXAMPLES = ROOT / "examples" / "listings"
 ARXIV_DAY = dt.date(2025, 3, 26)
+FIRST_DAY = dt.date(2025, 3, 18)  # the data's first day
 SEED_DAYS = [dt.date(2025, 3, d) for d in (11, 12, 13, 14)]  # make run's days
 STORE_DAYS = 7
 GOAL = 1.5
@@ -112,14 +119,27 @@ def run_digest(
     subprocess.run(cmd, capture_output=True, check=True, cwd=folder)
 
 
-def prepare(tmp: Path, checkout: Path | None = None, prefix: str = "") -> dict[str, Prepared]:
+def arxiv_day(store_days: int) -> dt.date:
+    """The timed arXiv day: 2025-03-26, or the first day with ``store_days`` days of data
+    before it that is the 5th day of its search part (``digest.search.PART_DAYS``), as the
+    26th is."""
+    day = max(ARXIV_DAY, FIRST_DAY + dt.timedelta(days=store_days))
+    while (day.day - 1) % 7 != (ARXIV_DAY.day - 1) % 7 or day.day > 28:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def prepare(
+    tmp: Path, checkout: Path | None = None, prefix: str = "", store_days: int = STORE_DAYS
+) -> dict[str, Prepared]:
     """The two prepared folders (store and output of the days before) and what to run,
     made by ``checkout``'s digest (this one's when None)."""
     arxiv = tmp / f"{prefix}arxiv"
     arxiv.mkdir()
     write_config(arxiv, None)
-    for back in range(STORE_DAYS, 0, -1):
-        day = ARXIV_DAY - dt.timedelta(days=back)
+    timed_day = arxiv_day(store_days)
+    for back in range(store_days, 0, -1):
+        day = timed_day - dt.timedelta(days=back)
         run_digest(arxiv, day, DATA / f"{day}.jsonl.gz", checkout)
     seed = tmp / f"{prefix}seed"
     seed.mkdir()
@@ -132,11 +152,11 @@ def prepare(tmp: Path, checkout: Path | None = None, prefix: str = "") -> dict[s
     write_config(unsearched, None, search=False)
     label = "base: " if checkout is not None else ""
     return {
-        f"{label}arxiv day": (arxiv, ARXIV_DAY, DATA / f"{ARXIV_DAY}.jsonl.gz", checkout),
+        f"{label}arxiv day": (arxiv, timed_day, DATA / f"{timed_day}.jsonl.gz", checkout),
         f"{label}arxiv, no search": (
             unsearched,
-            ARXIV_DAY,
-            DATA / f"{ARXIV_DAY}.jsonl.gz",
+            timed_day,
+            DATA / f"{timed_day}.jsonl.gz",
             checkout,
         ),
         f"{label}seed day": (seed, SEED_DAYS[-1], None, checkout),
@@ -158,6 +178,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument(
+        "--store-days",
+        type=int,
+        default=STORE_DAYS,
+        help=f"arXiv days stored before the timed one (default {STORE_DAYS})",
+    )
+    parser.add_argument(
         "--baseline", type=Path, help="another checkout (with .venv) to run in the same rounds"
     )
     parser.add_argument(
@@ -170,6 +196,9 @@ def main() -> int:
     if args.baseline is not None and not Path(digest_bin(args.baseline)).is_file():
         print(f"bench_daily: {digest_bin(args.baseline)} not found (make .venv/.installed there)")
         return 2
+    if not 1 <= args.store_days <= 200:
+        print(f"bench_daily: --store-days must be 1 to 200, not {args.store_days}")
+        return 2
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found")
         return 0
@@ -181,7 +210,7 @@ def main() -> int:
         if not args.as_is:  # the children inherit it
             os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
             os.environ["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-        runs = prepare(tmp)
+        runs = prepare(tmp, store_days=args.store_days)
         for code in FLOORS.values():  # premailer's bytecode too, before the timed rounds
             subprocess.run([sys.executable, "-c", code], check=True)
         if args.cold_templates:
@@ -190,7 +219,9 @@ def main() -> int:
             shutil.rmtree(cold / "var" / "jinja", ignore_errors=True)
             runs["arxiv, no search, cold templates"] = (cold, *runs["arxiv, no search"][1:])
         if args.baseline is not None:
-            runs.update(prepare(tmp, args.baseline.resolve(), prefix="base-"))
+            runs.update(
+                prepare(tmp, args.baseline.resolve(), prefix="base-", store_days=args.store_days)
+            )
         for round_ in range(args.runs):
             for name, code in FLOORS.items():
                 c, w = timed([sys.executable, "-c", code])
@@ -205,6 +236,8 @@ def main() -> int:
                 shutil.rmtree(folder)
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     med_wall = {k: statistics.median(v) for k, v in wall.items()}
+    day = arxiv_day(args.store_days)
+    print(f"-- arxiv day {day} after {args.store_days} stored days")
     print(f"-- fresh processes, medians of {args.runs} interleaved rounds (CPU = user + system)"
           + (", environment as is" if args.as_is else ", bytecode compiled once"))  # fmt: skip
     for name in cpu:

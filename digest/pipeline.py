@@ -185,9 +185,16 @@ def publish_site(store: StoreProtocol, config: Config, output: Path, jobs: int =
 def publish_topics(store: StoreProtocol, config: Config, output: Path) -> list[FeedChannel]:
     """The topic index, and the page and feed of every topic that may have changed: those
     seen (themselves or their survivor) within ``topics.active_days`` of the newest day,
-    and those without a page yet. An inactive topic's page stays as it was. Returns the
-    active topics' feeds, for ``feeds.opml``."""
-    from digest.render.topics import render_topics, shown_days, topic_channels, topic_path
+    and those without a page yet. An inactive topic's page stays as it was, unless the
+    pages' markup changed since (``render.topics.PAGES_VERSION``). Returns the active
+    topics' feeds, for ``feeds.opml``."""
+    from digest.render.topics import (
+        pages_outdated,
+        render_topics,
+        shown_days,
+        topic_channels,
+        topic_path,
+    )
     from digest.topics.history import topic_views
 
     asof = store.linked_until()
@@ -197,10 +204,12 @@ def publish_topics(store: StoreProtocol, config: Config, output: Path) -> list[F
     views = topic_views(records, store.topic_days(), asof, config.topics)
     seen = {v.id: v.last_seen for v in views}
     recent = asof - dt.timedelta(days=config.topics.active_days + 1)
+    every = pages_outdated(output)
     pages = {
         v.id
         for v in views
-        if max(
+        if every
+        or max(
             seen[v.id], seen.get(v.merged_into.id, v.last_seen) if v.merged_into else v.last_seen
         )
         >= recent

@@ -13,6 +13,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -253,6 +254,109 @@ def test_a_page_written_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None
     assert index is not None and index.built == ("2025-04",)
 
 
+def _topic_page(out: Path) -> Path:
+    """An indexed topic page of the site."""
+    pages = sorted((out / "topics").glob("*/index.html"))
+    return next(p for p in pages if b"data-pagefind-body" in p.read_bytes())
+
+
+def test_a_topic_page_is_indexed_by_its_label_not_its_papers(tmp_path: Path) -> None:
+    """A topic page's paper lists, counts and sparkline change every day; its search entry
+    is its label and state: the site bundle is built again only when those change."""
+    config = _site(tmp_path)
+    out = config.output_path
+    page = _topic_page(out)
+    html = page.read_bytes()
+    indexed = search.indexed_part(html)
+    label = re.search(rb"<h1>(.*?)</h1>", html)
+    assert label is not None and label.group(0) in indexed
+    titles = [t.encode() for t in TITLES if t.encode() in html]
+    assert titles and not any(t in indexed for t in titles)
+    # other papers listed, another count and sparkline: the same search entry
+    changed = re.sub(rb"<h3>.*?</h3>", b"<h3>Another paper</h3>", html)
+    changed = re.sub(rb'points="[^"]*"', b'points="0,1 2,3"', changed)
+    changed = re.sub(rb"\d+ papers? since", b"99 papers since", changed)
+    assert changed != html
+    page.write_bytes(changed)
+    index = search.build_index(out)
+    assert index is not None and "site" in index.kept and "site" not in index.built
+    # a new label: the bundle is built again
+    page.write_bytes(changed.replace(label.group(0), b"<h1>Renamed topic</h1>"))
+    index = search.build_index(out)
+    assert index is not None and index.built == ("site",)
+
+
+@pytest.mark.slow
+def test_topic_pages_of_an_older_markup_are_rendered_again_inactive_ones_too(
+    tmp_path: Path,
+) -> None:
+    """An inactive topic's page is otherwise left as it was: one indexed whole by an older
+    version (its paper lists too) would keep answering for its papers."""
+    from test_topics import _config, _run_days
+
+    from digest.store import Store
+
+    _run_days(tmp_path, 7, gone="robots", back=6, active_days=2)
+    config = _config(tmp_path, active_days=2)
+    out = config.output_path
+    inactive = next(
+        p for p in (out / "topics").glob("*/index.html") if "Inactive: not seen" in p.read_text()
+    )
+    fresh = inactive.read_text()
+    old = fresh.replace("<main data-pagefind-ignore>", "<main data-pagefind-body>")
+    inactive.write_text(old)
+    with Store.open(config.database_path) as store:
+        pipeline.publish_site(store, config, out)
+        assert inactive.read_text() == old  # an inactive topic's page is left alone
+        index = out / "topics" / "index.html"
+        index.write_text(re.sub(r'<meta name="digest-topic-pages"[^>]*>\n', "", index.read_text()))
+        pipeline.publish_site(store, config, out)
+    assert inactive.read_text() == fresh
+    assert '<meta name="digest-topic-pages" content="2">' in index.read_text()
+
+
+@pytest.mark.slow
+def test_a_weekly_page_is_indexed_without_its_top_papers(tmp_path: Path) -> None:
+    """The week's heading, rising topics and days are its own; its top papers are found on
+    their day pages."""
+    from test_topics import _config, _run_days
+
+    from digest import weekly
+    from digest.store import Store
+
+    _run_days(tmp_path, 2)
+    config = _config(tmp_path)
+    with Store.open(config.database_path) as store:
+        week = weekly.build_week(store, config, "2025-W12")
+        weekly.publish_week(store, config, week, config.output_path)
+    html = (config.output_path / "weekly" / "2025-W12" / "index.html").read_bytes()
+    indexed = search.indexed_part(html)
+    for own in (b"Week 2025-W12", b"Topics that rose", b"Day by day"):
+        assert own in indexed, own
+    for listed in (b"Top papers of the week", b"A. Author"):  # the top papers and authors
+        assert listed in html and listed not in indexed, listed
+
+
+def test_the_indexed_part_of_a_page_is_its_body_without_what_it_ignores() -> None:
+    page = (
+        b'<!DOCTYPE html><html lang="fr"><head><title>T</title></head><body>'
+        b"<nav>Menu</nav><div data-pagefind-body>Kept <div>nested <b>bold</b></div>"
+        b"<div data-pagefind-ignore>dropped <div>deeper</div></div> after"
+        b'<span data-pagefind-meta="author:Ada">A</span></div><p>Outside</p></body></html>'
+    )
+    indexed = search.indexed_part(page)
+    for kept in (b'lang="fr"', b"Kept", b"nested <b>bold</b></div>", b"after", b"author:Ada"):
+        assert kept in indexed, kept
+    for dropped in (b"Menu", b"dropped", b"deeper", b"Outside", b"<title>"):
+        assert dropped not in indexed, dropped
+    assert search.indexed_part(page.replace(b"Outside", b"Elsewhere")) == indexed
+    assert search.indexed_part(page.replace(b"deeper", b"lower")) == indexed
+    assert search.indexed_part(page.replace(b"nested", b"inner")) != indexed
+    assert search.indexed_part(page.replace(b'lang="fr"', b'lang="de"')) != indexed
+    # no body mark: nothing of the page is indexed (Pagefind skips it beside marked pages)
+    assert b"Kept" not in search.indexed_part(page.replace(b" data-pagefind-body", b""))
+
+
 def test_search_switched_off_builds_no_index_and_drops_the_old_one(tmp_path: Path) -> None:
     config = _site(tmp_path)
     assert (config.output_path / "pagefind" / "bundles.json").is_file()
@@ -437,6 +541,9 @@ def test_search_finds_a_paper_from_digest_serve(tmp_path: Path, browser: object)
         server.wait(timeout=10)
     assert f"http://127.0.0.1:{port}/{DAY.isoformat()}/" in hrefs, hrefs
     assert f"http://127.0.0.1:{port}/{OLD_DAY.isoformat()}/" in old, old
+    # a paper is found once, on its day page: the topic pages that list it are not results
+    assert (config.output_path / "topics").is_dir()
+    assert [h for h in hrefs + old if "/topics/" in h] == [], (hrefs, old)
     assert not errors and not old_errors
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.calendar import send_time
 from digest.config import Config
@@ -19,6 +20,10 @@ from digest.topics.history import TopicDay, TopicView, sparkline
 MAX_AUTHORS = 4
 PAGE_PAPERS = 100  # a topic page lists whole days, newest first, up to about this many papers
 FEED_DAYS = 10  # items of a topic's feed
+# The topic pages' markup, named in the topic index: a site whose index names another one
+# (or none) has every topic page rendered again once, inactive ones included, which are
+# otherwise left as they were. 2: indexed for search by their header alone.
+PAGES_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ def render_topics(
             home_url=site_link(config),
             active=[shown[v.id] for v in views if v.active],
             inactive=[shown[v.id] for v in views if v.state == "inactive"],
+            pages_version=PAGES_VERSION,
         )
     }
     for v in views:
@@ -103,6 +109,16 @@ def render_topics(
         feed = topic_feed(v.slug, source.id, t, days[:FEED_DAYS], config, times)
         files.update(feed_files(config, feed))
     return files
+
+
+def pages_outdated(output: Path) -> bool:
+    """Whether the topic pages under ``output`` were rendered with another markup than this
+    version's (:data:`PAGES_VERSION`, named in the topic index)."""
+    try:
+        index = (output / "topics" / "index.html").read_text("utf-8")
+    except OSError:
+        return True
+    return f'<meta name="digest-topic-pages" content="{PAGES_VERSION}">' not in index
 
 
 def shown_days(v: TopicView, config: Config) -> list[TopicDay]:

@@ -25,18 +25,17 @@ the browser merges them with Pagefind's documented multi-bundle search (``mergeI
   weekly pages (the archive's own index page has no ``data-pagefind-body`` and is never
   indexed, as before the split).
 
-A bundle is rebuilt when the indexed part of a page it covers changed: beside its files,
-``digest-pages.json`` records each page's size, mtime and the SHA-256 of that part (and the
-binary that indexed it); a page whose size and mtime are unchanged is not read again. The
-indexed part (:func:`indexed_part`) is what Pagefind reads from a page: its
-``data-pagefind-body`` elements without their ``data-pagefind-ignore`` ones, markup
-included, the ``<html>`` tag (its language) and every tag with another ``data-pagefind-``
-attribute. Topic pages index only their header (label, state, lineage) and weekly pages
-their heading, rising topics and days: their paper lists, found on the day pages with
-their abstracts, are ignored. So the site bundle, whose pages change every day (paper
-lists, counts, sparklines), is rebuilt only when a topic is born or its label or state
-changes: at 35 stored days Pagefind still parses every topic page of the bundle, about
-0.1 s of CPU, and the paper lists made it 0.82 s at 60 days. Each bundle
+Topic pages index only their header (label, state, lineage) and weekly pages their
+heading, rising topics and days: their paper lists, found on the day pages with their
+abstracts, are ``data-pagefind-ignore``, so the site bundle costs Pagefind about 0.1 s of
+CPU at 35 stored days, where the paper lists made it 0.82 s at 60 days.
+
+A bundle is rebuilt when the pages it covers changed: beside its files,
+``digest-pages.json`` records each page's size, mtime and SHA-256 (and the binary that
+indexed it); a page whose size and mtime are unchanged is not read again. The site bundle
+is rebuilt on most days anyway (its pages' paper lists and sparklines change daily, and a
+topic is born or changes state most days), so hashing only a page's indexed part was tried
+and dropped: a hand-written HTML scan for a skip that rarely happens. Each bundle
 indexes only its own pages (``--glob``), and only a bundle with at least one
 ``data-pagefind-body`` page exists: Pagefind indexes a whole page when no page of its run
 has that mark, which would put pages that were never meant to be searched in the index.
@@ -72,10 +71,6 @@ PAGES = "digest-pages.json"  # beside a bundle's files: the pages it was built f
 SITE_BUNDLE = "site"
 SITE_GLOB = "{topics,weekly}/*/index.html"  # topic and weekly pages (pagefind's glob syntax)
 BODY_MARK = b"data-pagefind-body"
-HASHED = "indexed part"  # what a page record's hash covers (whole pages before)
-_ATTR = b"data-pagefind-"
-_TAG_NAME = re.compile(rb"<([a-zA-Z][\w-]*)")
-_ATTRS = re.compile(rb"\sdata-pagefind-([a-z-]+)")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a day page's folder
 # the newest month's days per bundle: a daily run re-indexes at most this many day pages
 # (a whole month was 31, about 2.8 s of CPU for arXiv-sized days: bench_search.py)
@@ -201,17 +196,8 @@ def build_index(site: Path, jobs: int = 1) -> SearchIndex | None:
         pages = _page_records(site, bundle.glob, before.get("pages", {}))
         if not any(body for *_, body in pages.values()):
             continue  # nothing to search there
-        records[bundle] = {
-            "indexer": indexer,
-            "hashed": HASHED,
-            "glob": bundle.glob,
-            "pages": pages,
-        }
-        same = (
-            before.get("indexer") == indexer
-            and before.get("hashed") == HASHED
-            and _hashes(before) == _hashes(records[bundle])
-        )
+        records[bundle] = {"indexer": indexer, "glob": bundle.glob, "pages": pages}
+        same = before.get("indexer") == indexer and _hashes(before) == _hashes(records[bundle])
         if same and (site / bundle.folder / ENTRY).is_file():
             unchanged.append(bundle)
         else:
@@ -253,8 +239,8 @@ def build_index(site: Path, jobs: int = 1) -> SearchIndex | None:
 
 
 def _page_records(site: Path, glob: str, before: Mapping[str, list]) -> dict[str, list]:
-    """``{page: [size, mtime_ns, sha256 of its indexed part, has a body]}`` for the pages
-    ``glob`` matches; a page whose size and mtime are as recorded is not read again."""
+    """``{page: [size, mtime_ns, sha256, has a body]}`` for the pages ``glob`` matches; a
+    page whose size and mtime are as recorded is not read again."""
     out: dict[str, list] = {}
     for page in sorted(_expand(site, glob)):
         rel = page.relative_to(site).as_posix()
@@ -267,67 +253,10 @@ def _page_records(site: Path, glob: str, before: Mapping[str, list]) -> dict[str
         out[rel] = [
             stat.st_size,
             stat.st_mtime_ns,
-            hashlib.sha256(indexed_part(data)).hexdigest(),
+            hashlib.sha256(data).hexdigest(),
             BODY_MARK in data,
         ]
     return out
-
-
-def indexed_part(page: bytes) -> bytes:
-    """The part of an HTML page that Pagefind's index is made from, markup included: the
-    ``<html>`` tag (the page's language), the first ``<h1>`` (the result's title), every
-    tag with a ``data-pagefind-`` attribute other than body and ignore (meta, filters,
-    sorts, weights), and the ``data-pagefind-body`` elements without the
-    ``data-pagefind-ignore`` elements in them. Two pages with the same part give the same
-    index. It errs on the side of a rebuild: markup counts, though Pagefind reads only text
-    and a few attributes.
-
-    A scan of our own pages, not an HTML parser: only the tags around ``data-pagefind-``
-    are looked at, and an element's end is found by counting its tag name's opening and
-    closing tags. ``html.parser`` with no-op handlers took 20 ms for an arXiv day page and
-    6.5 ms for a topic page, this 0.7 and 0.2 ms (100 changed topic pages a day: 0.65 s
-    against 0.02 s)."""
-    html_at = page.find(b"<html")
-    parts = [page[html_at : page.find(b">", html_at) + 1] if html_at != -1 else b""]
-    h1_at = page.find(b"<h1")  # the result's title, wherever it is (Pagefind's default)
-    if h1_at != -1:
-        parts.append(page[h1_at : page.find(b"</h1>", h1_at) + 5])
-    bodies: list[tuple[int, int]] = []
-    ignored: list[tuple[int, int]] = []
-    at = page.find(_ATTR)
-    while at != -1:
-        start, end = page.rfind(b"<", 0, at), page.find(b">", at) + 1
-        tag = page[start:end]
-        name = _TAG_NAME.match(tag)
-        if start == -1 or end == 0 or name is None:  # not in a tag: text that names it
-            at = page.find(_ATTR, at + len(_ATTR))
-            continue
-        kinds = set(_ATTRS.findall(tag))
-        if b"body" in kinds:
-            bodies.append((start, _element_end(page, start, name.group(1))))
-        if b"ignore" in kinds:
-            ignored.append((start, _element_end(page, start, name.group(1))))
-        if kinds - {b"body", b"ignore"}:
-            parts.append(tag)
-        at = page.find(_ATTR, end)
-    for start, end in bodies:
-        for skip_start, skip_end in ignored:
-            if start <= skip_start < end:
-                parts.append(page[start:skip_start])
-                start = max(start, skip_end)
-        parts.append(page[start:end])
-    return b"\0".join(parts)
-
-
-def _element_end(page: bytes, start: int, name: bytes) -> int:
-    """Where the element whose opening tag is at ``start`` ends (after its closing tag; the
-    page's end when it has none)."""
-    depth = 0
-    for tag in re.compile(rb"<(/?)" + re.escape(name) + rb"[\s/>]", re.I).finditer(page, start):
-        depth += -1 if tag.group(1) else 1
-        if depth == 0:
-            return page.find(b">", tag.end() - 1) + 1
-    return len(page)
 
 
 def _expand(site: Path, glob: str) -> set[Path]:

@@ -88,7 +88,7 @@ class Projector:
         another day's tokens); the filter runs in C: 33 instead of 41 ms for 1,031 papers,
         the same matrix (docs/themes.md)."""
         known = self.vectorizer.vocabulary_.__contains__
-        x = self.vectorizer.transform([tuple(filter(known, tokens(doc))) for doc in docs])
+        x = self.vectorizer.transform([tuple(filter(known, analyze(doc))) for doc in docs])
         has_words = np.asarray(x.getnnz(axis=1) > 0)
         z = x @ self.basis.T if self.basis is not None else x.toarray()
         return normalize(z), has_words

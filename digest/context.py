@@ -85,6 +85,10 @@ class ProcessContext:
         self.jinja_environments.clear()
         self.background_models.clear()
 
+    def has_doc(self, doc: str) -> bool:
+        """Whether the tokens of ``doc`` are kept (``tokens_of_doc`` would not make them)."""
+        return DOC_TOKENS in self.enabled and doc in self.doc_tokens
+
     def tokens_of_doc(
         self, doc: str, make: Callable[[str], tuple[str, ...]]
     ) -> tuple[tuple[str, ...], frozenset[str]]:

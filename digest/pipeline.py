@@ -105,7 +105,15 @@ def build_digest(
         else store.papers_by_day(day - dt.timedelta(days=back_days), yesterday)
     )
     background: list = [p for papers in earlier.values() for p in papers] if back_days else []
-    result = themes.find_themes([d.paper for d in day_papers], config.themes, background)
+    from digest.themes import stored
+
+    # the window's tokens, read from the store (made and saved where missing); the day's
+    # are saved for the days after it
+    past = [p for papers in history.values() for p in papers]
+    known = stored.window_documents(store, [*past, *background] if back_days > window else past)
+    today = [d.paper for d in day_papers]
+    result = themes.find_themes(today, config.themes, background, known)
+    stored.save_day_tokens(store, today, result)
     return trending.rank(
         day,
         day_papers,

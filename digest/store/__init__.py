@@ -22,6 +22,8 @@ from digest.store.delivery_log import DeliveryLogMixin
 from digest.store.digests import DigestsMixin
 from digest.store.foryou import ForYouMixin
 from digest.store.http_cache import HttpCacheEntry, HttpCacheMixin
+from digest.store.paper_tokens import MIGRATIONS as PAPER_TOKENS_MIGRATIONS
+from digest.store.paper_tokens import PaperTokensMixin
 from digest.store.papers import PapersMixin, SaveResult
 from digest.store.profiles import ProfilesMixin
 from digest.store.runs import RunsMixin
@@ -39,6 +41,7 @@ COMPONENTS: list[tuple[str, list[str]]] = [
     ("topics", topics.MIGRATIONS),
     ("for_you", foryou.MIGRATIONS),
     ("channel_log", CHANNEL_LOG_MIGRATIONS),
+    ("paper_tokens", PAPER_TOKENS_MIGRATIONS),
 ]
 
 
@@ -53,6 +56,7 @@ class Store(
     TopicsMixin,
     ForYouMixin,
     ChannelLogMixin,
+    PaperTokensMixin,
 ):
     def __init__(self, conn: Any, path: Path | str, backend: Backend | None = None) -> None:
         self.conn = conn

@@ -8,7 +8,7 @@ quality and speed are in ``docs/themes.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,9 @@ class ThemeResult:
     assignment: dict[str, str]  # paper id -> theme id
     projector: Projector | None = field(default=None, compare=False, repr=False)
     group_ids: tuple[str, ...] = ()  # theme id of the projector's group 0, 1, …
+    # the documents find_themes read (the day's, the background's, those it was given), for
+    # assign: trending places the same papers (its window holds the background)
+    documents: Documents = field(default_factory=dict, compare=False, repr=False)
 
     def assign(self, papers: Sequence[Paper]) -> list[str | None]:
         """Theme id of each of ``papers`` (papers of other days), for theme momentum.
@@ -44,10 +47,27 @@ class ThemeResult:
         out: list[str | None] = [self.assignment.get(p.id) for p in papers]
         unknown = [i for i, theme in enumerate(out) if theme is None]
         if unknown and self.projector is not None and self.group_ids:
-            nearest = self.projector.nearest([document(papers[i]) for i in unknown])
+            nearest = self.projector.nearest([self._document(papers[i]) for i in unknown])
             for i, g in zip(unknown, nearest, strict=True):
                 out[i] = self.group_ids[g] if g != NO_GROUP else None
         return out
+
+    def _document(self, paper: Paper) -> str:
+        return known_document(self.documents, paper)
+
+
+# a paper's document (its cleaned text) by its id, with the title and abstract it was made from
+Documents = Mapping[str, tuple[str, str, str]]
+
+
+def known_document(documents: Documents, paper: Paper) -> str:
+    """The document of ``paper`` in ``documents`` if made from its present title and
+    abstract, else ``document(paper)``: a day reads its window's papers twice (background
+    IDF, theme momentum), and cleaning them is 10 ms a thousand."""
+    made = documents.get(paper.id)
+    if made is not None and made[0] == paper.title and made[1] == paper.abstract:
+        return made[2]
+    return document(paper)
 
 
 def document(paper: Paper) -> str:
@@ -58,9 +78,13 @@ def document(paper: Paper) -> str:
 
 
 def find_themes(
-    papers: Sequence[Paper], config: ThemesConfig, background: Sequence[Paper] = ()
+    papers: Sequence[Paper],
+    config: ThemesConfig,
+    background: Sequence[Paper] = (),
+    documents: Documents | None = None,
 ) -> ThemeResult:
-    """Group ``papers`` into labelled themes. ``background`` papers only inform the IDF."""
+    """Group ``papers`` into labelled themes. ``background`` papers only inform the IDF;
+    ``documents`` may hold theirs already made (see :func:`known_document`)."""
     if not papers:
         return ThemeResult((), {})
     # sorted by id so that the order a source lists papers in cannot change the themes
@@ -74,11 +98,11 @@ def find_themes(
     import digest.themes.cluster  # noqa: F401
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _find_themes(ordered, config, background)
+        return _find_themes(ordered, config, background, documents or {})
 
 
 def _find_themes(
-    ordered: list[Paper], config: ThemesConfig, background: Sequence[Paper]
+    ordered: list[Paper], config: ThemesConfig, background: Sequence[Paper], known: Documents
 ) -> ThemeResult:
     import numpy as np
 
@@ -91,7 +115,8 @@ def _find_themes(
     clean_titles = [clean_text(p.title) for p in ordered]
     clean_abstracts = [clean_text(p.abstract) for p in ordered]
     docs = [f"{t}.\n{a}" for t, a in zip(clean_titles, clean_abstracts, strict=True)]  # document()
-    result = group_documents(docs, config, [document(p) for p in extra])
+    extra_docs = [known_document(known, p) for p in extra]
+    result = group_documents(docs, config, extra_docs)
     groups = result.groups
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     described = describe(
@@ -123,7 +148,12 @@ def _find_themes(
             )
         )
     assignment = {pid: t.id for t in themes for pid in t.paper_ids}
-    return ThemeResult(tuple(themes), assignment, result.projector, group_ids)
+    made = {
+        **known,
+        **{p.id: (p.title, p.abstract, doc) for p, doc in zip(extra, extra_docs, strict=True)},
+        **{p.id: (p.title, p.abstract, doc) for p, doc in zip(ordered, docs, strict=True)},
+    }
+    return ThemeResult(tuple(themes), assignment, result.projector, group_ids, made)
 
 
 def _background_papers(background: Sequence[Paper], today: set[str], limit: int) -> list[Paper]:

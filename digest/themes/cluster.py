@@ -38,6 +38,12 @@ SILHOUETTE_SAMPLE = 1000
 SELECTION_SAMPLE = 2000  # bigger days choose k on a sample, then fit every row
 
 
+def analyze(doc: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The clustering vectorizer's analyzer: the tokens of a cleaned document, or ``doc``
+    itself when it is tokens already (the projector passes those it kept, below)."""
+    return doc if isinstance(doc, tuple) else tokens(doc)
+
+
 def make_vectorizer(n_docs: int) -> TfidfVectorizer:
     """The clustering vectorizer. Tiny days keep every word: min_df=2 would leave none."""
     small = n_docs < 20
@@ -48,10 +54,10 @@ def make_vectorizer(n_docs: int) -> TfidfVectorizer:
         strip_accents=None,  # clean_text folds accents
         lowercase=False,  # clean_text lower-cases
         preprocessor=None,  # callers pass text through clean_text once, for labels too
-        tokenizer=tokens,
-        analyzer="word",
+        tokenizer=None,
+        analyzer=analyze,  # stop-words, stems and what a word is: digest.themes.text
         stop_words=None,  # removed by the tokenizer, before stemming
-        token_pattern=None,  # the tokenizer decides what a word is
+        token_pattern=None,
         ngram_range=(1, 1),  # measured: bigrams did not help clustering
         max_df=1.0 if small else 0.5,
         min_df=1 if small else 2,
@@ -75,8 +81,14 @@ class Projector:
     centroids: np.ndarray  # (groups, dims), unit rows; row g is group g
 
     def vectors(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unit LSA vectors of ``docs`` and a mask of the ones that had any known word."""
-        x = self.vectorizer.transform(list(docs))
+        """Unit LSA vectors of ``docs`` and a mask of the ones that had any known word.
+
+        ``transform`` is given each document's tokens of the day's vocabulary only: it counts
+        tokens one by one in Python and pays an exception for each unknown one (a fifth of
+        another day's tokens); the filter runs in C: 33 instead of 41 ms for 1,031 papers,
+        the same matrix (docs/themes.md)."""
+        known = self.vectorizer.vocabulary_.__contains__
+        x = self.vectorizer.transform([tuple(filter(known, analyze(doc))) for doc in docs])
         has_words = np.asarray(x.getnnz(axis=1) > 0)
         z = x @ self.basis.T if self.basis is not None else x.toarray()
         return normalize(z), has_words

@@ -85,6 +85,14 @@ def test_title_keyed_paper_is_merged_into_its_arxiv_id(store: Store) -> None:
     assert store.count_papers() == 2
 
 
+def test_a_merged_title_keyed_paper_leaves_no_stored_tokens(store: Store) -> None:
+    old = titled("Deep Nets: A Study")
+    store.save_listing(listing(D1, "trending", old))
+    store.save_paper_tokens([(old.id, "key", "deep net studi")])
+    store.save_listing(listing(D2, "arxiv", arxiv("2503.00001", "deep nets -- a study")))
+    assert store.paper_tokens([old.id]) == {}
+
+
 def test_title_keyed_and_arxiv_versions_merge_when_both_are_stored(store: Store) -> None:
     store.save_listing(listing(D1, "trending", titled("Same Title")))
     store.save_listing(listing(D1, "other", arxiv("2503.00009", "Unrelated")))

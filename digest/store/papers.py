@@ -307,6 +307,8 @@ class PapersMixin(PaperReadsMixin):
             self.conn.execute(
                 "UPDATE papers SET id = ?, revision = random() WHERE id = ?", (new_id, old_id)
             )
+        # the title-keyed id is gone: its stored tokens would never be read again
+        self.conn.execute("DELETE FROM paper_tokens WHERE paper_id = ?", (old_id,))
         self.conn.execute(
             "UPDATE paper_history SET paper_id = ? WHERE paper_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM paper_history h WHERE h.paper_id = ? "

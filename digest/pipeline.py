@@ -166,8 +166,7 @@ def publish_site(store: StoreProtocol, config: Config, output: Path, jobs: int =
     run log's sake, but a reader is never shown "0 papers in 0 themes"."""
     from digest import render
 
-    # only the papers the feeds list are decoded in full (render.feed_digest)
-    recent = [render.feed_digest(t) for t in store.recent_digest_texts(config.render.feed_days)]
+    recent = store.recent_digests(config.render.feed_days)
     site = render.render_site(recent, config, _archive(store, config, recent))
     files = dict(site.files)
     more = publish_topics(store, config, output) if config.topics.enabled else []

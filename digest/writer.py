@@ -53,17 +53,9 @@ def write_files(
     Many files are written by a few threads: one at a time, each fsync waited for a journal
     commit of its own (1,800 topic pages took 14 s; 16 at once, 0.9 s)."""
     root = root.resolve()
-    folders: dict[Path, Path] = {}  # folder as named -> resolved: the files share a few folders
     targets = []
     for rel, content in files.items():
-        named = root / rel
-        if named.name == ".." or named.is_symlink():  # where it leads decides, as on the way
-            target = named.resolve()
-        else:
-            folder = folders.get(named.parent)
-            if folder is None:
-                folder = folders[named.parent] = named.parent.resolve()
-            target = folder / named.name
+        target = (root / rel).resolve()
         if root != target and root not in target.parents:
             raise ValueError(f"refusing to write outside the output directory: {rel}")
         if only_changed and _same(target, content):

@@ -17,7 +17,7 @@ from test_render import SITE, check_golden, fixture_digest, scripts, site_config
 from digest import pipeline
 from digest.config import ScheduleConfig
 from digest.models import Digest
-from digest.render import feed_digest, render_site
+from digest.render import render_site
 from digest.store import Store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -227,17 +227,3 @@ def test_the_archive_lists_every_day_but_reads_only_the_digests_it_feeds(
         expected = render_site([*digests[:1], relabelled, *digests[2:]], config).index_html
         assert (out / "index.html").read_text() == expected
         assert "Renamed" in expected and "999 papers" not in expected
-
-
-@pytest.mark.parametrize("trending", [True, False])
-def test_feeds_from_a_stored_text_match_the_full_digest(trending: bool) -> None:
-    """publish decodes only the papers the feeds list (render.feed_digest): the site made
-    from that is the site made from the whole digest, with or without a trending batch."""
-    days = days_of(fixture_digest(), 3)
-    if not trending:
-        days = [dataclasses.replace(d, trending=()) for d in days]
-    assert all(bool(d.trending) == trending for d in days)
-    decoded = [feed_digest(d.to_json_text()) for d in days]
-    if trending:  # the papers off the feeds carry no text
-        assert any(not p.paper.title for d in decoded for p in d.papers)
-    assert render_site(decoded, site_config()).files == render_site(days, site_config()).files

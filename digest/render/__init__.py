@@ -15,14 +15,13 @@ CSS is inlined once per digest, not once per subscriber.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from digest.calendar import send_time
 from digest.config import Config
-from digest.models import Digest, Paper, RankedPaper
+from digest.models import Digest
 from digest.render.email import render_email
 from digest.render.feeds import (
     OPML_NAME,
@@ -47,7 +46,6 @@ __all__ = [
     "RenderError",
     "RenderedDay",
     "RenderedSite",
-    "feed_digest",
     "render_day",
     "render_site",
     "site_opml",
@@ -209,42 +207,6 @@ def render_site(
         papers_xml=files["papers.xml"],
         feeds=feeds,
         files=files,
-    )
-
-
-def feed_digest(text: str) -> Digest:
-    """The digest of a ``digest.json`` ``text`` as :func:`render_site` reads it: the papers
-    its feeds list (the day's trending batch) in full, every other paper by what ranks and
-    groups it alone (id, theme, score, position), so the feeds and archive come out the same
-    as from ``Digest.from_json`` at a fraction of the decoding (a month of feed days is some
-    7,000 papers, each two frozen records built field by field). A day without a trending
-    batch is decoded in full: its feed lists the top of every paper."""
-    data = json.loads(text)
-    listed = set(data["trending"])
-    if not listed:
-        return Digest.from_json(data)
-    full = Digest.from_json({**data, "papers": [p for p in data["papers"] if p["id"] in listed]})
-    return Digest(
-        date=full.date,
-        generated_at=full.generated_at,
-        sources=full.sources,
-        papers=tuple(
-            full.paper(p["id"]) if p["id"] in listed else _outline(p) for p in data["papers"]
-        ),
-        themes=full.themes,
-        trending=full.trending,
-    )
-
-
-def _outline(data: dict[str, Any]) -> RankedPaper:
-    return RankedPaper(
-        paper=Paper(data["id"], ""),
-        sources=(),
-        theme=data.get("theme"),
-        score=float(data.get("score", 0.0)),
-        trending=bool(data.get("trending", False)),
-        seen_days=int(data.get("seen_days", 1)),
-        position=int(data.get("position", 0)),
     )
 
 

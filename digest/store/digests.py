@@ -56,16 +56,11 @@ class DigestsMixin:
     def recent_digests(self, limit: int, until: dt.date | None = None) -> list[Digest]:
         """The newest ``limit`` digests with papers up to ``until``, newest first (a day
         without papers is kept, but is no day for the feeds)."""
-        return [Digest.from_json(json.loads(t)) for t in self.recent_digest_texts(limit, until)]
-
-    def recent_digest_texts(self, limit: int, until: dt.date | None = None) -> list[str]:
-        """The ``digest.json`` texts of :meth:`recent_digests`, undecoded: the site's feeds
-        decode in full only the papers they list (``render.feed_digest``)."""
         rows = self.conn.execute(
             "SELECT body FROM digests WHERE date <= ? AND papers > 0 ORDER BY date DESC LIMIT ?",
             ((until or dt.date.max).isoformat(), limit),
         )
-        return [r[0] for r in rows]
+        return [Digest.from_json(json.loads(r[0])) for r in rows]
 
     def archive_entries(self) -> dict[dt.date, dict | None]:
         """Every digest's date, oldest first, with its archive entry (None: not made yet).

@@ -290,6 +290,35 @@ def test_a_topic_page_is_indexed_by_its_label_not_its_papers(tmp_path: Path) -> 
     assert all(t in day_text for t in titles)
 
 
+def test_a_day_page_indexes_each_abstract_sentence_once(tmp_path: Path) -> None:
+    """The summary shown above an abstract is its opening: the index reads those sentences
+    once, from the whole abstract (a word counted twice would rank its paper too high),
+    and reads a source's own AI summary, which the abstract does not hold."""
+    config = load_config(write_config(tmp_path, None))
+    opening = "Basalt weathers fastest under acid rain. Drones measured it."
+    rest = "The survey covered ten quarries over two years of seasons."
+    listing = tmp_path / "listing.jsonl"
+    papers = [
+        {"id": "2506.00001v1", "title": "Basalt weathering", "summary": f"{opening} {rest}"},
+        {
+            "id": "2506.00002v1",
+            "title": "Coral reef acoustics",
+            "summary": "Reefs are loud at night. Shrimp snap. Fish call.",
+            "ai_summary": "Night recordings reveal snapping shrimp choruses.",
+        },
+    ]
+    listing.write_text("".join(json.dumps({**p, "authors": ["Mary Anning"]}) + "\n" for p in papers))
+    pipeline.run(config, DAY, [listing])
+    out = config.output_path
+    html = (out / str(DAY) / "index.html").read_text()
+    assert html.count("Drones measured it.") == 2  # the summary and the abstract, as shown
+    text = "\n".join(_indexed(out, b.name)[f"/{DAY}/"] for b in _day_bundles(out))
+    assert text.count("Drones measured it.") == 1
+    assert rest in text
+    assert text.count("snapping shrimp choruses") == 1  # the AI summary is its own text
+    assert text.count("Shrimp snap.") == 1
+
+
 def _day_bundles(out: Path) -> list[Path]:
     """The bundles holding the day page of ``DAY``."""
     found = [

@@ -37,6 +37,9 @@ class PaperView:
     authors: str
     summary: str
     abstract: str  # the whole abstract, for the web page
+    # the summary is the abstract's opening and the page shows the whole abstract below
+    # it: the search index reads those sentences once, from the abstract
+    summary_repeats_abstract: bool
     upvotes: int | None
     comments: int | None
     seen_days: int
@@ -248,6 +251,7 @@ def _paper_view(p: RankedPaper, rank: int, rising: bool, config: Config) -> Pape
         ),
         summary=summary,
         abstract=abstract,
+        summary_repeats_abstract=not paper.ai_summary and bool(abstract) and abstract != summary,
         upvotes=paper.upvotes,
         comments=paper.comments,
         seen_days=p.seen_days,

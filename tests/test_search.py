@@ -307,7 +307,9 @@ def test_a_day_page_indexes_each_abstract_sentence_once(tmp_path: Path) -> None:
             "ai_summary": "Night recordings reveal snapping shrimp choruses.",
         },
     ]
-    listing.write_text("".join(json.dumps({**p, "authors": ["Mary Anning"]}) + "\n" for p in papers))
+    listing.write_text(
+        "".join(json.dumps({**p, "authors": ["Mary Anning"]}) + "\n" for p in papers)
+    )
     pipeline.run(config, DAY, [listing])
     out = config.output_path
     html = (out / str(DAY) / "index.html").read_text()

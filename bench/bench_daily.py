@@ -24,7 +24,9 @@ longer imports it), and the same with ``css_inline``, which digest imports inste
 
 Runs are interleaved (floor, floor, arxiv day, seed day, again), ``--runs`` times (default
 5); the figures are medians of CPU seconds (user + system of the child, getrusage) and of wall
-seconds, and the ratios are of the medians. CPU seconds are the figure to quote on this
+seconds, and the ratios are of the medians; then, as the machine's speed drifts between
+rounds, the median (and range) of each round's own ratios: the run over the floor measured
+in the same round, and over the baseline's same run. CPU seconds are the figure to quote on this
 shared machine: the wall time swings with the other processes. The load average is printed
 before and after.
 
@@ -251,6 +253,19 @@ def main() -> int:
             verdict = "met" if ratio <= GOAL else "NOT met"
             print(f"{run} / {floor}: {ratio:.2f}x CPU, "
                   f"{med_wall[run] / med_wall[floor]:.2f}x wall (goal <= {GOAL}x CPU: {verdict})")  # fmt: skip
+    # the machine's speed drifts between rounds: each run against the floor of its own round
+    print("paired, each run / the floor of its round (CPU): median [min - max]")
+    for run in runs:
+        for floor in FLOORS:
+            each = sorted(c / f for c, f in zip(cpu[run], cpu[floor], strict=True))
+            print(
+                f"  {run} / {floor}: {statistics.median(each):.2f}x [{each[0]:.2f} - {each[-1]:.2f}]"
+            )
+        if f"base: {run}" in cpu:
+            each = sorted(c / b for c, b in zip(cpu[run], cpu[f"base: {run}"], strict=True))
+            print(
+                f"  {run} / base: {statistics.median(each):.2f}x [{each[0]:.2f} - {each[-1]:.2f}]"
+            )
     print(f"load average: {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
           f"(1 min; {os.cpu_count()} CPUs, shared); "
           f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip

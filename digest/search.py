@@ -18,7 +18,7 @@ the browser merges them with Pagefind's documented multi-bundle search (``mergeI
   ``2025-06-day05/``), until a day of a later part is published, when the part is built
   once and the pieces go: over a week a daily run indexes 1, 2, 1, 4, 1, 2, 1 day pages
   (2.7 on average with the part's own build; a day page of arXiv size costs Pagefind
-  0.3-0.4 s of CPU), where parts alone cost 1 to 7 (4 on average). The browser merges
+  0.15-0.25 s of CPU), where parts alone cost 1 to 7 (4 on average). The browser merges
   one bundle more at worst: on the 28th of a month the site bundle, 3 parts and 3 pieces
   (7, and one per earlier month), where parts alone made 6 on the 29th to 31st;
 - one bundle for the pages that change every day, ``pagefind/site/``: the topic and

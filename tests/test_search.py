@@ -321,6 +321,32 @@ def test_a_day_page_indexes_each_abstract_sentence_once(tmp_path: Path) -> None:
     assert text.count("Shrimp snap.") == 1
 
 
+def test_a_paper_listed_again_is_found_by_its_abstract_on_its_first_day_only(
+    tmp_path: Path,
+) -> None:
+    """A weekend's arXiv listing repeats Friday's: the later day page is found by the
+    paper's title, and its abstract answers from the first day's page alone."""
+    config = load_config(write_config(tmp_path, None))
+    friday = DAY - dt.timedelta(days=1)
+    abstract = "Basalt weathers fastest under acid rain. Drones measured it. Ten quarries."
+    summary = "A snapping shrimp chorus at night."
+    paper = {"title": "Basalt weathering by drones", "summary": abstract, "ai_summary": summary}
+    for day in (friday, DAY):
+        listing = tmp_path / f"{day}.jsonl"
+        listing.write_text(json.dumps({**paper, "id": "2506.00001v1", "authors": ["M. Anning"]}))
+        pipeline.run(config, day, [listing])
+    out = config.output_path
+    pages: dict[str, str] = {}
+    for bundle in (out / "pagefind").iterdir():
+        if bundle.is_dir() and bundle.name != "site":
+            pages.update(_indexed(out, bundle.name))
+    first, again = pages[f"/{friday}/"], pages[f"/{DAY}/"]
+    assert paper["title"] in first and paper["title"] in again
+    assert "Drones measured it." in first and summary in first
+    assert "Drones measured it." not in again and summary not in again
+    assert "Drones measured it." in (out / str(DAY) / "index.html").read_text()  # still shown
+
+
 def _day_bundles(out: Path) -> list[Path]:
     """The bundles holding the day page of ``DAY``."""
     found = [

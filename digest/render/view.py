@@ -37,9 +37,12 @@ class PaperView:
     authors: str
     summary: str
     abstract: str  # the whole abstract, for the web page
-    # the summary is the abstract's opening and the page shows the whole abstract below
-    # it: the search index reads those sentences once, from the abstract
-    summary_repeats_abstract: bool
+    # what the search index reads of the paper's text, beside its title and authors: its
+    # abstract on the first day it was listed only (a later day page repeats it, as weekend
+    # arXiv listings repeat Friday's), and its summary only when it is not the abstract's
+    # opening shown again above the whole abstract
+    abstract_indexed: bool
+    summary_indexed: bool
     upvotes: int | None
     comments: int | None
     seen_days: int
@@ -251,7 +254,8 @@ def _paper_view(p: RankedPaper, rank: int, rising: bool, config: Config) -> Pape
         ),
         summary=summary,
         abstract=abstract,
-        summary_repeats_abstract=not paper.ai_summary and bool(abstract) and abstract != summary,
+        abstract_indexed=p.seen_days <= 1,
+        summary_indexed=p.seen_days <= 1 and (bool(paper.ai_summary) or abstract == summary),
         upvotes=paper.upvotes,
         comments=paper.comments,
         seen_days=p.seen_days,

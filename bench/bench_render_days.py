@@ -40,21 +40,31 @@ def timed(seconds: dict[str, float], label: str, func: Callable[..., Any], *a: A
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def backfill_days(description: str, repeat: int) -> tuple[list[Digest], int] | None:
+    """The digests of the output tree named on the command line, and ``--repeat``
+    (default ``repeat``); None, after saying how to make one, when there is none."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folder", type=Path, nargs="?", help="an output tree of digest.json days")
-    parser.add_argument("--repeat", type=int, default=3, help="passes (the best is printed)")
+    parser.add_argument("--repeat", type=int, default=repeat, help="passes (the best is printed)")
     args = parser.parse_args()
     texts = sorted(args.folder.glob("*/digest.json")) if args.folder else []
     if not texts:
         print("skipped: give an output tree (bench/bench_backfill.py --no-search --output DIR)")
-        return 0
-    config = Config()
+        return None
     digests = [Digest.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in texts]
+    return digests, max(1, args.repeat)
+
+
+def main() -> int:
+    days = backfill_days(__doc__.splitlines()[0], repeat=3)
+    if days is None:
+        return 0
+    digests, repeat = days
+    config = Config()
     render.render_day(digests[0], config)  # compiles the templates: not what is timed
     best: tuple[float, dict[str, float]] | None = None
     digest_hash = ""
-    for _ in range(max(1, args.repeat)):
+    for _ in range(repeat):
         seconds: dict[str, float] = {}
         outputs = hashlib.sha256()
 
@@ -82,7 +92,7 @@ def main() -> int:
             best = (total, seconds)
     assert best is not None
     pieces = ", ".join(f"{k} {v:.2f} s" for k, v in best[1].items())
-    print(f"{len(digests)} days: {best[0]:.2f} s CPU (best of {args.repeat}); {pieces}")
+    print(f"{len(digests)} days: {best[0]:.2f} s CPU (best of {repeat}); {pieces}")
     print(f"outputs sha256 {digest_hash}; load average {os.getloadavg()[0]:.1f} (1 min)")
     return 0
 

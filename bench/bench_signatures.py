@@ -13,34 +13,29 @@ the signatures (same signatures, same hash).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from digest.models import Digest
 from digest.themes import document
 from digest.themes.text import distinct_tokens
 from digest.topics import signatures
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+from bench_render_days import backfill_days  # noqa: E402
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, nargs="?", help="an output tree of digest.json days")
-    parser.add_argument("--repeat", type=int, default=2, help="passes (the best is printed)")
-    args = parser.parse_args()
-    texts = sorted(args.folder.glob("*/digest.json")) if args.folder else []
-    if not texts:
-        print("skipped: give an output tree (bench/bench_backfill.py --no-search --output DIR)")
+    days = backfill_days(__doc__.splitlines()[0], repeat=2)
+    if days is None:
         return 0
-    digests = [Digest.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in texts]
+    digests, repeat = days
     signatures(digests[0])  # reads the background model: not what is timed
     best = float("inf")
     digest_hash = ""
-    for _ in range(max(1, args.repeat)):
+    for _ in range(repeat):
         seconds = 0.0
         outputs = hashlib.sha256()
         for d in digests:
@@ -53,7 +48,7 @@ def main() -> int:
                 outputs.update(repr((t.theme_id, sorted(t.signature.items()))).encode("utf-8"))
         best = min(best, seconds)
         digest_hash = outputs.hexdigest()[:16]
-    print(f"{len(digests)} days: signatures {best:.2f} s CPU (best of {args.repeat})")
+    print(f"{len(digests)} days: signatures {best:.2f} s CPU (best of {repeat})")
     print(f"signatures sha256 {digest_hash}; load average {os.getloadavg()[0]:.1f} (1 min)")
     return 0
 
